@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both bootstrap the environment: uv (installed with pip if missing), then `uv sync --frozen`.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+
+.PHONY: bootstrap demo test ui sandbox lint bench
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+
+demo: bootstrap
+	$(UV) run --frozen elex demo
+
+# pytest exits 5 when it collects no test: that is not a failure of the suite.
+test: bootstrap
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+ui: bootstrap
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(UV) run --frozen dagster dev -w workspace.yaml
+
+sandbox: bootstrap
+	$(UV) run --frozen elex sandbox
+
+lint: bootstrap
+	$(UV) run --frozen ruff check .

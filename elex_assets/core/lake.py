@@ -1,0 +1,268 @@
+"""The data lake: one root URL, a local folder or ``s3://bucket/prefix``.
+
+Every write is atomic: on a local disk the bytes go to a temporary file in the
+target folder and are renamed over the target; on S3 an object appears only
+when its PUT (or multipart upload) completes. Readers therefore see the old
+version or the new one, never half a file, and re-writing a key replaces it.
+
+S3 settings follow the standard AWS chain (environment, profile, instance
+role); ``AWS_ENDPOINT_URL`` points boto3 and polars at an S3-compatible server
+such as moto's in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import polars as pl
+
+
+class LakeError(RuntimeError):
+    """A lake operation that failed; the message names the key and the root."""
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Key/value view of the lake; keys are ``/``-separated paths under the root."""
+
+    url: str
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:
+        endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not url.startswith("s3://"):
+            url = str(Path(url).expanduser().resolve())
+        return cls(url.rstrip("/"), endpoint_url, region)
+
+    # ---- addressing -------------------------------------------------------
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+    @property
+    def _bucket_prefix(self) -> tuple[str, str]:
+        parsed = urlparse(self.url)
+        return parsed.netloc, parsed.path.strip("/")
+
+    def _s3_key(self, key: str) -> str:
+        _, prefix = self._bucket_prefix
+        return f"{prefix}/{key}" if prefix else key
+
+    def _path(self, key: str) -> Path:
+        return Path(self.url) / key
+
+    def uri(self, key: str) -> str:
+        """Full address of ``key``, as polars and the UI metadata want it."""
+        return f"{self.url}/{key}"
+
+    @property
+    def storage_options(self) -> dict[str, str] | None:
+        """Options for polars' object_store when the lake is on S3."""
+        if not self.is_s3:
+            return None
+        options: dict[str, str] = {}
+        if self.endpoint_url:
+            options["aws_endpoint_url"] = self.endpoint_url
+            if self.endpoint_url.startswith("http://"):
+                options["aws_allow_http"] = "true"
+        if self.region:
+            options["aws_region"] = self.region
+        return options
+
+    @property
+    def _s3(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
+
+    # ---- writing ----------------------------------------------------------
+    def write_bytes(self, key: str, data: bytes) -> str:
+        """Atomically write ``data`` at ``key``; returns the object's URI."""
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            self._wrap(
+                key, lambda: self._s3.put_object(Bucket=bucket, Key=self._s3_key(key), Body=data)
+            )
+        else:
+            with self._local_tempfile(key) as tmp:
+                tmp.write_bytes(data)
+        return self.uri(key)
+
+    def put_file(self, key: str, local_path: str | Path) -> str:
+        """Atomically store a local file at ``key`` (multipart on S3, for large files)."""
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            self._wrap(
+                key, lambda: self._s3.upload_file(str(local_path), bucket, self._s3_key(key))
+            )
+        else:
+            with self._local_tempfile(key) as tmp:
+                shutil.copyfile(local_path, tmp)
+        return self.uri(key)
+
+    @contextlib.contextmanager
+    def writing(self, key: str, suffix: str = "") -> Iterator[Path]:
+        """Yield a local path to write; on success it is published at ``key`` atomically.
+
+        On error nothing is published and the previous version stays.
+        """
+        if self.is_s3:
+            with tempfile.TemporaryDirectory(prefix="elex-") as tmpdir:
+                path = Path(tmpdir) / f"upload{suffix}"
+                yield path
+                self.put_file(key, path)
+        else:
+            with self._local_tempfile(key, suffix) as tmp:
+                yield tmp
+
+    def write_parquet(self, key: str, df: pl.DataFrame) -> str:
+        buffer = io.BytesIO()
+        df.write_parquet(buffer, compression="zstd", statistics=True)
+        return self.write_bytes(key, buffer.getvalue())
+
+    @contextlib.contextmanager
+    def _local_tempfile(self, key: str, suffix: str = "") -> Iterator[Path]:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # ---- reading ----------------------------------------------------------
+    def read_bytes(self, key: str) -> bytes:
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            response = self._wrap(
+                key, lambda: self._s3.get_object(Bucket=bucket, Key=self._s3_key(key))
+            )
+            return response["Body"].read()
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise LakeError(f"{self.uri(key)}: no such object in the lake") from None
+
+    def read_parquet(self, key: str) -> pl.DataFrame:
+        return pl.read_parquet(io.BytesIO(self.read_bytes(key)))
+
+    def scan_parquet(self, keys: list[str]) -> pl.LazyFrame:
+        """Lazily scan several parquet objects (streaming, no full load)."""
+        return pl.scan_parquet([self.uri(k) for k in keys], storage_options=self.storage_options)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A local path holding ``key``: the file itself locally, a download on S3."""
+        if not self.is_s3:
+            path = self._path(key)
+            if not path.exists():
+                raise LakeError(f"{self.uri(key)}: no such object in the lake")
+            yield path
+            return
+        bucket, _ = self._bucket_prefix
+        with tempfile.TemporaryDirectory(prefix="elex-") as tmpdir:
+            path = Path(tmpdir) / Path(key).name
+            self._wrap(key, lambda: self._s3.download_file(bucket, self._s3_key(key), str(path)))
+            yield path
+
+    def exists(self, key: str) -> bool:
+        if not self.is_s3:
+            return self._path(key).is_file()
+        bucket, _ = self._bucket_prefix
+        try:
+            self._s3.head_object(Bucket=bucket, Key=self._s3_key(key))
+        except Exception as exc:  # botocore ClientError 404
+            if _status_code(exc) == 404:
+                return False
+            raise LakeError(f"{self.uri(key)}: {exc}") from exc
+        return True
+
+    def modified_at(self, key: str) -> datetime:
+        if not self.is_s3:
+            try:
+                return datetime.fromtimestamp(self._path(key).stat().st_mtime, tz=UTC)
+            except FileNotFoundError:
+                raise LakeError(f"{self.uri(key)}: no such object in the lake") from None
+        bucket, _ = self._bucket_prefix
+        head = self._wrap(key, lambda: self._s3.head_object(Bucket=bucket, Key=self._s3_key(key)))
+        return head["LastModified"].astimezone(UTC)
+
+    def list(self, prefix: str = "") -> list[str]:
+        """All keys under ``prefix`` (recursive, sorted; every page of an S3 listing)."""
+        if not self.is_s3:
+            base = self._path(prefix) if prefix else Path(self.url)
+            root = Path(self.url)
+            if base.is_file():
+                return [prefix]
+            if not base.is_dir():
+                return []
+            return sorted(
+                p.relative_to(root).as_posix()
+                for p in base.rglob("*")
+                if p.is_file() and not p.name.startswith(".")
+            )
+        bucket, _ = self._bucket_prefix
+        full = self._s3_key(prefix)
+        strip = len(self._s3_key(""))
+        keys: list[str] = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=bucket, Prefix=full):
+                keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        except Exception as exc:
+            raise LakeError(f"{self.uri(prefix)}: listing failed: {exc}") from exc
+        return sorted(keys)
+
+    # ---- deleting ---------------------------------------------------------
+    def delete(self, key: str) -> None:
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            self._wrap(key, lambda: self._s3.delete_object(Bucket=bucket, Key=self._s3_key(key)))
+        else:
+            self._path(key).unlink(missing_ok=True)
+
+    def delete_many(self, keys: list[str]) -> None:
+        for key in keys:
+            self.delete(key)
+
+    def _wrap(self, key: str, call: Any) -> Any:
+        try:
+            return call()
+        except LakeError:
+            raise
+        except Exception as exc:
+            if _status_code(exc) == 404:
+                raise LakeError(f"{self.uri(key)}: no such object in the lake") from exc
+            raise LakeError(f"{self.uri(key)}: {type(exc).__name__}: {exc}") from exc
+
+
+def _status_code(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code is None:
+            err = response.get("Error", {}).get("Code")
+            if err in ("404", "NoSuchKey", "NotFound"):
+                return 404
+        return code
+    return None

@@ -1,0 +1,48 @@
+"""Where each dataset lives in the lake (keys relative to the lake root).
+
+One module owns the layout of DESIGN.md so that writers, readers, monitors and
+exporters can never disagree on a path.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+RAW_TWEETS = "raw/tweets"
+CLEAN_TWEETS = "clean/tweets"
+KAGGLE = "kaggle"
+KAGGLE_METADATA = f"{KAGGLE}/dataset-metadata.json"
+REGISTRY = "registry"
+TRENDS_KINDS = ("interest_over_time", "interest_by_region", "related_topics", "related_queries")
+AREAS = ("fr", "world")
+
+
+def raw_tweets_prefix(day: date) -> str:
+    return f"{RAW_TWEETS}/date={day.isoformat()}/"
+
+
+def raw_tweets_key(day: date, collected_at: datetime, run_id: str) -> str:
+    stamp = collected_at.strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{raw_tweets_prefix(day)}{stamp}-{run_id}.jsonl.gz"
+
+
+def clean_tweets_key(day: date) -> str:
+    return f"{CLEAN_TWEETS}/date={day.isoformat()}/part-0.parquet"
+
+
+def clean_trends_key(kind: str, area: str, day: date) -> str:
+    if kind not in TRENDS_KINDS:
+        raise ValueError(f"unknown trends kind {kind!r}; expected one of {TRENDS_KINDS}")
+    if area not in AREAS:
+        raise ValueError(f"unknown area {area!r}; expected one of {AREAS}")
+    return f"clean/trends_{kind}/area={area}/date={day.isoformat()}/part-0.parquet"
+
+
+def kaggle_key(
+    election: str, source: str, iso_year: int, iso_week: int, ext: str = "csv.gz"
+) -> str:
+    return f"{KAGGLE}/{election}/{source}/{iso_year:04d}_{iso_week:02d}.{ext}"
+
+
+def registry_key(election: str) -> str:
+    return f"{REGISTRY}/election={election}/candidates.json"

@@ -1,0 +1,30 @@
+"""The one place that assembles elex: assets, resources, jobs, schedules, sensors.
+
+Resources are picked from the environment (see README, "Configuration"): the
+same code runs the demo on a local folder and production on S3.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from elex_assets.assets.registry import candidates
+from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.settings import Settings
+
+settings = Settings.from_env()
+
+resources = {
+    "lake": LakeResource(url=settings.lake_url),
+    "registry": RegistryResource(
+        election=settings.election, candidates_file=settings.candidates_file
+    ),
+}
+
+registry_job = dg.define_asset_job("registry_job", selection=[candidates])
+
+defs = dg.Definitions(
+    assets=[candidates],
+    jobs=[registry_job],
+    resources=resources,
+)

@@ -1,0 +1,6 @@
+"""Dagster resources: thin configurable wrappers around the pure core."""
+
+from elex_assets.resources.lake import LakeResource
+from elex_assets.resources.registry import RegistryResource
+
+__all__ = ["LakeResource", "RegistryResource"]

@@ -1,0 +1,43 @@
+"""Settings read from the environment: the one place that knows variable names.
+
+Only non-secret settings are read here. Secrets (X token, AWS keys, Kaggle key)
+reach resources through ``dg.EnvVar`` so they never enter run config or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from elex_assets import PROJECT_DIR
+from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
+
+DEFAULT_LAKE_DIR = PROJECT_DIR / "data" / "lake"
+
+
+@dataclass(frozen=True)
+class Settings:
+    election: str
+    candidates_file: str | None
+    lake_url: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        election = os.environ.get("ELEX_ELECTION", DEFAULT_ELECTION).strip()
+        if election not in ELECTIONS_SUPPORTED:
+            raise ValueError(
+                f"ELEX_ELECTION={election!r} is not supported; "
+                f"choose one of {', '.join(ELECTIONS_SUPPORTED)}"
+            )
+        return cls(
+            election=election,
+            candidates_file=os.environ.get("ELEX_CANDIDATES_FILE") or None,
+            lake_url=os.environ.get("ELEX_LAKE_URL") or str(DEFAULT_LAKE_DIR),
+        )
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
