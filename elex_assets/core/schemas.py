@@ -1,0 +1,164 @@
+"""Column schemas of the clean tables: one definition for writers, readers and docs.
+
+The X collector, the archive importers, the data checks and the Kaggle export
+all read these; the column descriptions become the Kaggle dataset's schema.
+Ids are strings, as the X API v2 returns them (they exceed JavaScript's and
+spreadsheets' integer precision); legacy rows without a post id have it null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    description: str
+    required: bool = False  # must be non-null in every row
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+
+    @property
+    def polars(self) -> pl.Schema:
+        return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.polars)
+
+    def conform(self, df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+        """Select the schema's columns in order, casting, adding missing ones as null."""
+        present = set(df.collect_schema().names())
+        return df.select(
+            [
+                pl.col(c.name).cast(c.dtype)
+                if c.name in present
+                else pl.lit(None, c.dtype).alias(c.name)
+                for c in self.columns
+            ]
+        )
+
+
+TWEETS = TableSchema(
+    "tweets",
+    (
+        Column(
+            "id",
+            pl.String,
+            "Post id (X snowflake id, as a string); null for 2017 archive rows",
+            False,
+        ),
+        Column("created_at", UTC_TS, "When the post was created (UTC)", True),
+        Column("text", pl.String, "Full text of the post", False),
+        Column("lang", pl.String, "Language detected by X (BCP 47)"),
+        Column("author_id", pl.String, "Author's user id"),
+        Column("author_username", pl.String, "Author's handle, without @"),
+        Column("author_name", pl.String, "Author's display name"),
+        Column("author_location", pl.String, "Author's self-declared location"),
+        Column("conversation_id", pl.String, "Id of the post that started the conversation"),
+        Column("post_type", pl.String, "original, reply, quote or retweet", True),
+        Column("referenced_id", pl.String, "Id of the post replied to, quoted or retweeted"),
+        Column("referenced_author_username", pl.String, "Handle of the referenced post's author"),
+        Column("referenced_text", pl.String, "Text of the quoted or retweeted post"),
+        Column("retweet_count", pl.Int64, "Reposts, when collected"),
+        Column("reply_count", pl.Int64, "Replies, when collected"),
+        Column("like_count", pl.Int64, "Likes, when collected"),
+        Column("quote_count", pl.Int64, "Quotes, when collected"),
+        Column("impression_count", pl.Int64, "Impressions, when collected"),
+        Column("hashtags", pl.List(pl.String), "Hashtags, without #"),
+        Column("mentions", pl.List(pl.String), "Mentioned handles, without @"),
+        Column("urls", pl.List(pl.String), "Expanded URLs"),
+        Column("candidates", pl.List(pl.String), "Ids of the candidates the post names", True),
+        Column("query", pl.String, "The search query (or stream rule / archive) that found it"),
+        Column("collected_at", UTC_TS, "When elex collected this version of the post (UTC)", True),
+        Column("source", pl.String, "x_search_recent, x_search_all, x_stream, archive_*", True),
+    ),
+)
+
+_TRENDS_COMMON = (
+    Column("date", pl.Date, "Day of the partition (UTC)", True),
+    Column("area", pl.String, "fr (geo FR, French) or world (worldwide, English)", True),
+    Column("candidate_id", pl.String, "Candidate id from the registry", True),
+    Column("keyword", pl.String, "Search term sent to Google Trends", True),
+)
+
+TRENDS_INTEREST_OVER_TIME = TableSchema(
+    "trends_interest_over_time",
+    (
+        *_TRENDS_COMMON,
+        Column("timestamp", UTC_TS, "Start of the interval (UTC)", True),
+        Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
+        Column(
+            "value_comparable",
+            pl.Float64,
+            "Interest rescaled on the shared anchor term: comparable across candidates of the day",
+        ),
+        Column("batch", pl.Int64, "Which request (batch of at most 5 terms incl. the anchor)"),
+        Column("anchor", pl.String, "Anchor term shared by every batch"),
+        Column("is_partial", pl.Boolean, "Google flags the interval's data as partial"),
+        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+    ),
+)
+
+TRENDS_INTEREST_BY_REGION = TableSchema(
+    "trends_interest_by_region",
+    (
+        *_TRENDS_COMMON,
+        Column("geo_code", pl.String, "Region (FR-xx) or country (ISO 3166) code", True),
+        Column("geo_name", pl.String, "Region or country name"),
+        Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
+        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+    ),
+)
+
+TRENDS_RELATED_TOPICS = TableSchema(
+    "trends_related_topics",
+    (
+        *_TRENDS_COMMON,
+        Column("ranking", pl.String, "top or rising", True),
+        Column("rank", pl.Int64, "Position in Google's list (0 = first)", True),
+        Column("topic_mid", pl.String, "Knowledge-graph id of the topic"),
+        Column("topic_title", pl.String, "Topic title", True),
+        Column("topic_type", pl.String, "Topic type (e.g. Politician)"),
+        Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
+        Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
+        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+    ),
+)
+
+TRENDS_RELATED_QUERIES = TableSchema(
+    "trends_related_queries",
+    (
+        *_TRENDS_COMMON,
+        Column("ranking", pl.String, "top or rising", True),
+        Column("rank", pl.Int64, "Position in Google's list (0 = first)", True),
+        Column("query", pl.String, "Related search query", True),
+        Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
+        Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
+        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+    ),
+)
+
+TRENDS = {
+    "interest_over_time": TRENDS_INTEREST_OVER_TIME,
+    "interest_by_region": TRENDS_INTEREST_BY_REGION,
+    "related_topics": TRENDS_RELATED_TOPICS,
+    "related_queries": TRENDS_RELATED_QUERIES,
+}
