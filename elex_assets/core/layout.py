@@ -26,16 +26,38 @@ def raw_tweets_key(day: date, collected_at: datetime, run_id: str) -> str:
     return f"{raw_tweets_prefix(day)}{stamp}-{run_id}.jsonl.gz"
 
 
+def clean_tweets_prefix(day: date) -> str:
+    return f"{CLEAN_TWEETS}/date={day.isoformat()}/"
+
+
 def clean_tweets_key(day: date) -> str:
-    return f"{CLEAN_TWEETS}/date={day.isoformat()}/part-0.parquet"
+    """The live collector's file for a day (from ``raw_tweets``)."""
+    return f"{clean_tweets_prefix(day)}part-0.parquet"
 
 
-def clean_trends_key(kind: str, area: str, day: date) -> str:
+def archive_tweets_key(day: date, source: str) -> str:
+    """An imported legacy collection's file for a day, beside the live one.
+
+    Readers of a day (exports, checks) read every ``*.parquet`` under
+    ``clean_tweets_prefix(day)``, so live and archived posts meet in one table.
+    """
+    return f"{clean_tweets_prefix(day)}archive-{source}.parquet"
+
+
+def clean_trends_prefix(kind: str, area: str, day: date) -> str:
     if kind not in TRENDS_KINDS:
         raise ValueError(f"unknown trends kind {kind!r}; expected one of {TRENDS_KINDS}")
     if area not in AREAS:
         raise ValueError(f"unknown area {area!r}; expected one of {AREAS}")
-    return f"clean/trends_{kind}/area={area}/date={day.isoformat()}/part-0.parquet"
+    return f"clean/trends_{kind}/area={area}/date={day.isoformat()}/"
+
+
+def archive_trends_key(kind: str, area: str, day: date, source: str) -> str:
+    return f"{clean_trends_prefix(kind, area, day)}archive-{source}.parquet"
+
+
+def clean_trends_key(kind: str, area: str, day: date) -> str:
+    return f"{clean_trends_prefix(kind, area, day)}part-0.parquet"
 
 
 def kaggle_key(
