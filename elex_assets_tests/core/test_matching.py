@@ -1,0 +1,42 @@
+import polars as pl
+import pytest
+
+from elex_assets.core.matching import match_candidates_expr, match_text
+from elex_assets.core.registry import load_registry
+
+REG = load_registry("2022")
+CANDS = REG.selected()
+
+CASES = [
+    ("Débat ce soir entre MÉLENCHON et Macron", None, ["macron", "melenchon"]),
+    ("melenchon sans accent", None, ["melenchon"]),
+    ("Jean-Luc Mélenchon", None, ["melenchon"]),
+    ("Les macronistes ne comptent pas", None, []),  # word boundary
+    ("merci @EmmanuelMacron", None, ["macron"]),
+    ("merci @EmmanuelMacronFan", None, []),  # another account
+    ("Marine  Le   Pen en meeting", None, ["le-pen"]),
+    ("un texte sans candidat", "vpecresse", ["pecresse"]),  # written by the candidate
+    ("Éric Zemmour", None, ["zemmour"]),
+    ("Dupont-Aignan et Roussel", None, ["roussel", "dupont-aignan"]),
+]
+
+
+@pytest.mark.parametrize(("text", "author", "expected"), CASES)
+def test_match_text(text: str, author: str | None, expected: list[str]) -> None:
+    assert sorted(match_text(CANDS, text, author=author)) == sorted(expected)
+
+
+def test_polars_expression_agrees_with_match_text() -> None:
+    df = pl.DataFrame(
+        {
+            "text": [c[0] for c in CASES] + ["RT: voir la citation", None],
+            "referenced_text": [None] * len(CASES) + ["Valérie Pécresse a dit", "Jadot!"],
+            "author": [c[1] for c in CASES] + [None, None],
+        }
+    )
+    got = df.select(match_candidates_expr(CANDS, ["text", "referenced_text"], "author").alias("m"))[
+        "m"
+    ].to_list()
+    expected = [match_text(CANDS, t, r, author=a) for t, r, a in df.iter_rows()]
+    assert got == expected
+    assert got[-2:] == [["pecresse"], ["jadot"]]
