@@ -40,3 +40,14 @@ def test_polars_expression_agrees_with_match_text() -> None:
     expected = [match_text(CANDS, t, r, author=a) for t, r, a in df.iter_rows()]
     assert got == expected
     assert got[-2:] == [["pecresse"], ["jadot"]]
+
+
+def test_names_starting_with_an_accent_and_hashtags() -> None:
+    reg_2027 = load_registry("2027").selected()
+    assert match_text(reg_2027, "Édouard Philippe au Havre") == ["philippe"]
+    assert match_text(reg_2027, "«Edouard PHILIPPE» candidat") == ["philippe"]
+    assert match_text(reg_2027, "Philippe seul ne suffit pas") == []  # no distinctive surname
+    assert match_text(CANDS, "#Macron #Zemmour2022") == ["macron"]
+    df = pl.DataFrame({"text": ["Édouard Philippe au Havre", "#Macron"]})
+    got = df.select(match_candidates_expr(reg_2027, ["text"]).alias("m"))["m"].to_list()
+    assert got == [["philippe"], []]
