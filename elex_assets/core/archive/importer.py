@@ -40,7 +40,8 @@ from elex_assets.core.registry import Registry
 Reader = Callable[[Path, str, Registry], tuple[pl.DataFrame, Counter[str]]]
 DAY_FOLDER = re.compile(r"^\d{8}$")
 TWEETS_SORT = ["created_at", "id", "author_username", "author_name", "text"]
-TRENDS_SORT = ["timestamp", "candidate_id", "keyword"]
+TRENDS_KEY = ["timestamp", "candidate_id", "keyword"]
+TRENDS_SORT = TRENDS_KEY
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,12 @@ def import_archive(
             parts = sorted(folder.glob("*.parquet"))
             frame = pl.concat([pl.read_parquet(p) for p in parts], how="vertical")
             frame = frame.sort(sort, nulls_last=True, maintain_order=True)
-            if fmt.table == "tweets" and frame["id"].null_count() < frame.height:
+            if fmt.table != "tweets":
+                # a day fetched twice (overlapping requests): the later fetch wins
+                before = frame.height
+                frame = frame.unique(subset=TRENDS_KEY, keep="last", maintain_order=True)
+                report.duplicates += before - frame.height
+            elif frame["id"].null_count() < frame.height:
                 before = frame.height
                 with_id = frame.filter(pl.col("id").is_not_null()).unique(
                     subset=["id"], keep="first", maintain_order=True

@@ -160,3 +160,18 @@ def test_prune_removes_days_no_longer_imported(collection: dict, tmp_path: Path)
     assert pruned.removed == [archive_tweets_key(date(2017, 1, 2), "archive_2017_sqlite")]
     assert not lake.exists(archive_tweets_key(date(2017, 1, 2), "archive_2017_sqlite"))
     assert lake.exists(archive_tweets_key(date(2017, 1, 9), "archive_2017_sqlite"))
+
+
+def test_trends_day_fetched_twice_keeps_the_later_row(tmp_path: Path) -> None:
+    from elex_assets_tests.archive_fixtures import write_2017_trends
+
+    write_2017_trends(
+        tmp_path / "src" / "database_googletrends.sqlite",
+        ["2017-02-01", "2017-02-02", "2017-02-01 00:00:00"],
+        {"emmanuel macron": [10.0, 20.0, 30.0]},
+    )
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    report = _import("trends-2017-sqlite", tmp_path / "src", lake)
+    assert report.duplicates == 1
+    key = archive_trends_key("interest_over_time", "fr", date(2017, 2, 1), "archive_2017_sqlite")
+    assert lake.read_parquet(key)["value"].to_list() == [30]
