@@ -57,6 +57,14 @@ NESTED_KEYS = frozenset(
         "warning",
     }
 )
+# The nested cells the mapping reads (and notices): only these are parsed; the
+# other nested columns (place, extended_entities, ...) are not mapped, and
+# literal_eval is the import's main cost.
+PARSED_KEYS = frozenset(
+    {"user", "entities", "extended_tweet", "retweeted_status", "quoted_status"}
+    | {"limit", "delete", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning"}
+)
+UNUSED_KEYS = NESTED_KEYS - PARSED_KEYS
 # A stream CSV has at least one of these columns (posts or notices).
 CSV_MARKERS = frozenset({"id_str", "created_at", "limit", "delete"})
 
@@ -116,7 +124,9 @@ def iter_pandas_csv(path: Path, name: str) -> Iterator[tuple[dict[str, Any] | No
             "not a v1.1 stream CSV: none of the columns "
             f"{sorted(CSV_MARKERS)} (found {frame.columns[:8]})",
         )
-    columns = [c for c in frame.columns if c and not c.startswith("Unnamed")]
+    columns = [
+        c for c in frame.columns if c and not c.startswith("Unnamed") and c not in UNUSED_KEYS
+    ]
     for row in frame.select(columns).iter_rows(named=True):
         status: dict[str, Any] = {}
         failed = False

@@ -19,7 +19,8 @@ not mapped, so the caller can count it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from elex_assets.core.archive import report as r
@@ -35,6 +36,12 @@ NOTICE_KEYS = (
     "friends",
 )
 V1_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
 def classify(message: dict[str, Any]) -> str | None:
@@ -52,13 +59,32 @@ def classify(message: dict[str, Any]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def parse_v1_time(text: str) -> datetime | None:
+    """``Wed Oct 10 20:19:24 +0000 2018`` -> UTC (hand-parsed: strptime dominated imports)."""
+    parts = text.split()
+    try:
+        _weekday, month, day, clock, offset, year = parts
+        hour, minute, second = clock.split(":")
+        sign = -1 if offset[0] == "-" else 1
+        delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
+        local = datetime(
+            int(year), MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC
+        )
+    except (ValueError, KeyError, IndexError):
+        try:
+            return datetime.strptime(text.strip(), V1_TIME_FORMAT).astimezone(UTC)
+        except ValueError:
+            return None
+    return local - delta
+
+
 def parse_time(message: dict[str, Any]) -> datetime | None:
     created = message.get("created_at")
     if isinstance(created, str) and created.strip():
-        try:
-            return datetime.strptime(created.strip(), V1_TIME_FORMAT).astimezone(UTC)
-        except ValueError:
-            pass
+        parsed = parse_v1_time(created)
+        if parsed is not None:
+            return parsed
     millis = message.get("timestamp_ms")
     if _present(millis):
         try:
