@@ -261,8 +261,13 @@ def build_legacy_collection(root: Path) -> dict[str, Any]:
         ],
     )
 
-    long_text = "Éric Zemmour et Valérie Pécresse débattent ce soir " + "x" * 200
     stream2022 = root / "stream2022"
+    # 2022 Trends raw data lived beside the stream folders: it must be skipped
+    trends_raw = stream2022 / "data/raw/googletrends/20220301/20220301_080000.csv.gz"
+    trends_raw.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"date": ["2022-03-01"], "macron": [50]}).to_csv(trends_raw, compression="gzip")
+
+    long_text = "Éric Zemmour et Valérie Pécresse débattent ce soir " + "x" * 200
     quoted = status(2000, "2022-03-01T07:00:00", "Le programme de Jadot", screen_name="yjadot")
     messages: list[dict[str, Any]] = [
         status(
@@ -290,4 +295,7 @@ def build_legacy_collection(root: Path) -> dict[str, Any]:
         "stream2017_duplicates": 1,
         "stream2022_rows_per_day": {"2022-03-01": 3},
         "stream2022_malformed": {"limit_notice": 1},
+        # ISO weeks (year, week) holding imported rows, for the weekly export
+        "iso_weeks_2017": {(2017, 1): 2, (2017, 2): 3, (2017, 5): 4},  # tweets per week
+        "iso_weeks_2022": {(2022, 9): 3},
     }

@@ -69,7 +69,14 @@ def _is_trends_sqlite(key: str) -> bool:
 
 
 def _is_stream_file(key: str) -> bool:
+    """A file in a ``YYYYMMDD`` folder; under ``raw/`` only ``raw/twitter/`` (the 2022
+    scripts kept other raw data, e.g. Trends, in sibling day folders)."""
     path = PurePosixPath(key)
+    parts = path.parts
+    if "raw" in parts[:-1]:
+        after = parts.index("raw") + 1
+        if after >= len(parts) - 1 or parts[after] != "twitter":
+            return False
     return bool(DAY_FOLDER.match(path.parent.name)) and not path.name.startswith(".")
 
 

@@ -73,6 +73,7 @@ def test_2022_pandas_csv_with_dict_reprs(collection: dict, tmp_path: Path) -> No
     lake = Lake.from_url(str(tmp_path / "lake"))
     report = _import(collection["stream2022"], lake, "2022")
     assert report.files == ["data/raw/twitter/20220301/20220301_080500.csv.gz"]
+    assert report.skipped_files == ["data/raw/googletrends/20220301/20220301_080000.csv.gz"]
     assert {d.isoformat(): n for d, n in report.rows_per_day.items()} == collection[
         "stream2022_rows_per_day"
     ]
@@ -146,3 +147,21 @@ def test_stream_from_s3_source_into_s3_lake(
     assert report.rows == 3
     assert lake.list("clean/tweets/") == [archive_tweets_key(date(2022, 3, 1), SOURCE)]
     assert lake.read_parquet(report.written[0])["id"].to_list() == ["2001", "2002", "2003"]
+
+
+def test_all_tweet_sources_read_back_per_iso_week(collection: dict, tmp_path: Path) -> None:
+    """What the weekly export does: read every parquet of the days, group by ISO week."""
+    import polars as pl
+
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    registry = load_registry("2017")
+    sqlite = Lake.from_url(str(collection["sqlite"]))
+    import_archive("tweets-2017-sqlite", sqlite, lake, registry)
+    _import(collection["stream2017"], lake, "2017")
+    _import(collection["stream2022"], lake, "2022")
+    frame = lake.scan_parquet(lake.list("clean/tweets/")).collect()
+    weeks = frame.group_by(
+        pl.col("created_at").dt.iso_year().alias("y"), pl.col("created_at").dt.week().alias("w")
+    ).len()
+    got = {(r["y"], r["w"]): r["len"] for r in weeks.to_dicts()}
+    assert got == {**collection["iso_weeks_2017"], **collection["iso_weeks_2022"]}
