@@ -6,7 +6,9 @@ local folder split by UTC day, so memory holds one file or one day at a time.
 Then each day's rows are sorted and written atomically at
 ``archive_*_key(day, source)``, beside the live file of that day; a re-import
 replaces the day's file. Files are read in key order and rows sorted on stable
-columns, so the same input gives byte-identical files.
+columns, so the same input gives byte-identical files. Every file is read
+before anything is written: a file in the wrong format stops the import with
+the lake untouched.
 
 Legacy files are organised by ISO week or by local-time folders, not by UTC day,
 so one UTC day may draw on several files: a collection is imported in one go.
@@ -129,7 +131,7 @@ def _existing_keys(fmt: ArchiveFormat, lake: Lake, registry: Registry) -> dict[d
         prefix = clean_trends_prefix(
             "interest_over_time", trends_2017.AREA, election.campaign_start
         )
-        prefix = prefix.rsplit("/date=", 1)[0] + "/"
+        prefix = prefix.rsplit("/date=", 1)[0] + "/"  # every day of that kind and area
     found: dict[date, str] = {}
     suffix = f"/archive-{fmt.source}.parquet"
     for key in lake.list(prefix):

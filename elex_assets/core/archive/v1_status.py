@@ -113,20 +113,19 @@ def status_to_row(status: dict[str, Any], query: str, source: str) -> dict[str, 
     retweeted = _dict(status.get("retweeted_status"))
     quoted = _dict(status.get("quoted_status"))
     if retweeted:
-        post_type, ref = "retweet", retweeted
+        post_type = "retweet"
         ref_id, ref_user = _id(retweeted), _dict(retweeted.get("user")).get("screen_name")
         ref_text = full_text(retweeted)
     elif quoted or _present(status.get("quoted_status_id_str")):
-        post_type, ref = "quote", quoted
+        post_type = "quote"
         ref_id = _id(quoted) or _str(status.get("quoted_status_id_str"))
         ref_user, ref_text = _dict(quoted.get("user")).get("screen_name"), full_text(quoted)
     elif _present(status.get("in_reply_to_status_id_str")):
-        post_type, ref = "reply", {}
+        post_type = "reply"
         ref_id = _str(status.get("in_reply_to_status_id_str"))
         ref_user, ref_text = status.get("in_reply_to_screen_name"), None
     else:
-        post_type, ref, ref_id, ref_user, ref_text = "original", {}, None, None, None
-    del ref
+        post_type, ref_id, ref_user, ref_text = "original", None, None, None
     extended = _dict(status.get("extended_tweet"))
     entities = _dict(extended.get("entities")) or _dict(status.get("entities"))
     return {
