@@ -15,7 +15,18 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("sandbox", help="serve the sandbox X and Trends APIs until Ctrl-C")
 
+    imp = sub.add_parser("import", help="import an old collection into the lake")
+    imp.add_argument("format", choices=["tweets-2017-sqlite", "trends-2017-sqlite", "v1-stream"])
+    imp.add_argument("source_url", help="folder or s3://bucket/prefix holding the collection")
+    imp.add_argument("--election", help="election of a v1-stream collection (default 2022)")
+    imp.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
+    imp.add_argument("--prune", action="store_true", help="remove stale days of this source")
+
     args = parser.parse_args(argv)
+    if args.command == "import":
+        from elex_assets.archive_cli import run_import
+
+        return run_import(args.format, args.source_url, args.election, args.lake_url, args.prune)
     if args.command == "demo":
         from elex_assets.demo import run_demo
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from elex_assets.assets.archive import archive_assets
 from elex_assets.assets.registry import candidates
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings
@@ -24,7 +25,7 @@ resources = {
 registry_job = dg.define_asset_job("registry_job", selection=[candidates])
 
 defs = dg.Definitions(
-    assets=[candidates],
+    assets=[candidates, *archive_assets],
     jobs=[registry_job],
     resources=resources,
 )
