@@ -9,6 +9,8 @@ from __future__ import annotations
 import dagster as dg
 
 from elex_assets.assets.registry import candidates
+from elex_assets.core.registry import load_registry
+from elex_assets.monitoring import build_monitoring
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings
 
@@ -23,8 +25,16 @@ resources = {
 
 registry_job = dg.define_asset_job("registry_job", selection=[candidates])
 
+# Freshness policies, checks and alerts attach to whichever collecting assets are listed.
+monitoring = build_monitoring(
+    load_registry(settings.election, settings.candidates_file).election, [candidates]
+)
+
 defs = dg.Definitions(
-    assets=[candidates],
-    jobs=[registry_job],
+    assets=monitoring.assets,
+    asset_checks=monitoring.checks,
+    jobs=[registry_job, *monitoring.jobs],
+    schedules=monitoring.schedules,
+    sensors=monitoring.sensors,
     resources=resources,
 )
