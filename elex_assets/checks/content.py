@@ -44,9 +44,7 @@ def _check_def(
     rule: Callable[[pl.DataFrame, PartitionRef, RegistryResource], quality.CheckOutcome],
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=key, name=name, description=description, partitions_def=partitions_def
-    )
+    @dg.asset_check(asset=key, name=name, description=description, partitions_def=partitions_def)
     def _check(
         context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> dg.AssetCheckResult:
@@ -78,21 +76,29 @@ def build_content_checks(
 
             checks += [
                 _check_def(
-                    key, parts, "no_duplicate_ids", "No post id appears twice in a day.",
-                    read_tweets, lambda df, ref, reg: quality.no_duplicate_ids(df),
+                    key,
+                    parts,
+                    "no_duplicate_ids",
+                    "No post id appears twice in a day.",
+                    read_tweets,
+                    lambda df, ref, reg: quality.no_duplicate_ids(df),
                 ),
                 _check_def(
-                    key, parts, "required_columns",
+                    key,
+                    parts,
+                    "required_columns",
                     f"Required columns are non-null: {', '.join(TWEETS.required)}.",
-                    read_tweets, lambda df, ref, reg: quality.required_not_null(
-                        df, TWEETS.required
-                    ),
+                    read_tweets,
+                    lambda df, ref, reg: quality.required_not_null(df, TWEETS.required),
                 ),
                 _check_def(
-                    key, parts, "posts_present",
+                    key,
+                    parts,
+                    "posts_present",
                     f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
                     "after midnight UTC for the current day).",
-                    read_tweets, lambda df, ref, reg: quality.posts_present(
+                    read_tweets,
+                    lambda df, ref, reg: quality.posts_present(
                         df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
                     ),
                 ),
@@ -118,14 +124,20 @@ def _trends_checks(
 
     checks = [
         _check_def(
-            key, parts, "required_columns",
+            key,
+            parts,
+            "required_columns",
             f"Required columns are non-null: {', '.join(schema.required)}.",
-            read, lambda df, ref, reg: quality.required_not_null(df, schema.required),
+            read,
+            lambda df, ref, reg: quality.required_not_null(df, schema.required),
         ),
         _check_def(
-            key, parts, "candidates_present",
+            key,
+            parts,
+            "candidates_present",
             "Every selected candidate of the registry has rows in the partition.",
-            read, lambda df, ref, reg: quality.candidates_present(df, selected(reg)),
+            read,
+            lambda df, ref, reg: quality.candidates_present(df, selected(reg)),
             # Related lists and small regions can legitimately be empty for a minor
             # candidate; only the interest time series must cover everyone.
             severity=dg.AssetCheckSeverity.ERROR
@@ -136,9 +148,12 @@ def _trends_checks(
     where = pl.col("ranking") == "top" if kind.startswith("related_") else None
     checks.append(
         _check_def(
-            key, parts, "interest_in_range",
+            key,
+            parts,
+            "interest_in_range",
             "Interest values are within 0-100" + (" (top lists)." if where is not None else "."),
-            read, lambda df, ref, reg: quality.interest_in_range(df, where=where),
+            read,
+            lambda df, ref, reg: quality.interest_in_range(df, where=where),
         )
     )
     return checks

@@ -67,7 +67,9 @@ def _last_update(
 
 def _partitions_of_day(name: str, day: date) -> list[str]:
     if family(name) == "trends":
-        return [str(dg.MultiPartitionKey({"area": area, "date": day.isoformat()})) for area in AREAS]
+        return [
+            str(dg.MultiPartitionKey({"area": area, "date": day.isoformat()})) for area in AREAS
+        ]
     return [day.isoformat()]
 
 
@@ -95,9 +97,11 @@ def judge_partition_freshness(
         text = "; ".join(f"{p}: {o.description}" for p, o in failed)
         meta = {"partitions": judged, **failed[0][1].metadata}
         return CheckOutcome(False, text, meta), ", ".join(p for p, _ in failed)
-    return CheckOutcome(True, "; ".join(o.description for _, o in outcomes), {
-        "partitions": judged, **outcomes[0][1].metadata
-    }), judged
+    return CheckOutcome(
+        True,
+        "; ".join(o.description for _, o in outcomes),
+        {"partitions": judged, **outcomes[0][1].metadata},
+    ), judged
 
 
 def build_partition_freshness_checks(

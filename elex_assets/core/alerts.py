@@ -245,7 +245,10 @@ class AlertBook:
             if raw.get("v") != cls.VERSION:
                 raise ValueError(f"cursor version {raw.get('v')!r}")
             return cls(
-                {k: (Problem.from_dict(v["problem"]), bool(v["sent"])) for k, v in raw["open"].items()},
+                {
+                    k: (Problem.from_dict(v["problem"]), bool(v["sent"]))
+                    for k, v in raw["open"].items()
+                },
                 {
                     k: (Problem.from_dict(v["problem"]), datetime.fromisoformat(v["cleared_at"]))
                     for k, v in raw["recovering"].items()

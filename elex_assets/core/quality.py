@@ -126,8 +126,7 @@ def posts_present(
     hours = elapsed.total_seconds() / 3600
     return CheckOutcome(
         False,
-        f"zero posts on campaign day {day} after {hours:.1f} h "
-        f"(tolerance {quiet_hours:g} h)",
+        f"zero posts on campaign day {day} after {hours:.1f} h (tolerance {quiet_hours:g} h)",
         {"rows": 0},
     )
 
@@ -141,9 +140,7 @@ def candidates_present(
     missing = [c for c in expected if c not in found]
     meta = {"rows": df.height, "expected": len(expected), "missing": len(missing)}
     if missing:
-        return CheckOutcome(
-            False, f"{len(missing)} candidate(s) absent: {_sample(missing)}", meta
-        )
+        return CheckOutcome(False, f"{len(missing)} candidate(s) absent: {_sample(missing)}", meta)
     return CheckOutcome(True, f"all {len(expected)} candidates present", meta)
 
 

@@ -35,9 +35,7 @@ def _ts(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def freshness_problems(
-    instance: dg.DagsterInstance, asset_graph: Any
-) -> dict[str, Problem]:
+def freshness_problems(instance: dg.DagsterInstance, asset_graph: Any) -> dict[str, Problem]:
     """Assets whose freshness state (as the freshness daemon recorded it) is FAIL."""
     if asset_graph is None:
         return {}
