@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from elex_assets.checks import Thresholds, apply_freshness_policies
+from elex_assets.checks.summary import checks_summary
 from elex_assets.core.layout import clean_trends_key
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import TRENDS
@@ -86,6 +87,9 @@ def test_trends_partition_checks_name_missing_candidates_and_bad_values(tmp_path
         result = defs.resolve_job_def("trends").execute_in_process(
             instance=instance, partition_key="fr|2026-11-27"
         )
+        ok, summary = checks_summary(instance, defs)
+    assert not ok
+    assert "FAILED trends_interest_over_time[fr|2026-11-27] interest_in_range" in summary
     verdicts = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert verdicts["required_columns"].passed
     assert not verdicts["candidates_present"].passed
