@@ -10,7 +10,7 @@ import dagster as dg
 
 from elex_assets.assets.registry import candidates
 from elex_assets.core.registry import load_registry
-from elex_assets.monitoring import build_monitoring
+from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings
 
@@ -25,16 +25,11 @@ resources = {
 
 registry_job = dg.define_asset_job("registry_job", selection=[candidates])
 
-# Freshness policies, checks and alerts attach to whichever collecting assets are listed.
-monitoring = build_monitoring(
-    load_registry(settings.election, settings.candidates_file).election, [candidates]
-)
-
 defs = dg.Definitions(
-    assets=monitoring.assets,
-    asset_checks=monitoring.checks,
-    jobs=[registry_job, *monitoring.jobs],
-    schedules=monitoring.schedules,
-    sensors=monitoring.sensors,
+    assets=[candidates],
+    jobs=[registry_job],
     resources=resources,
 )
+
+# Freshness policies, checks and the alert sensor, on whichever collecting assets `defs` holds.
+defs = with_monitoring(defs, load_registry(settings.election, settings.candidates_file).election)

@@ -14,7 +14,7 @@ import dagster as dg
 
 from elex_assets.core.layout import raw_tweets_prefix
 from elex_assets.core.registry import load_registry
-from elex_assets.monitoring import build_monitoring
+from elex_assets.monitoring import with_monitoring
 from elex_assets.partitions import daily_partitions, trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -43,17 +43,14 @@ def trends_interest_over_time() -> dg.MaterializeResult:
 
 
 def build_defs(lake_url: str) -> dg.Definitions:
-    monitoring = build_monitoring(ELECTION, [raw_tweets, tweets, trends_interest_over_time])
-    return dg.Definitions(
-        assets=monitoring.assets,
-        asset_checks=monitoring.checks,
-        jobs=monitoring.jobs,
-        sensors=monitoring.sensors,
+    defs = dg.Definitions(
+        assets=[raw_tweets, tweets, trends_interest_over_time],
         resources={
             "lake": LakeResource(url=lake_url),
             "registry": RegistryResource(election="2027"),
         },
     )
+    return with_monitoring(defs, ELECTION)
 
 
 defs = build_defs(os.environ.get("ELEX_LAKE_URL", "data/lake"))

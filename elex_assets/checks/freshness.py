@@ -45,12 +45,17 @@ def apply_freshness_policies(
 ) -> list[Any]:
     """``assets`` with a freshness policy on every monitored key (others unchanged)."""
     thresholds = thresholds or Thresholds.from_env()
+    return list(dg.map_asset_specs(policy_mapper(thresholds), assets))
+
+
+def policy_mapper(thresholds: Thresholds):
+    """The spec transform that sets the policy of a monitored asset (others unchanged)."""
 
     def with_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
         policy = freshness_policy_for(spec.key.to_user_string(), thresholds)
         return dg.apply_freshness_policy(spec, policy) if policy else spec
 
-    return list(dg.map_asset_specs(with_policy, assets))
+    return with_policy
 
 
 def _last_update(
