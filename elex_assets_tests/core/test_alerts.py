@@ -69,3 +69,26 @@ def test_problem_cleared_before_delivery_is_not_announced() -> None:
 
 def test_unreadable_cursor_starts_afresh() -> None:
     assert AlertBook.from_cursor("{not json").open == {}
+
+
+def test_sms_and_topic_publish_to_sns_on_loopback(aws_env: str) -> None:
+    import boto3
+
+    from elex_assets.core.alerts import SnsPublisher
+
+    topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="elex-sms-test")
+    message = problem_message(STALE, None)
+    SnsPublisher(phone_number="+33612345678").publish(message)
+    SnsPublisher(topic_arn=topic["TopicArn"]).publish(message)
+
+
+def test_unreachable_sns_raises_alert_error_without_the_number(aws_env: str, monkeypatch) -> None:
+    import pytest
+
+    from elex_assets.core.alerts import SnsPublisher
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    with pytest.raises(AlertError) as err:
+        SnsPublisher(phone_number="+33612345678").publish(problem_message(STALE, None))
+    assert "+336" not in str(err.value)
+    assert "sms" in str(err.value)
