@@ -148,7 +148,7 @@ def run_problems(
             kind="run",
             asset=None,
             partition=partition,
-            since=record.end_time and _ts(record.end_time) or record.update_timestamp,
+            since=_ts(record.end_time) if record.end_time else record.update_timestamp,
             detail=f"Run {run.run_id} of job {run.job_name} failed.",
             link=f"/runs/{run.run_id}",
         )

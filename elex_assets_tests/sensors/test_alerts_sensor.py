@@ -215,6 +215,13 @@ def test_failing_content_check_alerts(harness: Harness, inbox: SqsInbox) -> None
     assert "1 duplicated id value(s): 1" in messages[0]["Message"]
     assert f"/assets/tweets?view=partitions&partition={DAY}" in messages[0]["Message"]
 
+    TWEETS.conform(frame.head(1)).write_parquet(path)  # the day is re-collected, clean
+    harness.materialize(T0 + timedelta(minutes=5), ["raw_tweets", "tweets"])
+    harness.tick(T0 + timedelta(minutes=6))
+    assert [m["Subject"] for m in inbox.read()] == [
+        f"[elex] RECOVERED tweets [{DAY}]: check no_duplicate_ids"
+    ]
+
 
 def test_sns_unreachable_does_not_crash_and_alert_follows(
     harness: Harness, inbox: SqsInbox, monkeypatch: pytest.MonkeyPatch, aws_env: str
