@@ -10,6 +10,8 @@ import dagster as dg
 
 from elex_assets.assets.archive import archive_assets
 from elex_assets.assets.registry import candidates
+from elex_assets.core.registry import load_registry
+from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings
 
@@ -29,3 +31,6 @@ defs = dg.Definitions(
     jobs=[registry_job],
     resources=resources,
 )
+
+# Freshness policies, checks and the alert sensor, on whichever collecting assets `defs` holds.
+defs = with_monitoring(defs, load_registry(settings.election, settings.candidates_file).election)

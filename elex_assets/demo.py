@@ -47,5 +47,10 @@ def run_demo(days: int = 7) -> int:
         f"candidates: {meta['candidates'].value} in the registry, "
         f"{meta['collected'].value} collected -> {meta['path'].value}"
     )
+    from elex_assets.checks.summary import run_demo_checks
+
+    checks_ok = run_demo_checks(instance, defs)
     print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`.")
+    if not checks_ok:
+        return 1
     return 0

@@ -1,0 +1,1 @@
+"""Sensors: alerting on what the instance knows is wrong."""
