@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -24,3 +24,24 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+_REPORT: list[str] = []
+
+
+@pytest.fixture
+def report() -> Callable[[str], None]:
+    """Lines for the run's summary: shown by `make test` even when the test passes."""
+
+    def add(line: str) -> None:
+        print(line)
+        _REPORT.append(line)
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _REPORT:
+        terminalreporter.write_sep("-", "production test (PostgreSQL + S3 + daemon)")
+        for line in _REPORT:
+            terminalreporter.write_line(line)

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -28,6 +28,10 @@ ELECTION = "2027"
 LAKE_PREFIX = "elex-prod"
 
 # One asset backfill per entry: asset key -> partition keys (None: unpartitioned).
+# Assets sharing a partitioning go in one entry; e.g. with DAYS a few past days:
+#   {"raw_tweets": DAYS, "tweets": DAYS},
+#   {"trends_interest_over_time": [f"{area}|{day}" for area in AREAS for day in DAYS]},
+# their lake keys go in expected_lake_keys() and their sandbox URLs in service_env.
 BACKFILLS: list[dict[str, list[str] | None]] = [
     {"candidates": None},
 ]
@@ -115,7 +119,11 @@ def test_instance_info_validates_the_production_config(
 
 @pytest.mark.timeout(300)
 def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
-    stack: DagsterStack, postgres: PostgresServer, moto_server: str, bucket: str
+    stack: DagsterStack,
+    postgres: PostgresServer,
+    moto_server: str,
+    bucket: str,
+    report: Callable[[str], None],
 ) -> None:
     # Backfills are requested first and the daemon started after: its first
     # backfill iteration picks them up at once instead of after its 30 s sleep.
@@ -126,13 +134,13 @@ def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
     for backfill_id, selection in zip(backfill_ids, BACKFILLS, strict=True):
         status = stack.wait_backfill(backfill_id, timeout=240)
         backfill_runs = stack.backfill_runs(backfill_id)
-        print(f"backfill {backfill_id} {sorted(selection)}: {status}")
+        report(f"backfill {backfill_id} {sorted(selection)}: {status}")
         for run in backfill_runs:
-            print(f"  run {run['runId'][:8]} {run['status']} {run['assets']} {run['partition']}")
+            report(f"  run {run['runId'][:8]} {run['status']} {run['assets']} {run['partition']}")
         assert status == "COMPLETED_SUCCESS", stack.logs()
         runs += backfill_runs
     succeeded = [r for r in runs if r["status"] == "SUCCESS"]
-    print(f"runs launched: {len(runs)}, succeeded: {len(succeeded)}")
+    report(f"runs launched: {len(runs)}, succeeded: {len(succeeded)}")
     assert runs and len(succeeded) == len(runs)
 
     # The event log is in Postgres: every requested asset partition materialised.
@@ -149,7 +157,7 @@ def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
         for key, parts in selection.items()
         for part in (parts if parts is not None else [None])
     }
-    print(f"materialisations in Postgres event_logs: {len(rows)}")
+    report(f"materialisations in Postgres event_logs: {len(rows)}")
     assert requested <= materialised, f"missing: {requested - materialised}"
     enqueued = postgres.query(
         "SELECT count(DISTINCT run_id) FROM event_logs "
@@ -159,7 +167,7 @@ def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
     assert enqueued == len(runs), "every run went through the run queue"
 
     heartbeats = {row[0] for row in postgres.query("SELECT daemon_type FROM daemon_heartbeats")}
-    print(f"daemons heartbeating in Postgres: {sorted(heartbeats)}")
+    report(f"daemons heartbeating in Postgres: {sorted(heartbeats)}")
     assert heartbeats >= EXPECTED_DAEMONS, f"missing: {EXPECTED_DAEMONS - heartbeats}"
 
     # The lake objects are in S3 under the configured prefix.
@@ -172,8 +180,8 @@ def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
     )
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"{LAKE_PREFIX}/")
     objects = {o["Key"]: o["Size"] for o in listing.get("Contents", [])}
-    print(f"lake objects in s3://{bucket}/{LAKE_PREFIX}/: {len(objects)}")
+    report(f"lake objects in s3://{bucket}/{LAKE_PREFIX}/: {len(objects)}")
     for key, size in sorted(objects.items()):
-        print(f"  {key} ({size} bytes)")
+        report(f"  {key} ({size} bytes)")
     for key in expected_lake_keys():
         assert objects.get(f"{LAKE_PREFIX}/{key}", 0) > 0, f"{key} missing from the lake"
