@@ -117,7 +117,7 @@ def test_instance_info_validates_the_production_config(
     assert len(currents) == 3 and currents == latests, schema
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
     stack: DagsterStack,
     postgres: PostgresServer,
@@ -132,7 +132,7 @@ def test_backfill_through_the_daemon_lands_in_s3_and_postgres(
 
     runs: list[dict] = []
     for backfill_id, selection in zip(backfill_ids, BACKFILLS, strict=True):
-        status = stack.wait_backfill(backfill_id, timeout=240)
+        status = stack.wait_backfill(backfill_id, timeout=420)
         backfill_runs = stack.backfill_runs(backfill_id)
         report(f"backfill {backfill_id} {sorted(selection)}: {status}")
         for run in backfill_runs:
