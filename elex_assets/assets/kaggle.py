@@ -9,7 +9,6 @@ on a backfill); a forced week records its missing days in its manifest, the
 dataset metadata and the description.
 """
 
-
 import base64
 import json
 import tempfile
@@ -153,6 +152,8 @@ def assemble_dataset(lake: Lake, kaggle: KaggleResource, log: object | None = No
     reason = why_not_publish(kaggle.publish, kaggle.username, kaggle.key)
     if reason is None and not kaggle.dataset:
         reason = "KAGGLE_DATASET not set (owner/slug)"
+    if reason is None and not manifests:
+        reason = "no weekly file exported yet"
     published, outcome = False, reason
     if reason is None:
         with _local_folder(lake) as folder:
