@@ -10,30 +10,17 @@ dataset metadata and the description.
 """
 
 import base64
-import json
-import tempfile
-from pathlib import Path
 
 import dagster as dg
 
-from elex_assets.core.chart import merge_daily, render_chart
 from elex_assets.core.elections import Election
 from elex_assets.core.export import (
     IncompleteWeekError,
     export_week,
-    read_manifests,
     week_of_partition_key,
 )
-from elex_assets.core.kaggle_metadata import build_metadata
-from elex_assets.core.kaggle_publish import (
-    file_fingerprints,
-    load_published,
-    publish,
-    version_notes,
-    why_not_publish,
-)
-from elex_assets.core.lake import Lake
-from elex_assets.core.layout import KAGGLE, KAGGLE_METADATA, TRENDS_KINDS, kaggle_published_key
+from elex_assets.core.kaggle_dataset import assemble_dataset
+from elex_assets.core.layout import KAGGLE, TRENDS_KINDS
 from elex_assets.partitions import weekly_partitions
 from elex_assets.resources import LakeResource
 from elex_assets.resources.kaggle import KaggleResource
@@ -124,84 +111,6 @@ def kaggle_export_assets(election: Election) -> list[dg.AssetsDefinition]:
     return assets
 
 
-def assemble_dataset(lake: Lake, kaggle: KaggleResource, log: object | None = None) -> dict:
-    """Chart(s) and dataset-metadata.json into ``kaggle/``; publish when configured."""
-    manifests = read_manifests(lake)
-    charts = []
-    for election in sorted({m["election"] for m in manifests}):
-        ms = [m for m in manifests if m["election"] == election]
-        png = render_chart(
-            merge_daily(ms, "tweets"),
-            merge_daily(ms, "trends_interest_over_time"),
-            f"French presidential election {election}",
-        )
-        name = f"chart_{election}.png"
-        lake.write_bytes(f"{KAGGLE}/{name}", png)
-        charts.append((name, png))
-    metadata = build_metadata(
-        kaggle.dataset_id(), manifests, [n for n, _ in charts], kaggle.policy()
-    )
-    lake.write_bytes(
-        KAGGLE_METADATA, (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode()
-    )
-    current = file_fingerprints(manifests)
-    previous = load_published(
-        lake.read_bytes(kaggle_published_key()) if lake.exists(kaggle_published_key()) else None
-    )
-    notes = version_notes(previous, current)
-    reason = why_not_publish(kaggle.publish, kaggle.username, kaggle.key)
-    if reason is None and not kaggle.dataset:
-        reason = "KAGGLE_DATASET not set (owner/slug)"
-    if reason is None and not manifests:
-        reason = "no weekly file exported yet"
-    published, outcome = False, reason
-    if reason is None:
-        with _local_folder(lake) as folder:
-            result = publish(
-                folder,
-                dataset_id=kaggle.dataset_id(),
-                username=str(kaggle.username),
-                key=str(kaggle.key),
-                notes=notes,
-                public=kaggle.public,
-                endpoint=kaggle.api_endpoint,
-            )
-        lake.write_bytes(kaggle_published_key(), json.dumps(current, indent=2).encode())
-        published, outcome = True, result.reason
-    return {
-        "manifests": manifests,
-        "metadata": metadata,
-        "charts": charts,
-        "notes": notes,
-        "published": published,
-        "outcome": outcome,
-    }
-
-
-class _local_folder:  # noqa: N801 (used as a context manager)
-    """The lake's ``kaggle/`` as a local folder: itself on disk, a download from S3."""
-
-    def __init__(self, lake: Lake) -> None:
-        self.lake = lake
-        self.tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> Path:
-        if not self.lake.is_s3:
-            return Path(self.lake.url) / KAGGLE
-        self.tmp = tempfile.TemporaryDirectory(prefix="elex-kaggle-")
-        root = Path(self.tmp.name)
-        for key in self.lake.list(f"{KAGGLE}/"):
-            target = root / key.removeprefix(f"{KAGGLE}/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with self.lake.local_copy(key) as path:
-                target.write_bytes(path.read_bytes())
-        return root
-
-    def __exit__(self, *exc: object) -> None:
-        if self.tmp is not None:
-            self.tmp.cleanup()
-
-
 def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
     @dg.asset(
         name="kaggle_dataset",
@@ -222,7 +131,7 @@ def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
         context: dg.AssetExecutionContext, lake: LakeResource, kaggle: KaggleResource
     ) -> dg.MaterializeResult:
         the_lake = lake.lake()
-        out = assemble_dataset(the_lake, kaggle)
+        out = assemble_dataset(the_lake, kaggle.settings())
         if out["published"]:
             context.log.info(f"Kaggle: {out['outcome']}; notes: {out['notes']}")
         else:

@@ -10,6 +10,7 @@ import os
 import dagster as dg
 
 from elex_assets.core.export import DEFAULT_CONTENT_POLICY, check_policy
+from elex_assets.core.kaggle_dataset import PublishSettings
 from elex_assets.settings import env_flag
 
 PLACEHOLDER_SLUG = "french-election-x-and-trends"
@@ -33,6 +34,18 @@ class KaggleResource(dg.ConfigurableResource):
     def dataset_id(self) -> str:
         """The configured id, or a placeholder (the folder is then built, not published)."""
         return self.dataset or f"{self.username or 'owner'}/{PLACEHOLDER_SLUG}"
+
+    def settings(self) -> PublishSettings:
+        return PublishSettings(
+            dataset_id=self.dataset_id(),
+            dataset_configured=bool(self.dataset),
+            content_policy=self.policy(),
+            enabled=self.publish,
+            username=self.username,
+            key=self.key,
+            public=self.public,
+            endpoint=self.api_endpoint,
+        )
 
 
 def kaggle_resource_from_env() -> KaggleResource:
