@@ -47,5 +47,11 @@ def run_demo(days: int = 7) -> int:
         f"candidates: {meta['candidates'].value} in the registry, "
         f"{meta['collected'].value} collected -> {meta['path'].value}"
     )
+    from elex_assets.core.lake import Lake
+    from elex_assets.definitions import election
+    from elex_assets.kaggle_demo import run_kaggle_step
+
+    if not run_kaggle_step(defs, instance, Lake.from_url(settings.lake_url), election):
+        return 1
     print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`.")
     return 0

@@ -42,9 +42,18 @@ def share_of_voice(posts: Series) -> Series:
 def render_chart(posts: Series, interest: Series, title: str) -> bytes:
     """PNG bytes: share of voice (top) and Trends comparable interest (bottom)."""
     sov = share_of_voice(posts)
+    names = sorted({c for series in (posts, interest) for day in series.values() for c in day})
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = {c: cycle[i % len(cycle)] for i, c in enumerate(names)}  # same colour in both
     fig, (ax_top, ax_bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, dpi=100)
-    _plot(ax_top, sov, "Share of voice on X (posts naming the candidate)", percent=True)
-    _plot(ax_bottom, interest, "Google Trends interest (comparable scale)", percent=False)
+    _plot(ax_top, sov, "Share of voice on X (posts naming the candidate)", colors, percent=True)
+    _plot(
+        ax_bottom,
+        interest,
+        "Google Trends interest in France (comparable scale)",
+        colors,
+        percent=False,
+    )
     fig.suptitle(title)
     ax_bottom.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     fig.autofmt_xdate()
@@ -55,7 +64,7 @@ def render_chart(posts: Series, interest: Series, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _plot(ax: plt.Axes, series: Series, label: str, percent: bool) -> None:
+def _plot(ax: plt.Axes, series: Series, label: str, colors: dict[str, str], percent: bool) -> None:
     by_candidate: dict[str, list[tuple[date, float]]] = defaultdict(list)
     for day, values in series.items():
         for candidate, value in values.items():

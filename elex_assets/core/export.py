@@ -305,7 +305,7 @@ def _count(lake: Lake, keys: list[str]) -> int:
 def _daily_series(
     lake: Lake, source: str, files_by_day: dict[date, list[str]]
 ) -> dict[str, dict[str, float]]:
-    """Per day and candidate: posts naming them (tweets) or mean comparable interest (Trends).
+    """Per day and candidate: posts naming them (tweets) or mean comparable interest in France.
 
     Kept in the manifest so the chart and the description never rescan a week.
     """
@@ -327,7 +327,7 @@ def _daily_series(
             )
         else:
             agg = (
-                lf.filter(pl.col("value_comparable").is_not_null())
+                lf.filter(pl.col("value_comparable").is_not_null() & (pl.col("area") == "fr"))
                 .group_by(pl.col("candidate_id").alias("c"))
                 .agg(pl.col("value_comparable").cast(pl.Float64).mean().alias("v"))
             )
