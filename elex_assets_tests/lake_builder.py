@@ -159,5 +159,6 @@ def build_weeks(lake: Lake, mondays: list[date], tweets_per_day: int = 5) -> dic
                 rows[f"trends_{kind}"] += write_trends_day(lake, kind, day)
     return rows
 
+
 # A campaign wholly in the past: Dagster only knows weekly partitions of ended weeks.
 PAST_ELECTION = Election("2022", date(2022, 4, 10), date(2022, 4, 24), date(2021, 9, 1))

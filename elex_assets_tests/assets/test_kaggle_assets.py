@@ -237,3 +237,27 @@ def test_dataset_is_published_then_versioned(lake: Lake, tmp_path, monkeypatch):
         "Replaced 1 weekly file(s): 2022/tweets/2021_47.csv.gz."
     )
     assert "s3cr3t-key" not in json.dumps({k: str(v.value) for k, v in mat.metadata.items()})
+
+
+def test_dataset_publishes_from_an_s3_lake(s3_bucket, tmp_path, monkeypatch):
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    build_weeks(lake, [MONDAY], tweets_per_day=1)
+    res_lake = resources(lake)
+    assert dg.materialize(
+        [BY_NAME["kaggle_tweets"]], partition_key=MONDAY.isoformat(), resources=res_lake
+    ).success
+    with FakeKaggleServer() as fake:
+        res = resources(
+            lake,
+            dataset="jane/elex-french-2022",
+            username="jane",
+            key="k",
+            publish=True,
+            api_endpoint=fake.url,
+        )
+        assert dg.materialize([DATASET], resources=res).success
+    assert lake.exists("kaggle/dataset-metadata.json") and lake.exists("kaggle/chart_2022.png")
+    (create,) = fake.bodies("CreateDataset")
+    assert sorted(fake.names[f["token"]] for f in create["files"]) == ["2022.zip", "chart_2022.png"]

@@ -19,6 +19,7 @@ from elex_assets.core.export import (
     export_week,
     iso_week_days,
     iso_week_of,
+    read_manifests,
     week_of_partition_key,
 )
 from elex_assets.core.lake import Lake
@@ -186,3 +187,15 @@ def test_crash_mid_write_keeps_previous_file(lake: Lake, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         export_week(lake, ELECTION, "tweets", 2026, 48)
     assert lake.read_bytes(first.files[0]) == before
+
+
+def test_export_on_s3(s3_bucket: str):
+    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    rows = build_weeks(lake, [MONDAY], tweets_per_day=2)
+    write_tweets_day(lake, MONDAY, 2, archive="legacy")
+    export = export_week(lake, ELECTION, "tweets", 2026, 48, parquet_twin=True)
+    assert export.rows == rows["tweets"] + 2
+    df = pl.read_csv(lake.read_bytes("kaggle/2027/tweets/2026_48.csv.gz"), infer_schema=False)
+    assert df.height == export.rows
+    assert lake.read_parquet("kaggle/2027/tweets/2026_48.parquet").height == export.rows
+    assert read_manifests(lake)[0]["files"] == export.files
