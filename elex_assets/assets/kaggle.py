@@ -101,6 +101,7 @@ def _weekly_export_asset(
                 "columns": dg.MetadataValue.json(export.columns),
                 "content_policy": export.content_policy or "n/a",
                 "files": dg.MetadataValue.json(export.files),
+                "preview": dg.MetadataValue.md(export.preview),
             }
         )
 

@@ -9,9 +9,12 @@ side) and streamed to a gzip CSV by polars, so a week never has to fit in memory
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -204,6 +207,7 @@ class WeekExport:
     files: list[str]
     exported_at: str
     daily: dict[str, dict[str, float]] = field(default_factory=dict)
+    preview: str = ""  # first rows as a Markdown table (Dagster UI), not in the manifest
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -253,6 +257,7 @@ def export_week(
             check_extension=False,
             null_value="",
         )
+        preview = csv_preview(path)
     written = [csv_key]
     if parquet_twin:
         pq_key = kaggle_key(election.id, source, iso_year, iso_week, ext="parquet")
@@ -281,10 +286,28 @@ def export_week(
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         daily=daily,
     )
+    manifest = export.to_json()
+    export.preview = preview
     lake.write_bytes(
-        kaggle_manifest_key(election.id, source, iso_year, iso_week), export.to_json().encode()
+        kaggle_manifest_key(election.id, source, iso_year, iso_week), manifest.encode()
     )
     return export
+
+
+def csv_preview(path: str | Path, rows: int = 5, width: int = 40) -> str:
+    """The first rows of a gzip CSV as Markdown, read as a stream (never the whole file)."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        body = [row for _, row in zip(range(rows), reader, strict=False)]
+
+    def cell(value: str) -> str:
+        value = value.replace("|", "\\|").replace("\n", " ")
+        return value if len(value) <= width else value[: width - 1] + "…"
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in body]
+    return "\n".join(lines)
 
 
 def scan_week(lake: Lake, source: str, keys: list[str]) -> pl.LazyFrame:

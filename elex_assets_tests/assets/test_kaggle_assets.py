@@ -59,6 +59,8 @@ def test_weekly_export_materialises_with_metadata(lake: Lake):
     assert mat.metadata["iso_week"].value == "2021-W47"
     assert mat.metadata["path"].value.endswith("kaggle/2022/tweets/2021_47.csv.gz")
     assert mat.metadata["content_policy"].value == "ids"
+    preview = mat.metadata["preview"].value.splitlines()
+    assert preview[0].startswith("| id | created_at | lang |") and len(preview) == 2 + 5
     assert lake.exists("kaggle/2022/tweets/2021_47.csv.gz")
 
 
