@@ -43,14 +43,15 @@ def _weekly_export_asset(
     election: Election, source: str, upstream: str, multi: bool
 ) -> dg.AssetsDefinition:
     mapping: dg.PartitionMapping
-    if multi:
-        # Weekly <- (area x date): the date dimension through a time-window mapping, every
-        # area (checked in Dagster 1.13's multi_to_single.py; beta, so its warning is muted).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", dg.BetaWarning)
+    # Both mappings are beta in Dagster 1.13 (checked in its source); their warnings are muted.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        if multi:
+            # Weekly <- (area x date): the week's days through a time-window mapping, all areas.
             mapping = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date")
-    else:
-        mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+        else:
+            # The first week starts before the campaign: its days before the start do not exist.
+            mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
 
     @dg.asset(
         name=f"kaggle_{source}",

@@ -77,3 +77,18 @@ def test_description_has_coverage_counts_gaps_and_chart(manifests):
 def test_dataset_id_is_checked(bad):
     with pytest.raises(MetadataError, match="KAGGLE_DATASET"):
         check_dataset_id(bad)
+
+
+def test_every_election_in_the_lake_is_described(tmp_path):
+    from elex_assets_tests.lake_builder import PAST_ELECTION
+
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    build_weeks(lake, [date(2021, 11, 22), date(2026, 11, 23)], tweets_per_day=1)
+    export_week(lake, PAST_ELECTION, "tweets", 2021, 47)
+    export_week(lake, ELECTION, "tweets", 2026, 48)
+    meta = build_metadata("jane/french-election-test", read_manifests(lake), [], "ids")
+    assert [r["path"] for r in meta["resources"]] == [
+        "2022/tweets/2021_47.csv.gz",
+        "2027/tweets/2026_48.csv.gz",
+    ]
+    assert "## Election 2022" in meta["description"] and "## Election 2027" in meta["description"]
