@@ -160,6 +160,22 @@ def describe(manifests: list[dict], charts: list[str], content_policy: str) -> s
         lines.append("")
         if gaps:
             lines += ["Missing days (weeks exported although incomplete):", "", *gaps, ""]
+    # Kaggle's API attaches column schemas to top-level files only (election folders travel
+    # as zip archives), so the columns are documented in the description as well.
+    sources = sorted({(m["source"], m.get("content_policy")) for m in manifests})
+    for source, policy in sources:
+        label = f" (content policy `{policy}`)" if policy else ""
+        lines += [
+            f"## Columns of `{source}`{label}",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| `{f['name']}` | {f['type']} | {f['description']} |"
+            for f in column_fields(source, policy)
+        ]
+        lines.append("")
     if charts:
         lines += [
             "## Chart",

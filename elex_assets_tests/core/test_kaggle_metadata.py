@@ -71,6 +71,8 @@ def test_description_has_coverage_counts_gaps_and_chart(manifests):
     assert "tweets 2026-W49: exported incomplete, no data for 2026-12-05, 2026-12-06" in text
     assert "`chart_2027.png`" in text
     assert "re-hydrate" in text
+    assert "## Columns of `tweets` (content policy `ids`)" in text
+    assert "| `value_comparable` | numeric | Interest rescaled on the shared anchor term" in text
 
 
 @pytest.mark.parametrize("bad", [None, "", "noslash", "jane/Bad_Slug", "jane/short"])
