@@ -50,6 +50,12 @@ def run_demo(days: int = 7) -> int:
     from elex_assets.checks.summary import run_demo_checks
 
     checks_ok = run_demo_checks(instance, defs)
+    from elex_assets.core.lake import Lake
+    from elex_assets.definitions import election
+    from elex_assets.kaggle_demo import run_kaggle_step
+
+    if not run_kaggle_step(defs, instance, Lake.from_url(settings.lake_url), election):
+        return 1
     print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`.")
     if not checks_ok:
         return 1

@@ -146,6 +146,10 @@ class Lake:
             yield tmp
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
+            # mkstemp creates 0600 files; lake files are data to share (umask applies).
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o666 & ~umask)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

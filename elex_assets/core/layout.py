@@ -68,3 +68,13 @@ def kaggle_key(
 
 def registry_key(election: str) -> str:
     return f"{REGISTRY}/election={election}/candidates.json"
+
+
+def kaggle_manifest_key(election: str, source: str, iso_year: int, iso_week: int) -> str:
+    """What one weekly export holds (rows, coverage, missing days); not published."""
+    return f"meta/{KAGGLE}/{election}/{source}/{iso_year:04d}_{iso_week:02d}.json"
+
+
+def kaggle_published_key() -> str:
+    """Which exported files the last successful Kaggle publication carried."""
+    return f"meta/{KAGGLE}/published.json"

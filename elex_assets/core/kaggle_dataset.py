@@ -1,0 +1,118 @@
+"""The publishable ``kaggle/`` folder: charts, ``dataset-metadata.json``, and publication.
+
+Everything is derived from the weekly export manifests, so re-assembling is
+cheap and always agrees with the files that were exported.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from elex_assets.core.chart import merge_daily, render_chart
+from elex_assets.core.export import read_manifests
+from elex_assets.core.kaggle_metadata import build_metadata
+from elex_assets.core.kaggle_publish import (
+    file_fingerprints,
+    load_published,
+    publish,
+    version_notes,
+    why_not_publish,
+)
+from elex_assets.core.lake import Lake
+from elex_assets.core.layout import KAGGLE, KAGGLE_METADATA, kaggle_published_key
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    dataset_id: str  # owner/slug (a placeholder when not configured)
+    dataset_configured: bool
+    content_policy: str
+    enabled: bool = False
+    username: str | None = None
+    key: str | None = None
+    public: bool = True
+    endpoint: str | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"PublishSettings(dataset_id={self.dataset_id!r}, enabled={self.enabled})"
+
+
+def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
+    """Chart(s) and dataset-metadata.json into ``kaggle/``; publish when configured."""
+    manifests = read_manifests(lake)
+    charts = []
+    for election in sorted({m["election"] for m in manifests}):
+        ms = [m for m in manifests if m["election"] == election]
+        png = render_chart(
+            merge_daily(ms, "tweets"),
+            merge_daily(ms, "trends_interest_over_time"),
+            f"French presidential election {election}",
+        )
+        name = f"chart_{election}.png"
+        lake.write_bytes(f"{KAGGLE}/{name}", png)
+        charts.append((name, png))
+    metadata = build_metadata(
+        kaggle.dataset_id, manifests, [n for n, _ in charts], kaggle.content_policy
+    )
+    lake.write_bytes(
+        KAGGLE_METADATA, (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode()
+    )
+    current = file_fingerprints(manifests)
+    previous = load_published(
+        lake.read_bytes(kaggle_published_key()) if lake.exists(kaggle_published_key()) else None
+    )
+    notes = version_notes(previous, current)
+    reason = why_not_publish(kaggle.enabled, kaggle.username, kaggle.key)
+    if reason is None and not kaggle.dataset_configured:
+        reason = "KAGGLE_DATASET not set (owner/slug)"
+    if reason is None and not manifests:
+        reason = "no weekly file exported yet"
+    published, outcome = False, reason
+    if reason is None:
+        with _local_folder(lake) as folder:
+            result = publish(
+                folder,
+                dataset_id=kaggle.dataset_id,
+                username=str(kaggle.username),
+                key=str(kaggle.key),
+                notes=notes,
+                public=kaggle.public,
+                endpoint=kaggle.endpoint,
+            )
+        lake.write_bytes(kaggle_published_key(), json.dumps(current, indent=2).encode())
+        published, outcome = True, result.reason
+    return {
+        "manifests": manifests,
+        "metadata": metadata,
+        "charts": charts,
+        "notes": notes,
+        "published": published,
+        "outcome": outcome,
+    }
+
+
+class _local_folder:  # noqa: N801 (used as a context manager)
+    """The lake's ``kaggle/`` as a local folder: itself on disk, a download from S3."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> Path:
+        if not self.lake.is_s3:
+            return Path(self.lake.url) / KAGGLE
+        self.tmp = tempfile.TemporaryDirectory(prefix="elex-kaggle-")
+        root = Path(self.tmp.name)
+        for key in self.lake.list(f"{KAGGLE}/"):
+            target = root / key.removeprefix(f"{KAGGLE}/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with self.lake.local_copy(key) as path:
+                target.write_bytes(path.read_bytes())
+        return root
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
