@@ -118,7 +118,7 @@ def _problem(exc: tweepy.HTTPException) -> str:
         return f"HTTP {exc.response.status_code}"
     parts = [str(body.get(k)) for k in ("title", "detail") if body.get(k)]
     parts += [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
-    return f"HTTP {exc.response.status_code}: " + "; ".join(p for p in parts if p)
+    return f"HTTP {exc.response.status_code}: " + "; ".join(dict.fromkeys(p for p in parts if p))
 
 
 def _is_usage_cap(exc: tweepy.HTTPException) -> bool:
