@@ -389,7 +389,7 @@ def collect_day(
                 manifest_key(raw_key), json.dumps(manifest.to_json(), indent=1).encode()
             )
             log(f"landed {len(summaries)} pages, {manifest.posts} posts -> {lake.uri(raw_key)}")
-        if summaries or usage.posts:
+        if summaries:
             usage.runs += 1
             usage.save(lake)
         if complete and refresh_id is not None:

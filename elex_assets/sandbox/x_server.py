@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -161,7 +162,7 @@ class XSandbox:
         self.token = token
         self.clock = clock or (lambda: datetime.now(UTC))
         self.faults = Faults()
-        self.requests: list[dict[str, Any]] = []
+        self.requests: deque[dict[str, Any]] = deque(maxlen=100_000)  # recent requests
         self.rules: dict[str, dict[str, str]] = {}
         self.stream_interval = stream_interval
         self._rule_seq = 0
@@ -536,7 +537,3 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):
             return
-
-
-def snowflake_time(post_id: int) -> datetime:
-    return datetime.fromtimestamp(snowflake_ms(post_id) / 1000, tz=UTC)
