@@ -40,6 +40,7 @@ PAGE_SIZE = {"recent": 100, "all": 500}
 RECENT_REACH = timedelta(days=7)
 SAFETY_LAG = timedelta(seconds=30)  # X refuses end_time less than 10 s ago; index lag
 MODES = ("auto", "fill", "full")
+ROLLOVER_POSTS = 100_000  # posts per raw file before a run lands it and starts another
 
 
 class XCollectError(RuntimeError):
@@ -281,6 +282,7 @@ class CollectResult:
     month_posts: int
     complete: bool
     notes: list[str]
+    landed: list[str] = field(default_factory=list)
 
 
 def collect_day(
@@ -295,6 +297,7 @@ def collect_day(
     mode: str = "auto",
     page_size: int | None = None,
     max_posts_per_month: int | None = None,
+    rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> CollectResult:
     """Fetch what ``day`` still lacks for every query and land it; see the module doc."""
@@ -354,67 +357,108 @@ def collect_day(
         for q, ivs in m.coverage().items():
             covered.setdefault(q, []).extend(ivs)
 
-    collected_at = datetime.now(UTC)
-    raw_key = layout.raw_tweets_key(day, collected_at, run_id)
-    summaries: list[PageSummary] = []
     per_query: dict[str, int] = {}
-    fd, tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz")
-    os.close(fd)
-    header = {
-        "run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat(),
-        "endpoint": endpoint, "open_end": open_end,
-    }
+    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end, rollover_posts, log)
     error: BaseException | None = None
     try:
-        with gzip.open(tmp, "wb", compresslevel=5) as out:
-            for query in queries:
-                gaps = subtract(window, covered.get(query.text, []))
-                for gap in reversed(gaps):  # newest first, like X's pagination
-                    _sweep(
-                        client, out, query, gap, endpoint, page_size, header, summaries,
-                        per_query, usage, max_posts_per_month,
-                    )
+        for query in queries:
+            gaps = subtract(window, covered.get(query.text, []))
+            for gap in reversed(gaps):  # newest first, like X's pagination
+                _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
+                       max_posts_per_month)
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
     replaced: list[str] = []
-    try:
-        complete = error is None
-        if summaries:
-            lake.put_file(raw_key, tmp)
-            manifest = Manifest(
-                run_id, refresh_id, day.isoformat(), endpoint, collected_at.isoformat(),
-                raw_key, summaries, complete, open_end,
-            )
-            lake.write_bytes(
-                manifest_key(raw_key), json.dumps(manifest.to_json(), indent=1).encode()
-            )
-            log(f"landed {len(summaries)} pages, {manifest.posts} posts -> {lake.uri(raw_key)}")
-        if summaries:
-            usage.runs += 1
-            usage.save(lake)
-        if complete and refresh_id is not None:
-            keep = {m.raw_key for m in read_manifests(lake, day) if m.refresh_id == refresh_id}
-            for key in raw_keys(lake, day):
-                if key not in keep:
-                    lake.delete(manifest_key(key))
-                    lake.delete(key)
-                    replaced.append(key)
-    finally:
-        os.unlink(tmp)
+    complete = error is None
+    writer.close(complete)
+    summaries = writer.summaries
+    if summaries:
+        usage.runs += 1
+        usage.save(lake)
+    if complete and refresh_id is not None:
+        keep = {m.raw_key for m in read_manifests(lake, day) if m.refresh_id == refresh_id}
+        for key in raw_keys(lake, day):
+            if key not in keep:
+                lake.delete(manifest_key(key))
+                lake.delete(key)
+                replaced.append(key)
     if error is not None:
         if summaries:
             fetched = sum(s.result_count for s in summaries)
             error.add_note(
                 f"{len(summaries)} pages ({fetched} posts) fetched before the failure were "
-                f"landed in {raw_key}; the next run continues from there"
+                f"landed in {', '.join(writer.landed)}; the next run continues from there"
             )
         raise error
     return CollectResult(
         day, "refresh" if refresh_id else "incremental", endpoint,
-        raw_key if summaries else None, len(summaries),
+        writer.landed[-1] if writer.landed else None, len(summaries),
         sum(s.result_count for s in summaries), per_query, replaced,
         (window[0].time or "", window[1].time or ""), usage.posts, True, notes,
+        landed=list(writer.landed),
     )
+
+
+class _RawWriter:
+    """Pages to a local gzip file, landed (file, then manifest) every ``rollover_posts`` posts.
+
+    Rolling over bounds the size of a raw file (so normalising stays within
+    memory on million-post days) and the loss on a hard crash.
+    """
+
+    def __init__(
+        self, lake: Lake, day: date, run_id: str, refresh_id: str | None, endpoint: str,
+        open_end: bool, rollover_posts: int, log: Callable[[str], None],
+    ) -> None:
+        self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
+        self.endpoint, self.open_end, self.rollover_posts, self.log = (
+            endpoint, open_end, rollover_posts, log)
+        self.header = {
+            "run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat(),
+            "endpoint": endpoint, "open_end": open_end,
+        }
+        self.summaries: list[PageSummary] = []
+        self.landed: list[str] = []
+        self._open()
+
+    def _open(self) -> None:
+        self.collected_at = datetime.now(UTC)
+        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz")
+        os.close(fd)
+        self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
+        self.pages: list[PageSummary] = []
+        self.posts = 0
+
+    def write(self, meta: dict[str, Any], summary: PageSummary, response: bytes) -> None:
+        prefix = json.dumps({**self.header, **meta, "summary": summary.to_json()},
+                            ensure_ascii=False)
+        self.gz.write(prefix[:-1].encode() + b', "response": ' + response + b"}\n")
+        self.pages.append(summary)
+        self.summaries.append(summary)
+        self.posts += summary.result_count
+        if self.posts >= self.rollover_posts:
+            self._land(complete=False)
+            self._open()
+
+    def _land(self, complete: bool) -> None:
+        self.gz.close()
+        try:
+            if not self.pages:
+                return
+            key = layout.raw_tweets_key(self.day, self.collected_at, self.run_id)
+            self.lake.put_file(key, self.tmp)
+            manifest = Manifest(
+                self.run_id, self.refresh_id, self.day.isoformat(), self.endpoint,
+                self.collected_at.isoformat(), key, self.pages, complete, self.open_end,
+            )
+            self.lake.write_bytes(manifest_key(key), json.dumps(manifest.to_json()).encode())
+            self.landed.append(key)
+            self.log(f"landed {len(self.pages)} pages, {self.posts} posts -> {self.lake.uri(key)}")
+        finally:
+            os.unlink(self.tmp)
+
+    def close(self, complete: bool) -> None:
+        self._land(complete)
 
 
 def _covers(manifests: Sequence[Manifest], queries: Sequence[XQuery], window: Interval) -> bool:
@@ -427,18 +471,16 @@ def _covers(manifests: Sequence[Manifest], queries: Sequence[XQuery], window: In
 
 def _sweep(
     client: XClient,
-    out: Any,
+    writer: _RawWriter,
     query: XQuery,
     gap: Interval,
     endpoint: str,
     page_size: int,
-    header: dict[str, Any],
-    summaries: list[PageSummary],
     per_query: dict[str, int],
     usage: Usage,
     budget: int | None,
 ) -> None:
-    """Every page of ``query`` over ``gap``, each written to ``out`` as it arrives."""
+    """Every page of ``query`` over ``gap``, each written out as it arrives."""
     bounds = request_bounds(gap)
     token: str | None = None
     while True:
@@ -456,7 +498,6 @@ def _sweep(
         if token:
             params["next_token"] = token
         page: Page = client.search(endpoint, query.text, **params)
-        collected = datetime.now(UTC).isoformat()
         meta = page.meta
         summary = PageSummary(
             query.text, gap, page.result_count,
@@ -464,17 +505,16 @@ def _sweep(
             int(meta["oldest_id"]) if meta.get("oldest_id") else None,
             page.next_token is None,
         )
-        request = {"endpoint": endpoint, "query": query.text, **{k: str(v) for k, v in
-                                                                   params.items()}}
-        prefix = json.dumps({
-            **header, "collected_at": collected, "candidates": list(query.candidate_ids),
-            "request": request, "summary": summary.to_json(),
-        }, ensure_ascii=False)
+        request = {"endpoint": endpoint, "query": query.text,
+                   **{k: str(v) for k, v in params.items()}}
         raw = page.raw.strip()
         if b"\n" in raw:
             raw = json.dumps(page.body, ensure_ascii=False).encode()
-        out.write(prefix[:-1].encode() + b', "response": ' + raw + b"}\n")
-        summaries.append(summary)
+        writer.write(
+            {"collected_at": datetime.now(UTC).isoformat(),
+             "candidates": list(query.candidate_ids), "request": request},
+            summary, raw,
+        )
         usage.posts += page.result_count
         per_query[query.text] = per_query.get(query.text, 0) + page.result_count
         token = page.next_token

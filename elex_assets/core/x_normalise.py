@@ -10,6 +10,9 @@ one parquet file. No Python loop touches individual posts.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -178,19 +181,60 @@ def normalise(
 
 
 def normalise_day(
-    lake: Lake, keys: Sequence[str], candidates: Sequence[Candidate], day: date, target_key: str
-) -> pl.DataFrame:
-    """Normalise ``keys`` into ``target_key`` (atomically); returns a small summary frame.
+    lake: Lake,
+    keys: Sequence[str],
+    candidates: Sequence[Candidate],
+    day: date,
+    target_key: str,
+    batch_bytes: int = 16 << 20,
+) -> int:
+    """Normalise the raw files ``keys`` into ``target_key`` (atomically); returns the rows.
 
-    The summary has one row per candidate (``candidate``, ``posts``) plus the
-    table's row count in ``rows`` and a preview, read back from the written file.
+    Raw files are processed in batches of about ``batch_bytes`` compressed bytes
+    (polars' in-memory engine, fastest on nested JSON), each batch written to a
+    temporary parquet file; the batches are then de-duplicated by id across the
+    whole day (newest ``collected_at`` wins) and streamed into one file, so peak
+    memory follows the batch size, not the day's volume.
     """
-    lazy = normalise(scan_raw(lake, keys), candidates, day) if keys else TWEETS.empty().lazy()
-    with lake.writing(target_key, ".parquet") as path:
-        lazy.sink_parquet(path, compression="zstd", statistics=True, engine="streaming")
-        written = pl.scan_parquet(path)
-        summary = written.select(pl.len().alias("rows")).collect()
-    return summary
+    with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
+        parts: list[str] = []
+        with contextlib.ExitStack() as stack:
+            batch: list[str] = []
+            size = 0
+            for key in keys:
+                path = str(stack.enter_context(lake.local_copy(key)))
+                batch.append(path)
+                size += os.path.getsize(path)
+                if size >= batch_bytes:
+                    parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
+                    stack.close()
+                    batch, size = [], 0
+            if batch:
+                parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
+        if not parts:
+            table = TWEETS.empty().lazy()
+        elif len(parts) == 1:
+            table = pl.scan_parquet(parts[0])
+        else:
+            scan = pl.scan_parquet(parts)
+            newest = scan.group_by("id").agg(pl.col("collected_at").max())
+            table = scan.join(newest, on=["id", "collected_at"], how="semi").unique(
+                subset="id", keep="any"
+            )
+        with lake.writing(target_key, ".parquet") as path:
+            table.sink_parquet(path, compression="zstd", statistics=True)
+            return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def _normalise_batch(
+    paths: list[str], candidates: Sequence[Candidate], day: date, tmp: str, index: int
+) -> str:
+    # Eager reads: a lazy ndjson scan would be parsed once per branch (posts, users, refs).
+    pages = pl.concat([pl.read_ndjson(p, schema=RAW_LINE_SCHEMA) for p in paths])
+    out = f"{tmp}/part-{index:05d}.parquet"
+    normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(out)
+    del pages
+    return out
 
 
 def tweets_summary(lake: Lake, key: str) -> tuple[int, dict[str, int], pl.DataFrame]:

@@ -207,3 +207,15 @@ def test_fill_mode_only_fetches_holes(x_sandbox, client, lake, queries) -> None:
     assert result.mode == "incremental" and len(raw_keys(lake, DAY)) == 2
     assert_exactly_once(lake, x_sandbox, queries, START, END)
     assert pl.Series(result.replaced).len() == 0
+
+
+def test_big_runs_roll_over_into_several_raw_files(x_sandbox, client, lake, queries) -> None:
+    first = collect_day(client, lake, queries, DAY, endpoint="all", page_size=50,
+                        rollover_posts=200, run_id="one")
+    assert len(first.landed) >= 3 and sorted(first.landed) == raw_keys(lake, DAY)
+    assert_exactly_once(lake, x_sandbox, queries, START, END)
+    second = collect_day(client, lake, queries, DAY, endpoint="all", page_size=50,
+                         rollover_posts=200, run_id="two")
+    assert sorted(second.replaced) == sorted(first.landed)
+    assert sorted(second.landed) == raw_keys(lake, DAY)
+    assert_exactly_once(lake, x_sandbox, queries, START, END)

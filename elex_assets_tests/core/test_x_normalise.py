@@ -41,8 +41,8 @@ def page(collected_at: str, data: list[dict], refs: list[dict] | None = None,
     return json.dumps(line, ensure_ascii=False).encode()
 
 
-@pytest.fixture
-def table(tmp_path) -> pl.DataFrame:  # noqa: ANN001
+@pytest.fixture(params=[64 << 20, 1], ids=["one-batch", "batch-per-file"])
+def table(tmp_path, request) -> pl.DataFrame:  # noqa: ANN001
     lake = Lake.from_url(str(tmp_path))
     refs = [
         tweet("90", "Emmanuel Macron en meeting à Lyon ce soir", "3"),
@@ -73,7 +73,9 @@ def table(tmp_path) -> pl.DataFrame:  # noqa: ANN001
     lake.write_bytes("raw/tweets/date=2022-04-09/b.jsonl.gz",
                      gzip.compress(page("2022-04-09T14:00:00+00:00", newer, refs) + b"\n"))
     keys = [k for k in lake.list("raw/tweets/") if k.endswith(".jsonl.gz")]
-    normalise_day(lake, keys, load_registry("2022").candidates, DAY, "clean/t.parquet")
+    rows = normalise_day(lake, keys, load_registry("2022").candidates, DAY, "clean/t.parquet",
+                         batch_bytes=request.param)
+    assert rows == 8
     return lake.read_parquet("clean/t.parquet")
 
 
