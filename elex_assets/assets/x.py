@@ -70,12 +70,10 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         )
         for note in result.notes:
             context.log.warning(note)
-        per_candidate: dict[str, int] = {}
-        for q in queries:
-            for cid in q.candidate_ids:
-                per_candidate[cid] = per_candidate.get(cid, 0) + result.posts_per_query.get(
-                    q.text, 0
-                )
+        per_query = {
+            f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
+            for i, q in enumerate(queries)
+        }
         files = raw_keys(the_lake, day)
         return dg.MaterializeResult(
             metadata={
@@ -89,7 +87,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 "queries": len(queries),
                 "raw_files": len(files),
                 "replaced_files": len(result.replaced),
-                "posts_read_per_query_candidates": _table(per_candidate, "candidate", "posts read"),
+                "posts_read_per_query": _table(per_query, "query (candidates)", "posts read"),
                 "landed": dg.MetadataValue.path(the_lake.uri(result.raw_key))
                 if result.raw_key else "nothing new",
                 "path": dg.MetadataValue.path(the_lake.uri(layout.raw_tweets_prefix(day))),
