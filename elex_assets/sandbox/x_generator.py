@@ -41,6 +41,7 @@ HOURLY = (
 )
 _HOURLY_MEAN = sum(HOURLY) / 24
 REF_SEQ_BASE = 1 << 21  # referenced posts use the upper half of the sequence bits
+REF_POOL = 2000  # referenced posts per day
 
 FIRST = ("Camille", "Lucas", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Jules", "Manon",
          "Noé", "Sarah", "Tom", "Emma", "Nathan", "Zoé", "Paul", "Alice", "Yanis",
@@ -174,6 +175,7 @@ class XGenerator:
         self._spikes = self._spike_days()
         self._slot_cached = lru_cache(maxsize=4096)(self._slot)
         self.user = lru_cache(maxsize=None)(self._user)  # type: ignore[method-assign]
+        self.original = lru_cache(maxsize=4 * REF_POOL)(self._original)  # type: ignore[method-assign]
 
     # ---- volume -----------------------------------------------------------
     def _spike_days(self) -> dict[date, float]:
@@ -343,7 +345,7 @@ class XGenerator:
         x = rng.random()
         return "fr" if x < 0.65 else "en" if x < 0.95 else "es" if x < 0.98 else "de"
 
-    def original(self, post_id: int) -> Post:
+    def _original(self, post_id: int) -> Post:
         """The referenced post ``post_id`` (quoted, retweeted or replied to), from its id alone."""
         rng = _rng(self.seed, "ref", post_id)
         cand = self._pick(rng)
@@ -394,8 +396,11 @@ class XGenerator:
                                 self._entities(text, tags, mentions, urls, rng))
             return Post(tweet, author, search_text=fold(text),
                         mentions=frozenset(m.lower() for m in mentions))
-        ref_ms = ms - rng.randrange(60_000, 2 * DAY_MS)
-        ref = self.original(snowflake(ref_ms, REF_SEQ_BASE + rng.randrange(REF_SEQ_BASE)))
+        # Referenced posts come from a pool of the previous day's popular posts, so
+        # retweets and quotes concentrate on a few posts, as they do on X.
+        r = int(REF_POOL * rng.random() ** 2)
+        ref_ms = (ms // DAY_MS - 1) * DAY_MS + r * (DAY_MS // REF_POOL) + 7919 * r % 60_000
+        ref = self.original(snowflake(ref_ms, REF_SEQ_BASE + r))
         author = self.user(rng.randrange(self.users))
         if kind < 0.75:  # retweet: "RT @user: " + the original text, as X returns it
             text = f"RT @{ref.username}: {ref.tweet['text']}"

@@ -314,43 +314,7 @@ class XSandbox:
         return int(value)
 
     def render(self, posts: list[Post], params: dict[str, str], now_ms: int) -> dict[str, Any]:
-        """Posts as X returns them: requested fields, expansions in ``includes``."""
-        fields = set(DEFAULT_TWEET_FIELDS) | _csv(params.get("tweet.fields"))
-        user_fields = set(DEFAULT_USER_FIELDS) | _csv(params.get("user.fields"))
-        expansions = _csv(params.get("expansions"))
-        data = [self._tweet(p, fields, now_ms) for p in posts]
-        users: dict[str, dict[str, Any]] = {}
-        refs: dict[str, dict[str, Any]] = {}
-
-        def add_user(user: dict[str, Any]) -> None:
-            users.setdefault(user["id"], {k: v for k, v in user.items() if k in user_fields})
-
-        for post in posts:
-            if "author_id" in expansions:
-                add_user(post.author)
-            if post.ref is not None:
-                if "referenced_tweets.id" in expansions:
-                    refs.setdefault(post.ref.tweet["id"], self._tweet(post.ref, fields, now_ms))
-                if "referenced_tweets.id.author_id" in expansions or (
-                    "in_reply_to_user_id" in expansions and post.ref_type == "replied_to"
-                ):
-                    add_user(post.ref.author)
-        body: dict[str, Any] = {"data": data}
-        includes: dict[str, Any] = {}
-        if users:
-            includes["users"] = list(users.values())
-        if refs:
-            includes["tweets"] = list(refs.values())
-        if includes:
-            body["includes"] = includes
-        return body
-
-    @staticmethod
-    def _tweet(post: Post, fields: set[str], now_ms: int) -> dict[str, Any]:
-        out = {k: v for k, v in post.tweet.items() if k in fields}
-        if "public_metrics" in fields:
-            out["public_metrics"] = public_metrics(post.tweet, now_ms)
-        return out
+        return render_posts(posts, params, now_ms)
 
     # ---- stream rules -----------------------------------------------------
     def rules_get(self) -> dict[str, Any]:
@@ -401,6 +365,47 @@ class XSandbox:
             if matching:
                 out.append((post, matching))
         return out
+
+
+def render_posts(posts: list[Post], params: dict[str, str], now_ms: int) -> dict[str, Any]:
+    """Posts as X returns them: requested fields, expansions in ``includes``."""
+    fields = set(DEFAULT_TWEET_FIELDS) | _csv(params.get("tweet.fields"))
+    user_fields = set(DEFAULT_USER_FIELDS) | _csv(params.get("user.fields"))
+    expansions = _csv(params.get("expansions"))
+    data = [_render_tweet(p, fields, now_ms) for p in posts]
+    users: dict[str, dict[str, Any]] = {}
+    refs: dict[str, dict[str, Any]] = {}
+
+    def add_user(user: dict[str, Any]) -> None:
+        if user["id"] not in users:
+            users[user["id"]] = {k: v for k, v in user.items() if k in user_fields}
+
+    for post in posts:
+        if "author_id" in expansions:
+            add_user(post.author)
+        if post.ref is not None:
+            if "referenced_tweets.id" in expansions and post.ref.tweet["id"] not in refs:
+                refs[post.ref.tweet["id"]] = _render_tweet(post.ref, fields, now_ms)
+            if "referenced_tweets.id.author_id" in expansions or (
+                "in_reply_to_user_id" in expansions and post.ref_type == "replied_to"
+            ):
+                add_user(post.ref.author)
+    body: dict[str, Any] = {"data": data}
+    includes: dict[str, Any] = {}
+    if users:
+        includes["users"] = list(users.values())
+    if refs:
+        includes["tweets"] = list(refs.values())
+    if includes:
+        body["includes"] = includes
+    return body
+
+
+def _render_tweet(post: Post, fields: set[str], now_ms: int) -> dict[str, Any]:
+    out = {k: v for k, v in post.tweet.items() if k in fields}
+    if "public_metrics" in fields:
+        out["public_metrics"] = public_metrics(post.tweet, now_ms)
+    return out
 
 
 def _csv(value: str | None) -> set[str]:

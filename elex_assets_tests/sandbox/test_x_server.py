@@ -113,3 +113,23 @@ def test_injected_faults_answer_like_x(x_sandbox: XSandbox) -> None:
     except ValueError:
         pass
     assert _get(x_sandbox, **params).json()["meta"]["result_count"] > 0  # faults are one-shot
+
+
+def test_raw_days_written_without_http_normalise_like_collected_ones(tmp_path) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from elex_assets.core.lake import Lake
+    from elex_assets.core.registry import load_registry
+    from elex_assets.core.x_normalise import normalise_day
+    from elex_assets.sandbox.x_generator import XGenerator
+    from elex_assets.sandbox.x_raw import write_raw_day
+
+    reg = load_registry("2022")
+    gen = XGenerator(reg.selected(), reg.election, posts_per_day=1000)
+    lake = Lake.from_url(str(tmp_path))
+    (tmp_path / "raw").mkdir()
+    n = write_raw_day(gen, date(2022, 4, 9), tmp_path / "raw" / "d.jsonl.gz", page_size=100)
+    rows = normalise_day(lake, ["raw/d.jsonl.gz"], reg.candidates, date(2022, 4, 9), "t.parquet")
+    assert n == rows > 500
+    table = lake.read_parquet("t.parquet")
+    assert table["candidates"].list.len().gt(0).mean() > 0.9  # noise posts name nobody
