@@ -133,3 +133,16 @@ def test_raw_days_written_without_http_normalise_like_collected_ones(tmp_path) -
     assert n == rows > 500
     table = lake.read_parquet("t.parquet")
     assert table["candidates"].list.len().gt(0).mean() > 0.9  # noise posts name nobody
+
+
+def test_operators_from_lang_and_retweet_exclusion(x_sandbox: XSandbox) -> None:
+    window = {"start_time": "2022-04-09T06:00:00Z", "end_time": "2022-04-09T23:00:00Z",
+              "max_results": "500", "expansions": "author_id"}
+    body = _get(x_sandbox, query="(Macron OR Zemmour) lang:en -is:retweet", **window).json()
+    assert body["data"]
+    assert all(t["lang"] == "en" and not t["text"].startswith("RT @") for t in body["data"])
+    with_rt = _get(x_sandbox, query="(Macron OR Zemmour) lang:en", **window).json()
+    assert with_rt["meta"]["result_count"] > body["meta"]["result_count"]
+    authored = _get(x_sandbox, query="from:EmmanuelMacron OR from:enmarchefr", **window).json()
+    names = {u["id"]: u["username"] for u in authored["includes"]["users"]}
+    assert {names[t["author_id"]] for t in authored["data"]} <= {"EmmanuelMacron", "enmarchefr"}
