@@ -56,3 +56,27 @@ def write_raw_day(
         if page:
             flush()
     return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m elex_assets.sandbox.x_raw --posts-per-day N --day D --out FILE``."""
+    import argparse
+
+    from elex_assets.core.registry import load_registry
+
+    parser = argparse.ArgumentParser(description="write a generated day of raw X pages")
+    parser.add_argument("--election", default="2027")
+    parser.add_argument("--day", default="2026-11-20")
+    parser.add_argument("--posts-per-day", type=int, default=100_000)
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    reg = load_registry(args.election)
+    gen = XGenerator(reg.selected(), reg.election, posts_per_day=args.posts_per_day)
+    n = write_raw_day(gen, date.fromisoformat(args.day), args.out, page_size=args.page_size)
+    print(f"{n} posts -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
