@@ -15,33 +15,52 @@ from elex_assets.assets.kaggle import (
     kaggle_export_assets,
 )
 from elex_assets.assets.registry import candidates
+from elex_assets.assets.x import x_assets_for
 from elex_assets.core.registry import load_registry
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
-from elex_assets.settings import Settings
+from elex_assets.resources.x import XResource
+from elex_assets.sensors.x import build_x_automation
+from elex_assets.settings import Settings, XSettings
 
 settings = Settings.from_env()
+x_settings = XSettings.from_env()
+election = load_registry(settings.election, settings.candidates_file).election
+
+raw_tweets, tweets = x_assets_for(election)
+x_jobs, x_schedules, x_sensors = build_x_automation(raw_tweets, tweets)
+kaggle_exports = kaggle_export_assets(election)
+kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 
 resources = {
     "lake": LakeResource(url=settings.lake_url),
     "registry": RegistryResource(
         election=settings.election, candidates_file=settings.candidates_file
     ),
+    "x": XResource(
+        # Only wired when set, so the sandbox runs without it; XResource fails at once
+        # naming X_BEARER_TOKEN when it is missing and the base URL is not a sandbox.
+        bearer_token=dg.EnvVar("X_BEARER_TOKEN") if x_settings.token_set else None,
+        base_url=x_settings.base_url,
+        endpoint=x_settings.endpoint,
+        max_query_length=x_settings.max_query_length,
+        languages=list(x_settings.languages),
+        include_retweets=x_settings.include_retweets,
+        min_status=x_settings.min_status,
+        max_posts_per_month=x_settings.max_posts_per_month,
+    ),
     "kaggle": kaggle_resource_from_env(),
 }
-
-election = load_registry(settings.election, settings.candidates_file).election
-kaggle_exports = kaggle_export_assets(election)
-kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 
 registry_job = dg.define_asset_job("registry_job", selection=[candidates])
 
 defs = dg.Definitions(
-    assets=[candidates, *archive_assets, *kaggle_assets],
-    jobs=[registry_job],
+    assets=[candidates, raw_tweets, tweets, *archive_assets, *kaggle_assets],
+    jobs=[registry_job, *x_jobs],
+    schedules=[*x_schedules],
+    sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
-    sensors=[kaggle_automation_sensor()],
 )
 
 # Freshness policies, checks and the alert sensor, on whichever collecting assets `defs` holds.

@@ -28,6 +28,9 @@ def prepare_instance_home(home: Path = DAGSTER_HOME) -> Path:
 def run_demo(days: int = 7) -> int:
     started = time.monotonic()
     prepare_instance_home()
+    from elex_assets.sandbox.x_demo import run_x_step, start_demo_x_sandbox
+
+    x_sandbox = start_demo_x_sandbox()
     # Imported after the environment is set: definitions read it at import time.
     import dagster as dg
 
@@ -47,6 +50,11 @@ def run_demo(days: int = 7) -> int:
         f"candidates: {meta['candidates'].value} in the registry, "
         f"{meta['collected'].value} collected -> {meta['path'].value}"
     )
+    print(f"X sandbox: {x_sandbox.base_url} (full-archive search)")
+    ok, _ = run_x_step(defs, instance, days, settings.lake_url)
+    x_sandbox.stop()
+    if not ok:
+        return 1
     from elex_assets.checks.summary import run_demo_checks
 
     checks_ok = run_demo_checks(instance, defs)

@@ -41,3 +41,47 @@ def env_flag(name: str, default: bool = False) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class XSettings:
+    """X collection settings (README, "Posts on X"); the token is read by ``dg.EnvVar``."""
+
+    base_url: str
+    endpoint: str
+    max_query_length: int
+    languages: tuple[str, ...]
+    include_retweets: bool
+    min_status: int
+    max_posts_per_month: int
+    token_set: bool
+
+    @classmethod
+    def from_env(cls) -> XSettings:
+        endpoint = (os.environ.get("X_SEARCH_ENDPOINT") or "recent").strip()
+        if endpoint not in ("recent", "all"):
+            raise ValueError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
+        langs = os.environ.get("X_LANGUAGES")
+        return cls(
+            base_url=(os.environ.get("X_API_BASE_URL") or "https://api.twitter.com").strip(),
+            endpoint=endpoint,
+            max_query_length=_env_int("X_MAX_QUERY_LENGTH", 0),
+            languages=tuple(
+                x.strip() for x in (langs if langs is not None else "fr,en").split(",")
+                if x.strip()
+            ),
+            include_retweets=env_flag("X_INCLUDE_RETWEETS", True),
+            min_status=_env_int("X_MIN_STATUS", 0),
+            max_posts_per_month=_env_int("X_MAX_POSTS_PER_MONTH", 0),
+            token_set=bool(os.environ.get("X_BEARER_TOKEN")),
+        )
+
+
+def _env_int(name: str, default: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected an integer") from None

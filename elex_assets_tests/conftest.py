@@ -41,3 +41,12 @@ def s3_bucket(aws_env: str) -> str:
     name = f"elex-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def x_sandbox() -> Iterator:
+    """The sandbox X API (2022 registry, 2,000 posts/day) on a free loopback port."""
+    from elex_assets.sandbox.x_server import XSandbox
+
+    with XSandbox(election="2022", posts_per_day=2000, seed=7) as sandbox:
+        yield sandbox

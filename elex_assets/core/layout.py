@@ -26,6 +26,11 @@ def raw_tweets_key(day: date, collected_at: datetime, run_id: str) -> str:
     return f"{raw_tweets_prefix(day)}{stamp}-{run_id}.jsonl.gz"
 
 
+def x_usage_key(month: str) -> str:
+    """Posts read from the X API in a calendar month (``YYYY-MM``), for the budget."""
+    return f"state/x_usage/{month}.json"
+
+
 def clean_tweets_prefix(day: date) -> str:
     return f"{CLEAN_TWEETS}/date={day.isoformat()}/"
 

@@ -1,0 +1,147 @@
+"""Posts on X: ``raw_tweets`` (API pages, lossless) and ``tweets`` (the clean table).
+
+Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
+``core.x_normalise``; these definitions only wire resources, config and metadata.
+"""
+
+import json
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from elex_assets.core import layout
+from elex_assets.core.elections import Election
+from elex_assets.core.x_collect import MODES, collect_day, raw_keys
+from elex_assets.core.x_normalise import normalise_day, tweets_summary
+from elex_assets.partitions import daily_partitions
+from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.resources.x import XResource
+
+
+class RawTweetsConfig(dg.Config):
+    """``auto``: today incremental, past days refreshed whole; ``fill``: only missing
+    id ranges; ``full``: refetch the whole day and replace it."""
+
+    mode: str = "auto"
+
+
+def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
+    body = "\n".join(f"| {k} | {v} |" for k, v in rows.items()) or "| - | 0 |"
+    return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
+
+
+def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="raw_tweets",
+        partitions_def=election_daily,
+        pool="x_api",
+        group_name="x",
+        kinds={"json"},
+        deps=["candidates"],
+        description=(
+            "Posts naming the candidates, as X search returned them: one jsonl.gz per run "
+            "under raw/tweets/date=YYYY-MM-DD/, one line per API page. Today grows "
+            "incrementally (since_id); past days are fetched whole and replace what was there."
+        ),
+    )
+    def raw_tweets(
+        context: dg.AssetExecutionContext,
+        config: RawTweetsConfig,
+        x: XResource,
+        lake: LakeResource,
+        registry: RegistryResource,
+    ) -> dg.MaterializeResult:
+        if config.mode not in MODES:
+            raise dg.Failure(f"raw_tweets mode {config.mode!r}: expected one of {MODES}")
+        day = date.fromisoformat(context.partition_key)
+        client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
+        reg = registry.load()
+        queries = x.queries(reg)
+        the_lake = lake.lake()
+        result = collect_day(
+            client, the_lake, queries, day,
+            endpoint=x.endpoint,
+            run_id=context.run_id[:8],
+            mode=config.mode,
+            page_size=x.page_size or None,
+            max_posts_per_month=x.max_posts_per_month or None,
+            log=context.log.info,
+        )
+        for note in result.notes:
+            context.log.warning(note)
+        per_query = {
+            f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
+            for i, q in enumerate(queries)
+        }
+        files = raw_keys(the_lake, day)
+        return dg.MaterializeResult(
+            metadata={
+                "mode": result.mode,
+                "endpoint": result.endpoint,
+                "window": " .. ".join(result.window) if result.window else "none",
+                "pages": result.pages,
+                "posts_read_run": result.posts,
+                "posts_read_month": result.month_posts,
+                "budget_per_month": x.max_posts_per_month or "off",
+                "queries": len(queries),
+                "raw_files": len(files),
+                "replaced_files": len(result.replaced),
+                "posts_read_per_query": _table(per_query, "query (candidates)", "posts read"),
+                "landed": dg.MetadataValue.path(the_lake.uri(result.raw_key))
+                if result.raw_key else "nothing new",
+                "path": dg.MetadataValue.path(the_lake.uri(layout.raw_tweets_prefix(day))),
+                "notes": "; ".join(result.notes) or "none",
+            }
+        )
+
+    @dg.asset(
+        name="tweets",
+        partitions_def=election_daily,
+        group_name="x",
+        kinds={"polars", "parquet"},
+        deps=[raw_tweets],
+        description=(
+            "One row per post of the day, de-duplicated by id across every raw file (newest "
+            "metrics win), with author, referenced post, entities and matched candidates."
+        ),
+    )
+    def tweets(
+        context: dg.AssetExecutionContext, lake: LakeResource, registry: RegistryResource
+    ) -> dg.MaterializeResult:
+        day = date.fromisoformat(context.partition_key)
+        the_lake = lake.lake()
+        keys = raw_keys(the_lake, day)
+        candidates = registry.load().candidates
+        target = layout.clean_tweets_key(day)
+        normalise_day(the_lake, keys, candidates, day, target)
+        rows, per_candidate, preview = tweets_summary(the_lake, target)
+        context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "rows": rows,
+                "raw_files": len(keys),
+                "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
+                "posts_per_candidate_json": dg.MetadataValue.json(per_candidate),
+                "preview": dg.MetadataValue.md(_preview_md(preview)),
+                "path": dg.MetadataValue.path(the_lake.uri(target)),
+            }
+        )
+
+    return [raw_tweets, tweets]
+
+
+def _preview_md(df: pl.DataFrame) -> str:
+    cols = df.columns
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.iter_rows():
+        cells = [json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, list)
+                 else str(v) for v in row]
+        cells = [c.replace("|", "\\|").replace("\n", " ")[:80] for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def x_assets_for(election: Election) -> list[dg.AssetsDefinition]:
+    return build_x_assets(daily_partitions(election))

@@ -1,0 +1,256 @@
+"""Raw X pages (jsonl.gz) -> the clean ``tweets`` table, in polars from end to end.
+
+Every raw file of a day is scanned with polars' native ndjson reader (only the
+fields the table needs are parsed); posts are exploded out of the pages, joined
+to their authors and referenced posts from ``includes``, de-duplicated by id
+(the most recently collected version wins, so public metrics are the newest),
+matched to candidates with the shared rule of ``matching.py``, and written as
+one parquet file. No Python loop touches individual posts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from elex_assets.core.lake import Lake
+from elex_assets.core.matching import match_candidates_expr
+from elex_assets.core.registry import Candidate
+from elex_assets.core.schemas import TWEETS, UTC_TS
+
+_TWEET = pl.Struct({
+    "id": pl.String,
+    "text": pl.String,
+    "created_at": pl.String,
+    "author_id": pl.String,
+    "conversation_id": pl.String,
+    "lang": pl.String,
+    "referenced_tweets": pl.List(pl.Struct({"type": pl.String, "id": pl.String})),
+    "public_metrics": pl.Struct({
+        "retweet_count": pl.Int64, "reply_count": pl.Int64, "like_count": pl.Int64,
+        "quote_count": pl.Int64, "impression_count": pl.Int64,
+    }),
+    "entities": pl.Struct({
+        "hashtags": pl.List(pl.Struct({"tag": pl.String})),
+        "mentions": pl.List(pl.Struct({"username": pl.String})),
+        "urls": pl.List(pl.Struct({"url": pl.String, "expanded_url": pl.String})),
+    }),
+})
+_USER = pl.Struct({"id": pl.String, "username": pl.String, "name": pl.String,
+                   "location": pl.String})
+RAW_LINE_SCHEMA = pl.Schema({
+    "collected_at": pl.String,
+    "endpoint": pl.String,
+    "request": pl.Struct({"query": pl.String}),
+    "response": pl.Struct({
+        "data": pl.List(_TWEET),
+        "includes": pl.Struct({"users": pl.List(_USER), "tweets": pl.List(_TWEET)}),
+    }),
+})
+SOURCES = {"recent": "x_search_recent", "all": "x_search_all", "stream": "x_stream"}
+
+
+def _ts(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_datetime(time_zone="UTC", time_unit="us", strict=False).cast(UTC_TS)
+
+
+def scan_raw(lake: Lake, keys: Sequence[str]) -> pl.LazyFrame:
+    """The raw pages of ``keys`` as a lazy frame (only the fields the table needs)."""
+    return pl.scan_ndjson(
+        [lake.uri(k) for k in keys], schema=RAW_LINE_SCHEMA,
+        storage_options=lake.storage_options,
+    )
+
+
+def normalise(
+    pages: pl.LazyFrame, candidates: Sequence[Candidate], day: date | None = None
+) -> pl.LazyFrame:
+    """One row per post, in the ``TWEETS`` schema; see the module doc."""
+    pages = pages.select(
+        _ts(pl.col("collected_at")).alias("collected_at"),
+        pl.col("request").struct.field("query").alias("query"),
+        pl.col("endpoint").replace_strict(SOURCES, default=pl.lit("x_search")).alias("source"),
+        pl.col("response").struct.field("data").alias("data"),
+        pl.col("response").struct.field("includes").alias("includes"),
+    )
+    posts = (
+        pages.select("collected_at", "query", "source", "data")
+        .explode("data")
+        .filter(pl.col("data").is_not_null())
+        .unnest("data")
+        .filter(pl.col("id").is_not_null())
+        .sort("collected_at")
+        .unique(subset="id", keep="last")
+    )
+    users = (
+        pages.select(pl.col("includes").struct.field("users").alias("u"))
+        .explode("u")
+        .filter(pl.col("u").is_not_null())
+        .unnest("u")
+        .unique(subset="id", keep="any")
+    )
+    refs = (
+        pages.select(pl.col("includes").struct.field("tweets").alias("t"))
+        .explode("t")
+        .filter(pl.col("t").is_not_null())
+        .select(
+            pl.col("t").struct.field("id").alias("referenced_id"),
+            pl.col("t").struct.field("text").alias("_ref_text"),
+            pl.col("t").struct.field("author_id").alias("_ref_author_id"),
+        )
+        .unique(subset="referenced_id", keep="any")
+    )
+    ref_types = pl.col("referenced_tweets").list.eval(pl.element().struct.field("type"))
+
+    def ref_of(kind: str) -> pl.Expr:
+        return pl.col("referenced_tweets").list.eval(
+            pl.element().filter(pl.element().struct.field("type") == kind).struct.field("id")
+        ).list.first()
+
+    has = {k: ref_types.list.contains(k).fill_null(False)
+           for k in ("retweeted", "quoted", "replied_to")}
+    post_type = (
+        pl.when(has["retweeted"]).then(pl.lit("retweet"))
+        .when(has["quoted"]).then(pl.lit("quote"))
+        .when(has["replied_to"]).then(pl.lit("reply"))
+        .otherwise(pl.lit("original"))
+    )
+    referenced_id = (
+        pl.when(has["retweeted"]).then(ref_of("retweeted"))
+        .when(has["quoted"]).then(ref_of("quoted"))
+        .when(has["replied_to"]).then(ref_of("replied_to"))
+    )
+    metrics = pl.col("public_metrics")
+    ents = pl.col("entities")
+    table = (
+        posts.with_columns(
+            post_type.alias("post_type"),
+            referenced_id.alias("referenced_id"),
+            _ts(pl.col("created_at")).alias("created_at"),
+        )
+        .join(
+            users.select(
+                pl.col("id").alias("author_id"),
+                pl.col("username").alias("author_username"),
+                pl.col("name").alias("author_name"),
+                pl.col("location").alias("author_location"),
+            ),
+            on="author_id", how="left",
+        )
+        .join(refs, on="referenced_id", how="left")
+        .join(
+            users.select(pl.col("id").alias("_ref_author_id"),
+                         pl.col("username").alias("referenced_author_username")),
+            on="_ref_author_id", how="left",
+        )
+        .with_columns(
+            pl.when(pl.col("post_type").is_in(["retweet", "quote"]))
+            .then(pl.col("_ref_text")).alias("referenced_text"),
+            *[metrics.struct.field(f).alias(f) for f in (
+                "retweet_count", "reply_count", "like_count", "quote_count", "impression_count")],
+            ents.struct.field("hashtags").list.eval(pl.element().struct.field("tag"))
+            .fill_null([]).alias("hashtags"),
+            ents.struct.field("mentions").list.eval(pl.element().struct.field("username"))
+            .fill_null([]).alias("mentions"),
+            ents.struct.field("urls").list.eval(
+                pl.coalesce(pl.element().struct.field("expanded_url"),
+                            pl.element().struct.field("url"))
+            ).fill_null([]).alias("urls"),
+        )
+        .with_columns(
+            match_candidates_expr(
+                candidates, ["text", "referenced_text"], "author_username"
+            ).alias("candidates")
+        )
+    )
+    if day is not None:
+        start = datetime(day.year, day.month, day.day)
+        table = table.filter(
+            pl.col("created_at").is_between(
+                pl.lit(start).dt.replace_time_zone("UTC"),
+                pl.lit(start + timedelta(days=1)).dt.replace_time_zone("UTC"),
+                closed="left",
+            )
+        )
+    return TWEETS.conform(table.sort("id"))  # type: ignore[return-value]
+
+
+def normalise_day(
+    lake: Lake,
+    keys: Sequence[str],
+    candidates: Sequence[Candidate],
+    day: date,
+    target_key: str,
+    batch_bytes: int = 16 << 20,
+) -> int:
+    """Normalise the raw files ``keys`` into ``target_key`` (atomically); returns the rows.
+
+    Raw files are processed in batches of about ``batch_bytes`` compressed bytes
+    (polars' in-memory engine, fastest on nested JSON), each batch written to a
+    temporary parquet file; the batches are then de-duplicated by id across the
+    whole day (newest ``collected_at`` wins) and streamed into one file, so peak
+    memory follows the batch size, not the day's volume.
+    """
+    with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
+        parts: list[str] = []
+        with contextlib.ExitStack() as stack:
+            batch: list[str] = []
+            size = 0
+            for key in keys:
+                path = str(stack.enter_context(lake.local_copy(key)))
+                batch.append(path)
+                size += os.path.getsize(path)
+                if size >= batch_bytes:
+                    parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
+                    stack.close()
+                    batch, size = [], 0
+            if batch:
+                parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
+        if not parts:
+            table = TWEETS.empty().lazy()
+        elif len(parts) == 1:
+            table = pl.scan_parquet(parts[0])
+        else:
+            scan = pl.scan_parquet(parts)
+            newest = scan.group_by("id").agg(pl.col("collected_at").max())
+            table = scan.join(newest, on=["id", "collected_at"], how="semi").unique(
+                subset="id", keep="any"
+            )
+        with lake.writing(target_key, ".parquet") as path:
+            table.sink_parquet(path, compression="zstd", statistics=True)
+            return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def _normalise_batch(
+    paths: list[str], candidates: Sequence[Candidate], day: date, tmp: str, index: int
+) -> str:
+    # Eager reads: a lazy ndjson scan would be parsed once per branch (posts, users, refs).
+    pages = pl.concat([pl.read_ndjson(p, schema=RAW_LINE_SCHEMA) for p in paths])
+    out = f"{tmp}/part-{index:05d}.parquet"
+    normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(out)
+    del pages
+    return out
+
+
+def tweets_summary(lake: Lake, key: str) -> tuple[int, dict[str, int], pl.DataFrame]:
+    """Rows, posts per candidate and a 10-row preview of a written ``tweets`` file."""
+    with lake.local_copy(key) as path:
+        scan = pl.scan_parquet(path)
+        rows = scan.select(pl.len()).collect().item()
+        per = (
+            scan.select(pl.col("candidates").explode().alias("candidate"))
+            .drop_nulls()
+            .group_by("candidate")
+            .len()
+            .sort("len", descending=True)
+            .collect()
+        )
+        preview = scan.select(
+            "id", "created_at", "author_username", "post_type", "candidates", "text"
+        ).head(10).collect()
+    return rows, dict(zip(per["candidate"].to_list(), per["len"].to_list(), strict=True)), preview

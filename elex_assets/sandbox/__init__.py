@@ -1,0 +1,1 @@
+"""Sandbox APIs on loopback (part of the product): the demo and the tests run against them."""

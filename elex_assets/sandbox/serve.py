@@ -1,0 +1,40 @@
+"""``elex sandbox``: serve the sandbox APIs on loopback until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from elex_assets.core.registry import load_registry
+from elex_assets.sandbox.x_server import XSandbox
+from elex_assets.settings import Settings
+
+
+def start_x_sandbox(port: int | None = None) -> XSandbox:
+    """The X sandbox for the configured election (ELEX_ELECTION / ELEX_CANDIDATES_FILE).
+
+    ``X_SANDBOX_PORT`` (default: a free port) and ``X_SANDBOX_POSTS_PER_DAY``
+    (default 2000) tune it.
+    """
+    settings = Settings.from_env()
+    registry = load_registry(settings.election, settings.candidates_file)
+    if port is None:
+        port = int(os.environ.get("X_SANDBOX_PORT") or 0)
+    volume = int(os.environ.get("X_SANDBOX_POSTS_PER_DAY") or 2000)
+    return XSandbox(
+        registry.selected(), registry.election, posts_per_day=volume, port=port
+    ).start()
+
+
+def serve_forever() -> int:
+    x = start_x_sandbox()
+    print("elex sandbox: serving until Ctrl-C. In another shell:")
+    print(f"  export X_API_BASE_URL={x.base_url}")
+    print("  (X_BEARER_TOKEN is not needed: a loopback base URL is sandbox mode)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        x.stop()
+    return 0

@@ -1,0 +1,142 @@
+"""What runs when for X: the 5-minute refresh of today, the stream job and its sensor."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from elex_assets.core import layout
+from elex_assets.core.x_collect import Manifest
+from elex_assets.core.x_stream import stream_to_lake
+from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.resources.x import SANDBOX_TOKEN, XResource
+
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+class StreamConfig(dg.Config):
+    """How long the stream job listens, and how often it lands what it received."""
+
+    duration_seconds: float = 300.0
+    flush_seconds: float = 60.0
+
+
+def build_x_automation(
+    raw_tweets: dg.AssetsDefinition, tweets: dg.AssetsDefinition
+) -> tuple[list[Any], list[dg.ScheduleDefinition], list[dg.SensorDefinition]]:
+    refresh_job = dg.define_asset_job(
+        "x_refresh_job",
+        selection=[raw_tweets, tweets],
+        description="Collect a day of posts on X (raw_tweets) and normalise it (tweets).",
+    )
+    tweets_job = dg.define_asset_job(
+        "tweets_job", selection=[tweets], description="Re-normalise a day's raw posts."
+    )
+    partitions_def = raw_tweets.partitions_def
+    assert partitions_def is not None
+
+    @dg.schedule(
+        name="x_every_5_minutes",
+        cron_schedule="*/5 * * * *",
+        execution_timezone="UTC",
+        job=refresh_job,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            "Refresh today's raw_tweets then tweets every 5 minutes (skipped while a "
+            "previous refresh is queued or running); just after midnight, also fill what "
+            "yesterday still lacks."
+        ),
+    )
+    def x_every_5_minutes(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
+        active = context.instance.get_run_records(
+            dg.RunsFilter(job_name="x_refresh_job", statuses=ACTIVE), limit=1
+        )
+        if active:
+            return dg.SkipReason(
+                f"a refresh is still in progress (run {active[0].dagster_run.run_id[:8]})"
+            )
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        now = now.astimezone(UTC)
+        keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
+        requests = []
+        today = now.date().isoformat()
+        if now.hour == 0 and now.minute < 15:
+            yesterday = (now.date() - timedelta(days=1)).isoformat()
+            if yesterday in keys:
+                requests.append(dg.RunRequest(
+                    partition_key=yesterday,
+                    run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
+                    tags={"elex/x": "fill-yesterday"},
+                ))
+        if today in keys:
+            requests.append(dg.RunRequest(partition_key=today, tags={"elex/x": "today"}))
+        if not requests:
+            return dg.SkipReason(f"{today} is outside the election's partitions")
+        return requests
+
+    @dg.op(name="x_stream", pool="x_stream")
+    def x_stream_op(
+        context: dg.OpExecutionContext,
+        config: StreamConfig,
+        x: XResource,
+        lake: LakeResource,
+        registry: RegistryResource,
+    ) -> None:
+        token = x.bearer_token or (SANDBOX_TOKEN if x.sandbox else None)
+        if not token:
+            raise dg.Failure("X_BEARER_TOKEN is not set: the stream needs an app bearer token")
+        result = stream_to_lake(
+            token, x.base_url, lake.lake(), x.queries(registry.load()),
+            config.duration_seconds, context.run_id[:8], config.flush_seconds,
+            log=context.log.info,
+        )
+        context.log.info(
+            f"stream: {result.posts} posts in {len(result.files)} files for "
+            f"{sorted(d.isoformat() for d in result.days)}"
+        )
+
+    @dg.job(
+        name="x_stream_job",
+        description="Optional: the filtered stream for a configurable duration, landing into "
+        "raw/tweets; x_stream_sensor then refreshes tweets for the days it touched.",
+    )
+    def x_stream_job() -> None:
+        x_stream_op()
+
+    @dg.sensor(
+        name="x_stream_sensor",
+        job=tweets_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Turns newly landed stream files into a tweets refresh for their day.",
+    )
+    def x_stream_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):  # noqa: ANN202
+        the_lake = lake.lake()
+        cursor = context.cursor or ""
+        today = datetime.now(UTC).date()
+        newest = cursor
+        days: dict[str, str] = {}
+        for day in (today - timedelta(days=1), today):
+            for key in the_lake.list(layout.raw_tweets_prefix(day)):
+                if not key.endswith("-stream.manifest.json"):
+                    continue
+                manifest = Manifest.from_json(json.loads(the_lake.read_bytes(key)))
+                if manifest.collected_at > cursor:
+                    days[day.isoformat()] = max(days.get(day.isoformat(), ""),
+                                                manifest.collected_at)
+                    newest = max(newest, manifest.collected_at)
+        if not days:
+            return dg.SkipReason("no new stream file")
+        context.update_cursor(newest)
+        return [
+            dg.RunRequest(partition_key=day, run_key=f"stream:{day}:{stamp}")
+            for day, stamp in sorted(days.items())
+        ]
+
+    return [refresh_job, tweets_job, x_stream_job], [x_every_5_minutes], [x_stream_sensor]
