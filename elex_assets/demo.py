@@ -1,20 +1,32 @@
 """The README's first command: the whole pipeline, offline, on the embedded default.
 
-It uses a project-local Dagster instance (``.dagster_home``, sqlite), a local
-lake folder (``data/lake``) and the sandbox APIs, so every run it launches is
-visible afterwards in ``make ui``.
+It starts the sandbox APIs in-process, uses a project-local Dagster instance
+(``.dagster_home``, sqlite) and a local lake folder (``data/lake``), and
+materialises every asset for one complete ISO week plus today: posts, Trends,
+data checks, weekly exports and the Kaggle folder. Every run it launches is
+visible afterwards in ``make ui``. Running it again replaces the same
+partitions (idempotent); the sandboxes stop whatever happens, Ctrl-C included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import sys
 import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from elex_assets import PROJECT_DIR
 
 DAGSTER_HOME = PROJECT_DIR / ".dagster_home"
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def prepare_instance_home(home: Path = DAGSTER_HOME) -> Path:
@@ -25,46 +37,168 @@ def prepare_instance_home(home: Path = DAGSTER_HOME) -> Path:
     return home
 
 
-def run_demo(days: int = 7) -> int:
-    started = time.monotonic()
-    prepare_instance_home()
-    from elex_assets.sandbox.x_demo import run_x_step, start_demo_x_sandbox
+@contextlib.contextmanager
+def sandboxes() -> Iterator[dict[str, str]]:
+    """Start every sandbox API in-process and point the settings at them; stop them after."""
+    from elex_assets.sandbox.serve import start_sandboxes
 
-    x_sandbox = start_demo_x_sandbox()
-    # Imported after the environment is set: definitions read it at import time.
+    servers = start_sandboxes(demo=True)
+    try:
+        yield {name: server.base_url for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@dataclass
+class Step:
+    label: str
+    job: str
+    partition_key: str | None = None
+    selection: list[str] | None = None
+    tags: dict[str, str] | None = None
+
+
+def demo_week(today: date, first: date, last: date) -> list[date]:
+    """The most recent complete ISO week (Monday..Sunday) within [first, last]."""
+    sunday = min(today - timedelta(days=today.weekday() + 1), last)
+    sunday -= timedelta(days=(sunday.weekday() + 1) % 7)
+    week = [sunday - timedelta(days=i) for i in range(6, -1, -1)]
+    if week[0] < first:
+        raise SystemExit(f"no complete ISO week between {first} and {last}")
+    return week
+
+
+def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]:
+    """Every run of the demo, in dependency order."""
+    from elex_assets.checks import FRESHNESS_CHECKS_JOB
+    from elex_assets.core.layout import AREAS
+
+    week = demo_week(today, election.campaign_start, election.campaign_end)
+    live_today = election.campaign_start <= today <= election.campaign_end
+    days = week + ([today] if live_today else [])
+    steps = [Step("candidates", "registry_job")]
+    steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
+    if _has_job(defs, "trends_job"):
+        steps += [
+            Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
+            for d in days
+            for area in AREAS
+        ]
+    if live_today:
+        steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
+    monday = week[0].isoformat()
+    exports = [
+        k.to_user_string()
+        for k in defs.resolve_asset_graph().get_all_asset_keys()
+        if k.to_user_string().startswith("kaggle_") and k.to_user_string() != "kaggle_dataset"
+        and (_has_job(defs, "trends_job") or "trends" not in k.to_user_string())
+    ]
+    steps += [
+        Step(f"{name} week {monday}", "__ASSET_JOB", monday, [name]) for name in sorted(exports)
+    ]
+    steps.append(Step("kaggle_dataset", "__ASSET_JOB", None, ["kaggle_dataset"]))
+    return week, steps
+
+
+def _has_job(defs: Any, name: str) -> bool:
+    return any(getattr(j, "name", None) == name for j in defs.jobs or [])
+
+
+def execute(defs: Any, instance: Any, step: Step) -> Any:
     import dagster as dg
 
-    from elex_assets.definitions import defs, settings
+    if step.job == "__ASSET_JOB":
+        job = defs.resolve_implicit_global_asset_job_def()
+        return job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey(s) for s in step.selection or []],
+            partition_key=step.partition_key,
+            tags=step.tags,
+            run_config=QUIET_RUN,
+            raise_on_error=False,
+        )
+    return defs.resolve_job_def(step.job).execute_in_process(
+        instance=instance,
+        partition_key=step.partition_key,
+        run_config=QUIET_RUN,
+        raise_on_error=False,
+    )
+
+
+def run_demo(days: int = 7, today: date | None = None) -> int:
+    started = time.monotonic()
+    prepare_instance_home()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with sandboxes() as urls:
+            return _run(started, urls, today or datetime.now(UTC).date())
+    except KeyboardInterrupt:
+        print("\ninterrupted: sandboxes stopped; run `make demo` again to finish (it resumes).")
+        return 130
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(started: float, urls: dict[str, str], today: date) -> int:
+    import dagster as dg
+
+    for category in (dg.BetaWarning, dg.PreviewWarning, UserWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    from elex_assets.definitions import defs, election, settings
 
     instance = dg.DagsterInstance.get()
-    print(
-        f"elex demo: election {settings.election}, lake {settings.lake_url}, "
-        f"instance {os.environ['DAGSTER_HOME']}"
-    )
-    result = defs.get_job_def("registry_job").execute_in_process(instance=instance)
-    if not result.success:
-        print("registry_job failed")
-        return 1
-    meta = result.asset_materializations_for_node("candidates")[0].metadata
-    print(
-        f"candidates: {meta['candidates'].value} in the registry, "
-        f"{meta['collected'].value} collected -> {meta['path'].value}"
-    )
-    print(f"X sandbox: {x_sandbox.base_url} (full-archive search)")
-    ok, _ = run_x_step(defs, instance, days, settings.lake_url)
-    x_sandbox.stop()
-    if not ok:
-        return 1
-    from elex_assets.checks.summary import run_demo_checks
+    week, steps = plan(defs, election, today)
+    print(f"elex demo — election {settings.election}, week {week[0]} .. {week[-1]} and today")
+    print(f"  sandboxes: {', '.join(f'{k} {v}' for k, v in urls.items())}")
+    print(f"  lake: {settings.lake_url}   instance: {os.environ['DAGSTER_HOME']}")
+    results: dict[str, Any] = {}
+    for index, step in enumerate(steps, 1):
+        t0 = time.monotonic()
+        result = execute(defs, instance, step)
+        status = "ok" if result.success else "FAILED"
+        _progress(index, len(steps), step.label, status, time.monotonic() - t0, started)
+        if not result.success:
+            print(f"\n{step.label} failed (run {result.run_id[:8]}): see `make ui` for its logs.")
+            return 1
+        results[step.label] = result
+    print()
+    return summarise(defs, instance, settings, week, results, started)
 
-    checks_ok = run_demo_checks(instance, defs)
+
+def _progress(index: int, total: int, label: str, status: str, took: float, started: float) -> None:
+    line = f"[{index:>2}/{total}] {label:<44} {status:<6} {took:5.1f}s   elapsed {time.monotonic() - started:5.0f}s"
+    end = "\n" if status != "ok" or index == total or not sys.stdout.isatty() else "\r"
+    print(line, end=end, flush=True)
+
+
+def summarise(
+    defs: Any, instance: Any, settings: Any, week: list[date], results: dict[str, Any],
+    started: float,
+) -> int:
+    from elex_assets.checks.summary import checks_summary
     from elex_assets.core.lake import Lake
-    from elex_assets.definitions import election
-    from elex_assets.kaggle_demo import run_kaggle_step
+    from elex_assets.demo_summary import posts_per_candidate, trends_leaders
 
-    if not run_kaggle_step(defs, instance, Lake.from_url(settings.lake_url), election):
-        return 1
-    print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`.")
-    if not checks_ok:
-        return 1
-    return 0
+    lake = Lake.from_url(settings.lake_url)
+    total, per_candidate = posts_per_candidate(lake, week)
+    print(f"Posts on X, {week[0]} .. {week[-1]}: {total} posts; posts naming each candidate:")
+    for cid, n in per_candidate.items():
+        print(f"  {cid:<16} {n:>7}")
+    for area, leaders in trends_leaders(lake, week).items():
+        top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
+        print(f"Google Trends, top candidates ({area}, comparable scale): {top}")
+    ok, text = checks_summary(instance, defs)
+    print(text)
+    dataset = results.get("kaggle_dataset")
+    if dataset is not None:
+        meta = dataset.asset_materializations_for_node("kaggle_dataset")[0].metadata
+        charts = [lake.uri(f"kaggle/{k}") for k in meta if k.startswith("chart_")]
+        print(f"Kaggle dataset folder: {lake.uri('kaggle/')} ({meta['files'].value} weekly files)")
+        print(f"  chart: {', '.join(charts) or 'none'}")
+        print(f"  publication: {meta['publication'].value}")
+    print(f"done in {time.monotonic() - started:.0f}s. Open the UI on this instance: make ui "
+          "(then http://127.0.0.1:3000)")
+    return 0 if ok else 1

@@ -26,6 +26,29 @@ def start_x_sandbox(port: int | None = None) -> XSandbox:
     ).start()
 
 
+def start_sandboxes(demo: bool = False) -> dict[str, XSandbox]:
+    """Start every sandbox API and point this process's settings at them.
+
+    Must run before ``elex_assets.definitions`` is imported (it reads the environment).
+    ``demo=True`` also selects full-archive search (the demo's week is over 7 days old)
+    and the demo's modest volume.
+    """
+    if demo:
+        from elex_assets.sandbox.x_demo import DEMO_POSTS_PER_DAY
+
+        os.environ.setdefault("X_SANDBOX_POSTS_PER_DAY", str(DEMO_POSTS_PER_DAY))
+        os.environ["X_SEARCH_ENDPOINT"] = "all"
+    servers: dict[str, XSandbox] = {}
+    try:
+        servers["x"] = start_x_sandbox(port=0 if demo else None)
+        os.environ["X_API_BASE_URL"] = servers["x"].base_url
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    return servers
+
+
 def serve_forever() -> int:
     x = start_x_sandbox()
     print("elex sandbox: serving until Ctrl-C. In another shell:")
