@@ -25,7 +25,7 @@ from typing import Any
 
 from elex_assets import PROJECT_DIR
 
-DAGSTER_HOME = PROJECT_DIR / ".dagster_home"
+DAGSTER_HOME = Path(os.environ.get("DAGSTER_HOME") or PROJECT_DIR / ".dagster_home")
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 

@@ -1,0 +1,140 @@
+"""The newcomer's path in a real browser: the demo's instance seen through ``dagster dev``.
+
+The demo runs first (as ``make demo`` does, into a temp instance and lake), then
+the test starts the webserver and daemon on that instance with the sandbox
+serving, and checks what a user would look at: the asset graph, the
+materialised partitions of a partitioned asset, and a materialisation launched
+from the UI. Screenshots land in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from elex_assets import PROJECT_DIR
+from elex_assets_tests.ui.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.timeout(900)
+
+EXPECTED_ASSETS = [
+    "candidates",
+    "raw_tweets",
+    "tweets",
+    "kaggle_tweets",
+    "kaggle_dataset",
+]
+
+
+@pytest.fixture(scope="module")
+def ui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ui-instance")
+
+
+@pytest.fixture(scope="module")
+def ui_env(ui_home: Path) -> Iterator[dict[str, str]]:
+    """Run the demo into ``ui_home``; then serve the sandboxes for the webserver's runs."""
+    env = {
+        "DAGSTER_HOME": str(ui_home),
+        "ELEX_LAKE_URL": str(ui_home / "lake"),
+    }
+    demo = subprocess.run(
+        [sys.executable, "-m", "elex_assets.cli", "demo"],
+        cwd=PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
+    )
+    (ui_home / "demo.log").write_text(demo.stdout + demo.stderr)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "checks:" in demo.stdout and "0 failed" in demo.stdout, demo.stdout[-2000:]
+
+    from elex_assets.sandbox.serve import start_sandboxes
+
+    saved = dict(os.environ)
+    servers = start_sandboxes(demo=True)  # sets X_API_BASE_URL etc. in os.environ
+    try:
+        sandbox_env = {k: v for k, v in os.environ.items() if saved.get(k) != v}
+        yield {**env, **sandbox_env}
+    finally:
+        for server in servers.values():
+            server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _dismiss_modal(page) -> None:  # noqa: ANN001
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count() and skip.first.is_visible():
+        skip.first.click()
+
+
+def _graphql(base_url: str, query: str) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def test_asset_graph_lists_the_assets(dagster_dev: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{dagster_dev}/assets", wait_until="networkidle")
+    _dismiss_modal(page)
+    page.get_by_text("raw_tweets").first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    missing = [name for name in EXPECTED_ASSETS if name not in body]
+    assert not missing, f"asset catalog lacks {missing}"
+    page.goto(
+        f"{dagster_dev}/assets/kaggle_dataset?view=lineage&lineageScope=upstream&lineageDepth=5",
+        wait_until="networkidle",
+    )
+    _dismiss_modal(page)
+    page.get_by_text("raw_tweets").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "asset-graph.png"))
+    page.close()
+
+
+def test_partitioned_asset_shows_materialised_partitions(dagster_dev: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{dagster_dev}/assets/tweets?view=partitions", wait_until="networkidle")
+    _dismiss_modal(page)
+    label = page.get_by_text("Materialized (8)")  # the demo's week and today
+    label.first.wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "tweets-partitions.png"))
+    page.close()
+
+
+def test_materialisation_launched_from_the_ui_succeeds(dagster_dev: str, browser) -> None:  # noqa: ANN001
+    before = _graphql(dagster_dev, "{ runsOrError { ... on Runs { results { runId } } } }")
+    known = {r["runId"] for r in before["runsOrError"]["results"]}
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{dagster_dev}/assets/candidates", wait_until="networkidle")
+    page.wait_for_timeout(1500)
+    _dismiss_modal(page)
+    page.locator("button:has-text('Materialize')").first.click()
+    deadline = time.monotonic() + 240
+    status = None
+    while time.monotonic() < deadline:
+        runs = _graphql(
+            dagster_dev, "{ runsOrError { ... on Runs { results { runId status } } } }"
+        )["runsOrError"]["results"]
+        new = [r for r in runs if r["runId"] not in known]
+        status = new[0]["status"] if new else None
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(2)
+    page.reload(wait_until="networkidle")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "materialised-from-ui.png"))
+    page.close()
+    assert status == "SUCCESS", f"run launched from the UI ended {status}"
