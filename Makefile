@@ -19,9 +19,9 @@ test: bootstrap
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# dagster dev on the demo's instance, with the sandbox APIs serving the runs it launches.
 ui: bootstrap
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(UV) run --frozen dagster dev -w workspace.yaml
+	$(UV) run --frozen elex ui
 
 sandbox: bootstrap
 	$(UV) run --frozen elex sandbox

@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("sandbox", help="serve the sandbox X and Trends APIs until Ctrl-C")
 
+    ui = sub.add_parser("ui", help="dagster dev on the demo's instance, with the sandboxes serving")
+    ui.add_argument("--port", type=int, default=3000)
+
     imp = sub.add_parser("import", help="import an old collection into the lake")
     imp.add_argument("format", choices=["tweets-2017-sqlite", "trends-2017-sqlite", "v1-stream"])
     imp.add_argument("source_url", help="folder or s3://bucket/prefix holding the collection")
@@ -31,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from elex_assets.demo import run_demo
 
         return run_demo(days=args.days)
+    if args.command == "ui":
+        from elex_assets.demo import run_ui
+
+        return run_ui(port=args.port)
     if args.command == "sandbox":
         from elex_assets.sandbox.serve import serve_forever
 

@@ -138,6 +138,26 @@ def run_demo(days: int = 7, today: date | None = None) -> int:
         return 130
 
 
+def run_ui(port: int = 3000) -> int:
+    """``dagster dev`` on the demo's instance; the sandboxes serve the runs it launches."""
+    import subprocess
+
+    prepare_instance_home()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with sandboxes() as urls:
+        print(f"sandboxes: {', '.join(f'{k} {v}' for k, v in urls.items())}")
+        print(f"Dagster UI on http://127.0.0.1:{port} (instance {os.environ['DAGSTER_HOME']}); "
+              "Ctrl-C stops it and the sandboxes.")
+        command = [sys.executable, "-m", "dagster", "dev", "-w",
+                   str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+        process = subprocess.Popen(command, cwd=PROJECT_DIR)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            return process.wait()
+
+
 def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
