@@ -20,7 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from elex_assets.core.layout import registry_key
+from elex_assets.core.layout import clean_tweets_key, registry_key
 from elex_assets_tests.deploy.postgres import PostgresServer
 from elex_assets_tests.deploy.stack import BIN_DIR, DEPLOY_DIR, DagsterStack
 
@@ -32,8 +32,10 @@ LAKE_PREFIX = "elex-prod"
 #   {"raw_tweets": DAYS, "tweets": DAYS},
 #   {"trends_interest_over_time": [f"{area}|{day}" for area in AREAS for day in DAYS]},
 # their lake keys go in expected_lake_keys() and their sandbox URLs in service_env.
+DAYS = ["2026-11-18", "2026-11-19"]
 BACKFILLS: list[dict[str, list[str] | None]] = [
     {"candidates": None},
+    {"raw_tweets": DAYS, "tweets": DAYS},
 ]
 
 # The daemons deploy/dagster.yaml turns on, each seen heartbeating in Postgres.
@@ -50,7 +52,19 @@ EXPECTED_DAEMONS = {
 
 
 def expected_lake_keys() -> list[str]:
-    return [registry_key(ELECTION)]
+    from datetime import date
+
+    days = [date.fromisoformat(d) for d in DAYS]
+    return [registry_key(ELECTION), *(clean_tweets_key(d) for d in days)]
+
+
+@pytest.fixture(scope="module")
+def x_sandbox_url() -> Iterator[str]:
+    """The sandbox X API for the production processes (full-archive search: past days)."""
+    from elex_assets.sandbox.x_server import XSandbox
+
+    with XSandbox(election=ELECTION, posts_per_day=500, seed=11) as sandbox:
+        yield sandbox.base_url
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +82,11 @@ def bucket(moto_server: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def service_env(moto_server: str, bucket: str) -> dict[str, str]:
+def service_env(moto_server: str, bucket: str, x_sandbox_url: str) -> dict[str, str]:
     """What the production processes read: the lake on S3 through the AWS chain."""
     return {
+        "X_API_BASE_URL": x_sandbox_url,
+        "X_SEARCH_ENDPOINT": "all",
         "ELEX_ELECTION": ELECTION,
         "ELEX_LAKE_URL": f"s3://{bucket}/{LAKE_PREFIX}",
         "AWS_ENDPOINT_URL": moto_server,
