@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from elex_assets.sandbox.trends_server import TrendsSandbox
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
@@ -41,3 +43,10 @@ def s3_bucket(aws_env: str) -> str:
     name = f"elex-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def trends_sandbox() -> Iterator[TrendsSandbox]:
+    """The sandbox Google Trends server on a free loopback port, fresh for each test."""
+    with TrendsSandbox() as sandbox:
+        yield sandbox

@@ -1,0 +1,1 @@
+"""Sandbox servers on loopback that speak the wire formats of the external APIs."""
