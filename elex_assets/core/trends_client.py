@@ -421,7 +421,7 @@ class TrendsClient:
         )
         ranked = answer.get("default", {}).get("rankedList", [])
         out = []
-        for ranking, block in zip(("top", "rising"), ranked):
+        for ranking, block in zip(("top", "rising"), ranked, strict=False):
             for rank, item in enumerate(block.get("rankedKeyword") or []):
                 out.append((ranking, rank, item))
         return out

@@ -50,6 +50,22 @@ def _finish(kind: str, rows: pl.DataFrame, day: date, area: str, collected_at: d
     return TRENDS[kind].conform(table).sort(sort)
 
 
+def anchored_series(
+    client: TrendsClient, keywords: list[str], day: date, anchor: str, now: datetime | None = None
+) -> pl.DataFrame:
+    """Every keyword's series for the day, batched with the anchor and rescaled on it.
+
+    The anchor's own rows are kept (one set per batch): they are the unit.
+    """
+    timeframe = day_timeframe(day, now)
+    parts = []
+    for number, batch in enumerate(make_batches(keywords, anchor)):
+        series = client.interest_over_time(batch, timeframe)
+        parts.append(series.with_columns(pl.lit(number, pl.Int64).alias("batch")))
+    series = pl.concat(parts).filter(pl.col("timestamp").dt.date() == day)
+    return rescale_on_anchor(series, anchor)
+
+
 def interest_over_time(
     client: TrendsClient,
     terms: list[Term],
@@ -59,13 +75,7 @@ def interest_over_time(
     now: datetime | None = None,
 ) -> pl.DataFrame:
     """Every candidate's interest during the day, comparable across candidates."""
-    timeframe = day_timeframe(day, now)
-    parts = []
-    for number, batch in enumerate(make_batches([t.keyword for t in terms], anchor)):
-        series = client.interest_over_time(batch, timeframe)
-        parts.append(series.with_columns(pl.lit(number, pl.Int64).alias("batch")))
-    series = pl.concat(parts).filter(pl.col("timestamp").dt.date() == day)
-    series = rescale_on_anchor(series, anchor)
+    series = anchored_series(client, [t.keyword for t in terms], day, anchor, now)
     # A candidate whose term is the anchor is read from the first batch only.
     series = series.filter((pl.col("keyword") != anchor) | (pl.col("batch") == 0))
     rows = series.join(_terms_frame(terms), on="keyword", how="inner").with_columns(

@@ -145,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = 500
         try:
             status = self._route(method, url.path, params)
+        except (BrokenPipeError, ConnectionResetError):
+            status = 499  # the client gave up (timeout) before the answer
         finally:
             with state.lock:
                 state.in_flight -= 1
@@ -234,7 +236,10 @@ class TrendsSandbox:
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="trends-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="trends-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -472,7 +477,7 @@ class TrendsSandbox:
         totals = [truth.window_volume(kw, area, start, end) for kw in keywords]
         geos = truth.geo_list(area)
         raw = [
-            [tot * truth.geo_weight(kw, area, code) for kw, tot in zip(keywords, totals)]
+            [tot * truth.geo_weight(kw, area, code) for kw, tot in zip(keywords, totals, strict=True)]
             for code, _ in geos
         ]
         flat = scale([v for row in raw for v in row])
