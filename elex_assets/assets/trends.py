@@ -97,14 +97,16 @@ def _collect(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _trends_asset(kind: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def _trends_asset(
+    kind: str, partitions: dg.PartitionsDefinition, retry_policy: dg.RetryPolicy | None
+) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"trends_{kind}",
         group_name="trends",
         kinds={"parquet"},
         partitions_def=partitions,
         pool=POOL,
-        retry_policy=RETRY,
+        retry_policy=retry_policy,
         deps=["candidates"],
         description=DESCRIPTIONS[kind],
     )
@@ -119,10 +121,16 @@ def _trends_asset(kind: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDe
     return _asset
 
 
-def trends_assets(election: Election) -> list[dg.AssetsDefinition]:
-    """``trends_interest_over_time``, ``_by_region``, ``_related_topics``, ``_related_queries``."""
+def trends_assets(
+    election: Election, retry_policy: dg.RetryPolicy | None = RETRY
+) -> list[dg.AssetsDefinition]:
+    """``trends_interest_over_time``, ``_by_region``, ``_related_topics``, ``_related_queries``.
+
+    ``retry_policy`` retries a partition later when Google keeps refusing; tests
+    that check a failure pass ``None`` so the step fails at once.
+    """
     partitions = trends_partitions(election)
-    return [_trends_asset(kind, partitions) for kind in TRENDS_KINDS]
+    return [_trends_asset(kind, partitions, retry_policy) for kind in TRENDS_KINDS]
 
 
 def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
