@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,45 +163,82 @@ def test_hourly_schedule_asks_for_today_in_both_areas() -> None:
     assert not skipped.run_requests and "outside the campaign" in skipped.skip_message
 
 
+RUN_ONE_PARTITION = """
+import sys
+import dagster as dg
+from elex_assets.assets.trends import trends_assets
+from elex_assets.core.registry import load_registry
+from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
+
+base_url, lake, area, day = sys.argv[1:5]
+result = dg.materialize(
+    [trends_assets(load_registry("2027").election)[0]],
+    partition_key=dg.MultiPartitionKey({"area": area, "date": day}),
+    instance=dg.DagsterInstance.get(),
+    resources={
+        "lake": LakeResource(url=lake),
+        "registry": RegistryResource(election="2027"),
+        "trends": TrendsResource(base_url=base_url, min_interval_seconds=0.0),
+    },
+)
+print("RUN", result.run_id, result.success)
+"""
+
+
 def test_parallel_runs_never_call_trends_at_the_same_time(trends_sandbox, tmp_path: Path):
-    """Two runs of different partitions, started together, on one instance with pool limit 1."""
+    """Two runs (two processes) of different partitions, on one instance with pool limit 1."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(
         "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
     )
-    setup = dg.DagsterInstance.from_config(str(home))  # create the sqlite storage once
-    assert setup.event_log_storage.supports_global_concurrency_limits
+    instance = dg.DagsterInstance.from_config(str(home))  # create the sqlite storage once
+    assert instance.event_log_storage.supports_global_concurrency_limits
     trends_sandbox.inject("slow", times=None, delay=0.05)  # requests would overlap if unserialised
-    asset = BY_NAME["trends_interest_over_time"]
-    results: dict[str, dg.ExecuteInProcessResult] = {}
-
-    def run(area: str) -> None:
-        instance = dg.DagsterInstance.from_config(str(home))
-        results[area] = dg.materialize(
-            [asset],
-            partition_key=partition(area),
-            resources=resources(trends_sandbox, tmp_path / "lake"),
-            instance=instance,
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RUN_ONE_PARTITION, trends_sandbox.base_url,
+             str(tmp_path / "lake"), area, DAY.isoformat()],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
+        for area in ("fr", "world")
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    runs = [line.split() for out, _ in outputs for line in out.splitlines() if line.startswith("RUN")]
+    assert [r[2] for r in runs] == ["True", "True"], [err[-2000:] for _, err in outputs]
 
-    threads = [threading.Thread(target=run, args=(area,)) for area in ("fr", "world")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert set(results) == {"fr", "world"} and all(r.success for r in results.values())
-    assert trends_sandbox.max_in_flight == 1
+    def area_of(record) -> str:
+        text = " ".join(record.params.values())
+        return "fr" if "FR" in text else "world"
+
+    # All calls of one run come before all calls of the other: they never interleave.
+    order = [area_of(r) for r in sorted(trends_sandbox.requests, key=lambda r: r.started)]
+    switches = sum(1 for a, b in zip(order, order[1:], strict=False) if a != b)
+    assert switches == 1, order
 
     windows = []
-    for result in results.values():
-        instance = dg.DagsterInstance.from_config(str(home))
+    for _, run_id, _ in runs:
         stamps = {
             entry.dagster_event.event_type_value: entry.timestamp
-            for entry in instance.all_logs(result.run_id)
+            for entry in instance.all_logs(run_id)
             if entry.dagster_event is not None and entry.dagster_event.step_key
         }
         windows.append((stamps["STEP_START"], stamps["STEP_SUCCESS"]))
     first, second = sorted(windows)
     assert first[1] <= second[0]  # the second step started after the first ended
     assert len(trends_sandbox.requests) == 2 * (1 + 2 * 4)  # cookie, 4 batches x 2 calls
+
+
+def test_persistent_rate_limit_fails_the_step_plainly(trends_sandbox, tmp_path: Path) -> None:
+    trends_sandbox.inject("429", times=None, path="/api/explore")
+    result = dg.materialize(
+        [trends_assets(ELECTION, retry_policy=None)[3]],
+        partition_key=partition("world"),
+        resources=resources(trends_sandbox, tmp_path / "lake"),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "still rate-limited (429)" in str(failure[0].event_specific_data)
+    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))

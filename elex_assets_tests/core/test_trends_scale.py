@@ -101,3 +101,17 @@ def test_comparable_scale_recovers_true_ratios(trends_sandbox: TrendsSandbox, ar
             naive_outside += 1
     # Google's own per-request values are not comparable across batches.
     assert naive_outside > 0
+
+
+def test_a_candidate_who_is_the_anchor_is_asked_once(trends_sandbox: TrendsSandbox) -> None:
+    """2022: Emmanuel Macron is both a candidate and the default anchor."""
+    from elex_assets.core.trends_collect import Term
+
+    day = (datetime.now(UTC) - timedelta(days=2)).date()
+    terms = [Term("macron", ANCHOR)] + [Term(f"c{i}", f"Candidate {i}") for i in range(5)]
+    transport = Transport(trends_sandbox.base_url, Politeness(min_interval=0), hl="fr-FR")
+    table = interest_over_time(TrendsClient("fr", transport), terms, day, ANCHOR, datetime.now(UTC))
+    macron = table.filter(pl.col("candidate_id") == "macron")
+    assert macron.height == 180 and set(macron["batch"]) == {0}
+    assert macron["value_comparable"].mean() == pytest.approx(100.0)
+    assert table.height == 6 * 180
