@@ -15,17 +15,19 @@ from elex_assets.assets.kaggle import (
     kaggle_export_assets,
 )
 from elex_assets.assets.registry import candidates
+from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.assets.x import x_assets_for
 from elex_assets.core.registry import load_registry
 from elex_assets.monitoring import with_monitoring
-from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
 from elex_assets.resources.x import XResource
 from elex_assets.sensors.x import build_x_automation
-from elex_assets.settings import Settings, XSettings
+from elex_assets.settings import Settings, TrendsSettings, XSettings
 
 settings = Settings.from_env()
 x_settings = XSettings.from_env()
+trends_settings = TrendsSettings.from_env()
 election = load_registry(settings.election, settings.candidates_file).election
 
 raw_tweets, tweets = x_assets_for(election)
@@ -51,14 +53,24 @@ resources = {
         max_posts_per_month=x_settings.max_posts_per_month,
     ),
     "kaggle": kaggle_resource_from_env(),
+    "trends": TrendsResource(
+        base_url=trends_settings.base_url,
+        anchor=trends_settings.anchor,
+        min_interval_seconds=trends_settings.min_interval_seconds,
+        max_attempts=trends_settings.max_attempts,
+        backoff_max_seconds=trends_settings.backoff_max_seconds,
+        timeout_seconds=trends_settings.timeout_seconds,
+    ),
 }
 
 registry_job = dg.define_asset_job("registry_job", selection=[candidates])
+trends = trends_assets(election)
+trends_refresh = trends_job(election)
 
 defs = dg.Definitions(
-    assets=[candidates, raw_tweets, tweets, *archive_assets, *kaggle_assets],
-    jobs=[registry_job, *x_jobs],
-    schedules=[*x_schedules],
+    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets],
+    jobs=[registry_job, *x_jobs, trends_refresh],
+    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election)],
     sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
 )

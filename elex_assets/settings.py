@@ -85,3 +85,35 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r}: expected an integer") from None
+
+
+@dataclass(frozen=True)
+class TrendsSettings:
+    """Google Trends: where to send requests and how politely (README, "Trends")."""
+
+    base_url: str = "https://trends.google.com"
+    min_interval_seconds: float = 5.0
+    anchor: str = "Emmanuel Macron"
+    max_attempts: int = 6
+    backoff_max_seconds: float = 300.0
+    timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> TrendsSettings:
+        env = os.environ
+        default = cls()
+        try:
+            return cls(
+                base_url=env.get("TRENDS_BASE_URL") or default.base_url,
+                min_interval_seconds=float(
+                    env.get("TRENDS_MIN_INTERVAL_SECONDS") or default.min_interval_seconds
+                ),
+                anchor=env.get("TRENDS_ANCHOR") or default.anchor,
+                max_attempts=int(env.get("TRENDS_MAX_ATTEMPTS") or default.max_attempts),
+                backoff_max_seconds=float(
+                    env.get("TRENDS_BACKOFF_MAX_SECONDS") or default.backoff_max_seconds
+                ),
+                timeout_seconds=float(env.get("TRENDS_TIMEOUT_SECONDS") or default.timeout_seconds),
+            )
+        except ValueError as exc:
+            raise ValueError(f"a TRENDS_* setting is not a number: {exc}") from exc

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from elex_assets.sandbox.trends_server import TrendsSandbox
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
@@ -49,4 +51,11 @@ def x_sandbox() -> Iterator:
     from elex_assets.sandbox.x_server import XSandbox
 
     with XSandbox(election="2022", posts_per_day=2000, seed=7) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def trends_sandbox() -> Iterator[TrendsSandbox]:
+    """The sandbox Google Trends server on a free loopback port, fresh for each test."""
+    with TrendsSandbox() as sandbox:
         yield sandbox

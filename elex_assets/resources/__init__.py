@@ -2,5 +2,6 @@
 
 from elex_assets.resources.lake import LakeResource
 from elex_assets.resources.registry import RegistryResource
+from elex_assets.resources.trends import TrendsResource
 
-__all__ = ["LakeResource", "RegistryResource"]
+__all__ = ["LakeResource", "RegistryResource", "TrendsResource"]

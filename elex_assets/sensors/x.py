@@ -46,7 +46,7 @@ def build_x_automation(
         cron_schedule="*/5 * * * *",
         execution_timezone="UTC",
         job=refresh_job,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
         description=(
             "Refresh today's raw_tweets then tweets every 5 minutes (skipped while a "
             "previous refresh is queued or running); just after midnight, also fill what "

@@ -1,0 +1,121 @@
+"""One day of Google Trends for every candidate of an area, as the clean tables.
+
+The four reports of DESIGN.md, each conforming to ``schemas.TRENDS[kind]``:
+interest over time (batched with the anchor and rescaled, see
+:mod:`elex_assets.core.trends_scale`), and, with one-term payloads (Google
+serves related topics only for those), interest by region and related
+topics and queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+
+from elex_assets.core.registry import Candidate
+from elex_assets.core.schemas import TRENDS
+from elex_assets.core.trends_client import TrendsClient, day_timeframe
+from elex_assets.core.trends_scale import make_batches, rescale_on_anchor
+
+
+@dataclass(frozen=True)
+class Term:
+    """What is searched for a candidate: the full name, as people type it."""
+
+    candidate_id: str
+    keyword: str
+
+
+def candidate_terms(candidates: Iterable[Candidate]) -> list[Term]:
+    return [Term(c.id, c.name) for c in candidates]
+
+
+def _terms_frame(terms: list[Term]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"candidate_id": [t.candidate_id for t in terms], "keyword": [t.keyword for t in terms]},
+        schema={"candidate_id": pl.String, "keyword": pl.String},
+    )
+
+
+def _finish(kind: str, rows: pl.DataFrame, day: date, area: str, collected_at: datetime,
+            sort: list[str]) -> pl.DataFrame:
+    table = rows.with_columns(
+        pl.lit(day, pl.Date).alias("date"),
+        pl.lit(area).alias("area"),
+        pl.lit(collected_at).cast(pl.Datetime("us", "UTC")).alias("collected_at"),
+    )
+    return TRENDS[kind].conform(table).sort(sort)
+
+
+def anchored_series(
+    client: TrendsClient, keywords: list[str], day: date, anchor: str, now: datetime | None = None
+) -> pl.DataFrame:
+    """Every keyword's series for the day, batched with the anchor and rescaled on it.
+
+    The anchor's own rows are kept (one set per batch): they are the unit.
+    """
+    timeframe = day_timeframe(day, now)
+    parts = []
+    for number, batch in enumerate(make_batches(keywords, anchor)):
+        series = client.interest_over_time(batch, timeframe)
+        parts.append(series.with_columns(pl.lit(number, pl.Int64).alias("batch")))
+    series = pl.concat(parts).filter(pl.col("timestamp").dt.date() == day)
+    return rescale_on_anchor(series, anchor)
+
+
+def interest_over_time(
+    client: TrendsClient,
+    terms: list[Term],
+    day: date,
+    anchor: str,
+    collected_at: datetime,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    """Every candidate's interest during the day, comparable across candidates."""
+    series = anchored_series(client, [t.keyword for t in terms], day, anchor, now)
+    # A candidate whose term is the anchor is read from the first batch only.
+    series = series.filter((pl.col("keyword") != anchor) | (pl.col("batch") == 0))
+    rows = series.join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+        pl.lit(anchor).alias("anchor")
+    )
+    return _finish("interest_over_time", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "timestamp"])
+
+
+def _per_term(
+    fetch: Callable[[str, str], pl.DataFrame], terms: list[Term], timeframe: str
+) -> pl.DataFrame:
+    frames = {}
+    for keyword in dict.fromkeys(t.keyword for t in terms):  # each term asked once
+        frames[keyword] = fetch(keyword, timeframe)
+    return pl.concat(list(frames.values())).join(_terms_frame(terms), on="keyword", how="inner")
+
+
+def interest_by_region(
+    client: TrendsClient, terms: list[Term], day: date, collected_at: datetime,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    rows = _per_term(client.interest_by_region, terms, day_timeframe(day, now))
+    return _finish("interest_by_region", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "geo_code"])
+
+
+def related_topics(
+    client: TrendsClient, terms: list[Term], day: date, collected_at: datetime,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    rows = _per_term(client.related_topics, terms, day_timeframe(day, now))
+    return _finish("related_topics", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "ranking", "rank"])
+
+
+def related_queries(
+    client: TrendsClient, terms: list[Term], day: date, collected_at: datetime,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    rows = _per_term(client.related_queries, terms, day_timeframe(day, now))
+    return _finish("related_queries", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "ranking", "rank"])

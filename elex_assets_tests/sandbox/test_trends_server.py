@@ -1,0 +1,141 @@
+"""The sandbox Trends server speaks Google's wire format, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from elex_assets.sandbox.trends_server import TrendsSandbox
+
+DAY = (datetime.now(UTC) - timedelta(days=2)).date()
+WINDOW = f"{DAY}T00 {DAY + timedelta(days=1)}T00"
+
+
+def _session(sandbox: TrendsSandbox, geo: str = "FR") -> requests.Session:
+    session = requests.Session()
+    answer = session.get(f"{sandbox.base_url}/trends/explore/", params={"geo": geo})
+    assert answer.status_code == 200
+    return session
+
+
+def _explore(sandbox: TrendsSandbox, session: requests.Session, keywords: list[str], geo="FR"):
+    req = {
+        "comparisonItem": [{"keyword": k, "time": WINDOW, "geo": geo} for k in keywords],
+        "category": 0,
+        "property": "",
+    }
+    return session.post(
+        f"{sandbox.base_url}/trends/api/explore",
+        params={"hl": "fr-FR", "tz": 0, "req": json.dumps(req)},
+    )
+
+
+def _widgets(sandbox, session, keywords, geo="FR") -> dict[str, dict]:
+    answer = _explore(sandbox, session, keywords, geo)
+    assert answer.text.startswith(")]}'\n")
+    return {w["id"]: w for w in json.loads(answer.text[4:])["widgets"]}
+
+
+def _widgetdata(sandbox, session, endpoint: str, widget: dict) -> requests.Response:
+    return session.get(
+        f"{sandbox.base_url}/trends/api/widgetdata/{endpoint}",
+        params={"req": json.dumps(widget["request"]), "token": widget["token"], "tz": 0},
+    )
+
+
+def test_cookie_call_sets_nid_and_api_needs_it(trends_sandbox: TrendsSandbox) -> None:
+    answer = requests.get(f"{trends_sandbox.base_url}/trends/explore/", params={"geo": "FR"})
+    assert "NID" in answer.cookies
+    without_cookie = _explore(trends_sandbox, requests.Session(), ["Marine Le Pen"])
+    assert without_cookie.status_code == 429
+
+
+def test_explore_returns_google_widgets(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    answer = _explore(trends_sandbox, session, ["Marine Le Pen"])
+    assert answer.headers["Content-Type"].startswith("application/json")
+    single = _widgets(trends_sandbox, session, ["Marine Le Pen"])
+    assert set(single) == {"TIMESERIES", "GEO_MAP", "RELATED_TOPICS", "RELATED_QUERIES"}
+    several = _widgets(trends_sandbox, session, ["Marine Le Pen", "Jordan Bardella"])
+    assert set(several) == {
+        "TIMESERIES", "GEO_MAP", "GEO_MAP_0", "GEO_MAP_1", "RELATED_QUERIES_0", "RELATED_QUERIES_1"
+    }
+    assert not any("RELATED_TOPICS" in w for w in several)
+
+
+def test_multiline_is_scaled_per_request(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    widget = _widgets(trends_sandbox, session, ["Marine Le Pen", "Jordan Bardella"])["TIMESERIES"]
+    answer = _widgetdata(trends_sandbox, session, "multiline", widget)
+    assert answer.text.startswith(")]}',\n")
+    timeline = json.loads(answer.text[5:])["default"]["timelineData"]
+    assert len(timeline) == 180  # 8-minute points over a recent day
+    values = [v for point in timeline for v in point["value"]]
+    assert max(values) == 100 and min(values) >= 0
+    assert len(timeline[0]["value"]) == 2
+
+
+@pytest.mark.parametrize(("geo", "first_code"), [("FR", "FR-"), ("", "")])
+def test_comparedgeo_regions_or_countries(trends_sandbox, geo, first_code) -> None:
+    session = _session(trends_sandbox, geo or "US")
+    widget = _widgets(trends_sandbox, session, ["Marine Le Pen"], geo)["GEO_MAP"]
+    data = json.loads(_widgetdata(trends_sandbox, session, "comparedgeo", widget).text[5:])
+    codes = {row["geoCode"] for row in data["default"]["geoMapData"]}
+    if geo == "FR":
+        assert "FR-IDF" in codes and all(c.startswith("FR-") for c in codes)
+    else:
+        assert {"FR", "BE", "US"} <= codes and all(len(c) == 2 for c in codes)
+    assert max(row["value"][0] for row in data["default"]["geoMapData"]) == 100
+
+
+def test_related_lists_have_breakout_and_percentages(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    widgets = _widgets(trends_sandbox, session, ["Marine Le Pen"])
+    for wid in ("RELATED_TOPICS", "RELATED_QUERIES"):
+        answer = _widgetdata(trends_sandbox, session, "relatedsearches", widgets[wid])
+        top, rising = json.loads(answer.text[5:])["default"]["rankedList"]
+        assert top["rankedKeyword"][0]["value"] == 100
+        shown = [item["formattedValue"] for item in rising["rankedKeyword"]]
+        assert shown[:2] == ["Breakout", "+350%"]
+
+
+def test_unknown_token_is_refused(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    widget = dict(_widgets(trends_sandbox, session, ["Marine Le Pen"])["TIMESERIES"], token="x")
+    assert _widgetdata(trends_sandbox, session, "multiline", widget).status_code == 401
+
+
+def test_faults_are_injected_then_cleared(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    trends_sandbox.inject("429", times=2, path="/api/explore")
+    assert _explore(trends_sandbox, session, ["Marine Le Pen"]).status_code == 429
+    assert _explore(trends_sandbox, session, ["Marine Le Pen"]).status_code == 429
+    assert _explore(trends_sandbox, session, ["Marine Le Pen"]).status_code == 200
+    trends_sandbox.inject("503")
+    assert _explore(trends_sandbox, session, ["Marine Le Pen"]).status_code == 503
+    trends_sandbox.inject("no_content_type")
+    answer = _explore(trends_sandbox, session, ["Marine Le Pen"])
+    assert answer.status_code == 200 and "Content-Type" not in answer.headers
+    widgets = _widgets(trends_sandbox, session, ["Marine Le Pen"])
+    trends_sandbox.inject("empty_ranked_list", path="relatedsearches")
+    answer = _widgetdata(trends_sandbox, session, "relatedsearches", widgets["RELATED_QUERIES"])
+    assert json.loads(answer.text[5:]) == {"default": {"rankedList": []}}
+    with pytest.raises(ValueError, match="unknown fault"):
+        trends_sandbox.inject("teapot")
+
+
+def test_slow_answers_and_overlap_are_recorded(trends_sandbox: TrendsSandbox) -> None:
+    import threading
+
+    trends_sandbox.inject("slow", times=2, delay=0.3)
+    url = f"{trends_sandbox.base_url}/trends/explore/"
+    threads = [threading.Thread(target=requests.get, args=(url,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert trends_sandbox.max_in_flight == 2
+    assert all(r.ended - r.started >= 0.3 for r in trends_sandbox.requests)
