@@ -20,7 +20,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from elex_assets.core.layout import clean_tweets_key, registry_key
+from elex_assets.core.layout import (
+    TRENDS_KINDS,
+    clean_trends_key,
+    clean_tweets_key,
+    registry_key,
+)
 from elex_assets_tests.deploy.postgres import PostgresServer
 from elex_assets_tests.deploy.stack import BIN_DIR, DEPLOY_DIR, DagsterStack
 
@@ -36,6 +41,7 @@ DAYS = ["2026-11-18", "2026-11-19"]
 BACKFILLS: list[dict[str, list[str] | None]] = [
     {"candidates": None},
     {"raw_tweets": DAYS, "tweets": DAYS},
+    {f"trends_{kind}": [f"fr|{DAYS[0]}"] for kind in TRENDS_KINDS},
 ]
 
 # The daemons deploy/dagster.yaml turns on, each seen heartbeating in Postgres.
@@ -55,7 +61,16 @@ def expected_lake_keys() -> list[str]:
     from datetime import date
 
     days = [date.fromisoformat(d) for d in DAYS]
-    return [registry_key(ELECTION), *(clean_tweets_key(d) for d in days)]
+    trends = [clean_trends_key(k, "fr", days[0]) for k in TRENDS_KINDS]
+    return [registry_key(ELECTION), *(clean_tweets_key(d) for d in days), *trends]
+
+
+@pytest.fixture(scope="module")
+def trends_sandbox_url() -> Iterator[str]:
+    from elex_assets.sandbox.trends_server import TrendsSandbox
+
+    with TrendsSandbox() as sandbox:
+        yield sandbox.base_url
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +97,13 @@ def bucket(moto_server: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def service_env(moto_server: str, bucket: str, x_sandbox_url: str) -> dict[str, str]:
+def service_env(
+    moto_server: str, bucket: str, x_sandbox_url: str, trends_sandbox_url: str
+) -> dict[str, str]:
     """What the production processes read: the lake on S3 through the AWS chain."""
     return {
+        "TRENDS_BASE_URL": trends_sandbox_url,
+        "TRENDS_MIN_INTERVAL_SECONDS": "0",
         "X_API_BASE_URL": x_sandbox_url,
         "X_SEARCH_ENDPOINT": "all",
         "ELEX_ELECTION": ELECTION,
