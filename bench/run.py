@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="100k,1M,5M", help="posts per day, comma-separated")
     p.add_argument("--baseline-max", default="1M", help="largest N the pandas baseline runs on")
     p.add_argument("--no-dagster", dest="dagster", action="store_false")
-    p.add_argument("--dagster-posts", type=int, default=20_000, help="sandbox posts per day")
+    p.add_argument("--dagster-posts", type=int, default=5_000, help="sandbox posts per day")
     p.add_argument("--jobs", type=int, default=2, help="processes generating inputs")
     p.add_argument("--cache", default=str(HERE / ".cache"))
     p.add_argument("--out", default=str(HERE / "results" / "latest.json"))
