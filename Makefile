@@ -26,5 +26,10 @@ ui: bootstrap
 sandbox: bootstrap
 	$(UV) run --frozen elex sandbox
 
+# Benchmarks of the data path (bench/README.md); quick check: make bench BENCH_ARGS="--sizes 100k".
+BENCH_ARGS ?= --readme
+bench: bootstrap
+	$(UV) run --frozen python bench/run.py $(BENCH_ARGS)
+
 lint: bootstrap
 	$(UV) run --frozen ruff check .

@@ -10,10 +10,14 @@ one parquet file. No Python loop touches individual posts.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Sequence
+import zlib
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -43,15 +47,20 @@ _TWEET = pl.Struct({
 })
 _USER = pl.Struct({"id": pl.String, "username": pl.String, "name": pl.String,
                    "location": pl.String})
+# Referenced posts only lend their text and author: parsing less is the main saving.
+_REF = pl.Struct({"id": pl.String, "text": pl.String, "author_id": pl.String})
 RAW_LINE_SCHEMA = pl.Schema({
     "collected_at": pl.String,
     "endpoint": pl.String,
     "request": pl.Struct({"query": pl.String}),
     "response": pl.Struct({
         "data": pl.List(_TWEET),
-        "includes": pl.Struct({"users": pl.List(_USER), "tweets": pl.List(_TWEET)}),
+        "includes": pl.Struct({"users": pl.List(_USER), "tweets": pl.List(_REF)}),
     }),
 })
+_LINE = pl.Struct(dict(RAW_LINE_SCHEMA))
+FINGERPRINT_KEY = "elex_inputs"
+NORMALISE_VERSION = "2"  # bump when the output of the same inputs changes
 SOURCES = {"recent": "x_search_recent", "all": "x_search_all", "stream": "x_stream"}
 
 
@@ -186,55 +195,151 @@ def normalise_day(
     candidates: Sequence[Candidate],
     day: date,
     target_key: str,
-    batch_bytes: int = 16 << 20,
+    batch_bytes: int = 32 << 20,
+    workers: int | None = None,
 ) -> int:
     """Normalise the raw files ``keys`` into ``target_key`` (atomically); returns the rows.
 
-    Raw files are processed in batches of about ``batch_bytes`` compressed bytes
-    (polars' in-memory engine, fastest on nested JSON), each batch written to a
-    temporary parquet file; the batches are then de-duplicated by id across the
-    whole day (newest ``collected_at`` wins) and streamed into one file, so peak
-    memory follows the batch size, not the day's volume.
+    The raw lines (whole API pages, so each carries its own ``includes``) are
+    streamed out of the files in batches of about ``batch_bytes`` of JSON;
+    ``workers`` batches are normalised at a time (default: one per core, at most
+    2; polars releases the GIL) and each is written to a temporary parquet file.
+    The batches are then de-duplicated by id across the whole day (newest
+    ``collected_at`` wins) and streamed into one file. Peak memory follows the
+    batch size and the workers, not the day's volume.
     """
+    fingerprint = inputs_fingerprint(lake, keys, candidates, day)
+    if lake.exists(target_key):
+        with lake.local_copy(target_key) as path:
+            if pl.read_parquet_metadata(path).get(FINGERPRINT_KEY) == fingerprint:
+                # Nothing new since it was written (the 5-minute refresh's usual case).
+                return pl.scan_parquet(path).select(pl.len()).collect().item()
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
         parts: list[str] = []
-        with contextlib.ExitStack() as stack:
-            batch: list[str] = []
-            size = 0
-            for key in keys:
-                path = str(stack.enter_context(lake.local_copy(key)))
-                batch.append(path)
-                size += os.path.getsize(path)
-                if size >= batch_bytes:
-                    parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
-                    stack.close()
-                    batch, size = [], 0
-            if batch:
-                parts.append(_normalise_batch(batch, candidates, day, tmp, len(parts)))
-        if not parts:
-            table = TWEETS.empty().lazy()
-        elif len(parts) == 1:
-            table = pl.scan_parquet(parts[0])
-        else:
-            scan = pl.scan_parquet(parts)
-            newest = scan.group_by("id").agg(pl.col("collected_at").max())
-            table = scan.join(newest, on=["id", "collected_at"], how="semi").unique(
-                subset="id", keep="any"
-            )
+        running: deque[Future[str]] = deque()
+        with ThreadPoolExecutor(workers) as pool:
+            for lines in _line_batches(lake, keys, batch_bytes):
+                while len(running) >= workers:  # bounded: at most `workers` batches in memory
+                    parts.append(running.popleft().result())
+                out = f"{tmp}/part-{len(parts) + len(running):05d}.parquet"
+                running.append(pool.submit(_normalise_batch, lines, candidates, day, out))
+            while running:
+                parts.append(running.popleft().result())
         with lake.writing(target_key, ".parquet") as path:
-            table.sink_parquet(path, compression="zstd", statistics=True)
+            _deduplicated(parts).sink_parquet(
+                path, compression="zstd", statistics=True,
+                metadata={FINGERPRINT_KEY: fingerprint},
+            )
             return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-def _normalise_batch(
-    paths: list[str], candidates: Sequence[Candidate], day: date, tmp: str, index: int
+def inputs_fingerprint(
+    lake: Lake, keys: Sequence[str], candidates: Sequence[Candidate], day: date
 ) -> str:
-    # Eager reads: a lazy ndjson scan would be parsed once per branch (posts, users, refs).
-    pages = pl.concat([pl.read_ndjson(p, schema=RAW_LINE_SCHEMA) for p in paths])
-    out = f"{tmp}/part-{index:05d}.parquet"
+    """What a day's table is computed from: raw keys and their times, candidates, day.
+
+    Stored in the parquet file's metadata; an unchanged fingerprint means the
+    same output, so a refresh that brought nothing new skips the work.
+    """
+    inputs = {
+        "format": NORMALISE_VERSION,
+        "day": day.isoformat(),
+        "candidates": [repr(c) for c in candidates],
+        "raw": [[k, lake.modified_at(k).isoformat()] for k in sorted(keys)],
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _line_batches(lake: Lake, keys: Sequence[str], batch_bytes: int) -> Iterator[list[bytes]]:
+    """The non-empty raw lines of ``keys``, in lists of about ``batch_bytes``."""
+    batch: list[bytes] = []
+    size = 0
+    for key in keys:
+        with lake.local_copy(key) as path:
+            for line in _raw_lines(path):
+                if not line.strip():
+                    continue
+                batch.append(line)
+                size += len(line)
+                if size >= batch_bytes:
+                    yield batch
+                    batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _raw_lines(path: str | os.PathLike[str], chunk: int = 4 << 20) -> Iterator[bytes]:
+    """Lines of a (gzip or plain) file, decompressed in big chunks (zlib releases the GIL)."""
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        inflate = zlib.decompressobj(31) if gzipped else None
+        rest = b""
+        while data := handle.read(chunk):
+            if inflate is not None:
+                out = inflate.decompress(data)
+                while inflate.eof and inflate.unused_data:  # the next gzip member
+                    tail = inflate.unused_data
+                    inflate = zlib.decompressobj(31)
+                    out += inflate.decompress(tail)
+                data = out
+            lines = (rest + data).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
+
+
+def read_pages(lines: Sequence[bytes]) -> pl.DataFrame:
+    """Raw lines as a frame of pages (``RAW_LINE_SCHEMA``, only the fields the table needs).
+
+    ``str.json_decode`` with the explicit schema takes half the CPU of
+    ``read_ndjson`` on these deeply nested pages (measured by ``bench/run.py``).
+    """
+    if not lines:
+        return pl.DataFrame(schema=RAW_LINE_SCHEMA)
+    series = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String)
+    return series.str.json_decode(_LINE).struct.unnest()
+
+
+def _normalise_batch(
+    lines: list[bytes], candidates: Sequence[Candidate], day: date, out: str
+) -> str:
+    # Eager: a lazy plan would decode the JSON once per branch (posts, users, refs).
+    pages = read_pages(lines)
+    lines.clear()
     normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(out)
-    del pages
     return out
+
+
+def _deduplicated(parts: list[str]) -> pl.LazyFrame:
+    """The parts as one table with one row per id: the newest ``collected_at`` wins.
+
+    Each part is already unique by id; only ids found in several parts (few: a
+    post collected again) are resolved, from a narrow (id, collected_at, part)
+    frame, so the wide rows are streamed once.
+    """
+    if not parts:
+        return TWEETS.empty().lazy()
+    if len(parts) == 1:
+        return pl.scan_parquet(parts[0])
+    keys = pl.concat([
+        pl.scan_parquet(p).select("id", "collected_at", pl.lit(i, pl.Int32).alias("part"))
+        for i, p in enumerate(parts)
+    ]).collect()
+    dups = keys.filter(pl.col("id").is_duplicated())
+    del keys
+    if dups.is_empty():
+        return pl.concat([pl.scan_parquet(p) for p in parts])
+    winners = dups.sort("collected_at", "part").group_by("id").agg(pl.col("part").last())
+    losers = dups.join(winners, on=["id", "part"], how="anti")
+    return pl.concat([
+        pl.scan_parquet(p).join(
+            losers.lazy().filter(pl.col("part") == i).select("id"), on="id", how="anti"
+        )
+        for i, p in enumerate(parts)
+    ])
 
 
 def tweets_summary(lake: Lake, key: str) -> tuple[int, dict[str, int], pl.DataFrame]:

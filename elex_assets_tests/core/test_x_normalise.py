@@ -131,3 +131,27 @@ def test_no_raw_file_gives_an_empty_table(tmp_path) -> None:  # noqa: ANN001
     lake = Lake.from_url(str(tmp_path))
     normalise_day(lake, [], load_registry("2022").candidates, DAY, "clean/e.parquet")
     assert lake.read_parquet("clean/e.parquet").schema == TWEETS.polars
+
+
+def test_a_day_is_normalised_again_only_when_its_inputs_change(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    candidates = load_registry("2022").candidates
+    lake.write_bytes("raw/tweets/date=2022-04-09/a.jsonl.gz", gzip.compress(
+        page("2022-04-09T13:00:00+00:00", [tweet("10", "Macron", "1")]) + b"\n"))
+    keys = ["raw/tweets/date=2022-04-09/a.jsonl.gz"]
+    assert normalise_day(lake, keys, candidates, DAY, "clean/t.parquet") == 1
+    written = lake.modified_at("clean/t.parquet")
+    # nothing new: the file is kept as it is
+    assert normalise_day(lake, keys, candidates, DAY, "clean/t.parquet") == 1
+    assert lake.modified_at("clean/t.parquet") == written
+    # a new raw file, or other candidates: normalised again
+    lake.write_bytes("raw/tweets/date=2022-04-09/b.jsonl.gz", gzip.compress(
+        page("2022-04-09T14:00:00+00:00", [tweet("11", "Le Pen", "1")]) + b"\n"))
+    keys.append("raw/tweets/date=2022-04-09/b.jsonl.gz")
+    assert normalise_day(lake, keys, candidates, DAY, "clean/t.parquet") == 2
+    assert lake.read_parquet("clean/t.parquet").sort("id")["candidates"].to_list() == [
+        ["macron"], ["le-pen"]]
+    macron_only = [c for c in candidates if c.id == "macron"]
+    assert normalise_day(lake, keys, macron_only, DAY, "clean/t.parquet") == 2
+    assert lake.read_parquet("clean/t.parquet").sort("id")["candidates"].to_list() == [
+        ["macron"], []]
