@@ -43,8 +43,9 @@ def render_chart(posts: Series, interest: Series, title: str) -> bytes:
     """PNG bytes: share of voice (top) and Trends comparable interest (bottom)."""
     sov = share_of_voice(posts)
     names = sorted({c for series in (posts, interest) for day in series.values() for c in day})
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = {c: cycle[i % len(cycle)] for i, c in enumerate(names)}  # same colour in both
+    # 20 distinct colours (a campaign has up to ~16 candidates), the same in both panels.
+    cycle = list(plt.get_cmap("tab20").colors)
+    colors = {c: cycle[i % len(cycle)] for i, c in enumerate(names)}
     fig, (ax_top, ax_bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, dpi=100)
     _plot(ax_top, sov, "Share of voice on X (posts naming the candidate)", colors, percent=True)
     _plot(
@@ -74,7 +75,11 @@ def _plot(ax: plt.Axes, series: Series, label: str, colors: dict[str, str], perc
         points = sorted(by_candidate[candidate])
         ys = [v * 100 if percent else v for _, v in points]
         ax.plot(
-            [d for d, _ in points], ys, marker="." if len(points) < 60 else None, label=candidate
+            [d for d, _ in points],
+            ys,
+            marker="." if len(points) < 60 else None,
+            label=candidate,
+            color=colors[candidate],
         )
     ax.set_title(label, fontsize=10)
     ax.set_ylabel("% of posts" if percent else "interest")

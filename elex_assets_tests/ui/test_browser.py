@@ -29,6 +29,10 @@ EXPECTED_ASSETS = [
     "candidates",
     "raw_tweets",
     "tweets",
+    "trends_interest_over_time",
+    "trends_interest_by_region",
+    "trends_related_topics",
+    "trends_related_queries",
     "kaggle_tweets",
     "kaggle_dataset",
 ]
