@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from elex_assets.sandbox import trends_data as truth
+from elex_assets.sandbox.loopback import LoopbackServer
 
 EXPLORE_PREFIX = ")]}'\n"
 WIDGET_PREFIX = ")]}',\n"
@@ -217,51 +218,21 @@ class _Handler(BaseHTTPRequestHandler):
         return status
 
 
-class TrendsSandbox:
+class TrendsSandbox(LoopbackServer):
     """The sandbox server, run in a thread on loopback.
 
     >>> with TrendsSandbox() as sandbox:  # doctest: +SKIP
     ...     os.environ["TRENDS_BASE_URL"] = sandbox.base_url
     """
 
+    name = "Trends sandbox"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._host, self._port = host, port
+        super().__init__(host, port)
         self._state = _State()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------
-    def start(self) -> TrendsSandbox:
-        handler = type("Handler", (_Handler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="trends-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> TrendsSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Trends sandbox is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- faults and observation ---------------------------------------------
     def inject(

@@ -15,12 +15,13 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from elex_assets.core.elections import Election
 from elex_assets.core.registry import Candidate, load_registry
+from elex_assets.sandbox.loopback import LoopbackServer
 from elex_assets.sandbox.x_generator import (
     Post,
     XGenerator,
@@ -138,8 +139,13 @@ PROBLEMS = {
 }
 
 
-class XSandbox:
+class XSandbox(LoopbackServer):
     """The sandbox X API on 127.0.0.1 (port 0 = a free port); a context manager."""
+
+    name = "X sandbox"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def __init__(
         self,
@@ -167,41 +173,12 @@ class XSandbox:
         self.stream_interval = stream_interval
         self._rule_seq = 0
         self._lock = threading.Lock()
-        self._host, self._port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
         self._stopping = threading.Event()
 
-    # ---- lifecycle --------------------------------------------------------
-    def start(self) -> XSandbox:
-        handler = type("Handler", (_Handler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="x-sandbox", daemon=True
-        )
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> XSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the X sandbox is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        self._stopping.set()  # ends open streams
+        super().stop()
 
     def search_requests(self) -> list[dict[str, Any]]:
         with self._lock:
