@@ -12,11 +12,11 @@ run config ``source_url`` or, when empty, ``ELEX_ARCHIVE_URL`` (a folder or an
 import os  # no `from __future__ import annotations`: Dagster resolves Config annotations at runtime
 
 import dagster as dg
-import polars as pl
 from pydantic import Field
 
 from elex_assets.core.archive import ImportReport, import_archive
 from elex_assets.core.lake import Lake
+from elex_assets.core.markdown import markdown_table
 from elex_assets.core.registry import load_registry
 from elex_assets.resources import LakeResource
 
@@ -75,7 +75,7 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
     if report.written:
         frame = lake.read_parquet(report.written[0]).head(5)
         keep = [c for c in frame.columns if frame[c].dtype.is_temporal() or c in _PREVIEW]
-        preview = _markdown(frame.select(keep))
+        preview = markdown_table(frame.select(keep), rows=frame.height)
     return {
         "election": election,
         "source_url": report.source_url,
@@ -102,15 +102,6 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
 
 
 _PREVIEW = {"text", "author_name", "post_type", "candidate_id", "keyword", "value", "source"}
-
-
-def _markdown(frame: pl.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    rows = [
-        "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ")[:80] for v in row) + " |"
-        for row in frame.iter_rows()
-    ]
-    return header + "\n".join(rows)
 
 
 @dg.asset(

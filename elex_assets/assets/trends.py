@@ -19,6 +19,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
 from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
+from elex_assets.core.markdown import markdown_table
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 
@@ -40,18 +41,6 @@ DESCRIPTIONS = {
     "related_topics": "Top and rising topics related to each candidate's name during the day.",
     "related_queries": "Top and rising queries related to each candidate's name during the day.",
 }
-
-
-def markdown_preview(df: pl.DataFrame, rows: int = 10) -> str:
-    """A small markdown table for the Dagster UI (no pandas/tabulate needed)."""
-    head = df.head(rows)
-    lines = [
-        "| " + " | ".join(head.columns) + " |",
-        "|" + "---|" * len(head.columns),
-    ]
-    for row in head.iter_rows():
-        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
-    return "\n".join(lines)
 
 
 def _partition(context: AssetExecutionContext) -> tuple[str, date]:
@@ -86,7 +75,7 @@ def _collect(
         "area": area,
         "date": day.isoformat(),
         "path": dg.MetadataValue.path(uri),
-        "preview": dg.MetadataValue.md(markdown_preview(df)),
+        "preview": dg.MetadataValue.md(markdown_table(df)),
     }
     if kind == "interest_over_time":
         metadata["anchor"] = trends.anchor

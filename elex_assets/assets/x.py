@@ -4,14 +4,13 @@ Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
 ``core.x_normalise``; these definitions only wire resources, config and metadata.
 """
 
-import json
 from datetime import date
 
 import dagster as dg
-import polars as pl
 
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
+from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
 from elex_assets.core.x_normalise import normalise_day, tweets_summary
 from elex_assets.partitions import daily_partitions
@@ -124,23 +123,12 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 "raw_files": len(keys),
                 "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
                 "posts_per_candidate_json": dg.MetadataValue.json(per_candidate),
-                "preview": dg.MetadataValue.md(_preview_md(preview)),
+                "preview": dg.MetadataValue.md(markdown_table(preview)),
                 "path": dg.MetadataValue.path(the_lake.uri(target)),
             }
         )
 
     return [raw_tweets, tweets]
-
-
-def _preview_md(df: pl.DataFrame) -> str:
-    cols = df.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.iter_rows():
-        cells = [json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, list)
-                 else str(v) for v in row]
-        cells = [c.replace("|", "\\|").replace("\n", " ")[:80] for c in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def x_assets_for(election: Election) -> list[dg.AssetsDefinition]:

@@ -29,6 +29,7 @@ from elex_assets.core.layout import (
     kaggle_key,
     kaggle_manifest_key,
 )
+from elex_assets.core.markdown import markdown_rows
 from elex_assets.core.schemas import TRENDS, TWEETS, Column, TableSchema
 
 ContentPolicy = Literal["full", "ids"]
@@ -300,14 +301,7 @@ def csv_preview(path: str | Path, rows: int = 5, width: int = 40) -> str:
         reader = csv.reader(handle)
         header = next(reader, [])
         body = [row for _, row in zip(range(rows), reader, strict=False)]
-
-    def cell(value: str) -> str:
-        value = value.replace("|", "\\|").replace("\n", " ")
-        return value if len(value) <= width else value[: width - 1] + "…"
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in body]
-    return "\n".join(lines)
+    return markdown_rows(header, body, width)
 
 
 def scan_week(lake: Lake, source: str, keys: list[str]) -> pl.LazyFrame:
