@@ -309,7 +309,11 @@ def _normalise_batch(
     # Eager: a lazy plan would decode the JSON once per branch (posts, users, refs).
     pages = read_pages(lines)
     lines.clear()
-    normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(out)
+    # A temporary part: lz4 without statistics is the cheapest to write and read back
+    # (the day's file is re-encoded with zstd and statistics by the final sink).
+    normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(
+        out, compression="lz4", statistics=False
+    )
     return out
 
 

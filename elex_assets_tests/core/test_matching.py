@@ -51,3 +51,23 @@ def test_names_starting_with_an_accent_and_hashtags() -> None:
     df = pl.DataFrame({"text": ["Édouard Philippe au Havre", "#Macron"]})
     got = df.select(match_candidates_expr(reg_2027, ["text"]).alias("m"))["m"].to_list()
     assert got == [["philippe"], []]
+
+
+def test_expression_merges_text_referenced_text_and_author() -> None:
+    """Every part of a row is matched; a candidate named twice counts once, registry order."""
+    df = pl.DataFrame(
+        {
+            "text": ["Jadot et Macron", None, "", "Macron", None],
+            "referenced_text": ["@EmmanuelMacron répond", "Zemmour", None, "Pécresse", None],
+            "author": ["vpecresse", "yjadot", None, "", None],
+        }
+    )
+    got = df.select(match_candidates_expr(CANDS, ["text", "referenced_text"], "author").alias("m"))[
+        "m"
+    ].to_list()
+    assert got == [match_text(CANDS, t, r, author=a) for t, r, a in df.iter_rows()]
+    order = [c.id for c in CANDS]
+    assert all(row == sorted(row, key=order.index) for row in got)
+    assert got[4] == []
+    assert set(got[0]) == {"jadot", "macron", "pecresse"}
+    assert set(got[3]) == {"macron", "pecresse"}
