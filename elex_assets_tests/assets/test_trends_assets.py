@@ -148,7 +148,7 @@ def test_assets_hold_the_pool_and_a_retry_policy() -> None:
 def test_hourly_schedule_asks_for_today_in_both_areas() -> None:
     from elex_assets.definitions import defs
 
-    schedule = defs.get_schedule_def("trends_hourly")
+    schedule = defs.resolve_schedule_def("trends_hourly")
     assert schedule.cron_schedule == "5 * * * *"
     assert schedule.job_name == "trends_job"
     repo = defs.get_repository_def()
