@@ -86,35 +86,14 @@ def _write_part(args: tuple[int, int, int, str, int]) -> int:
     n, lo, hi, path, index = args
     from elex_assets.core.registry import load_registry
     from elex_assets.sandbox.x_generator import XGenerator
-    from elex_assets.sandbox.x_raw import PARAMS
-    from elex_assets.sandbox.x_server import render_posts
+    from elex_assets.sandbox.x_raw import write_raw_window
 
     reg = load_registry(ELECTION)
     gen = XGenerator(reg.selected(), reg.election, posts_per_day=n)
     collected = datetime.fromtimestamp(hi / 1000, tz=UTC) + timedelta(minutes=5)
-    now_ms = int(collected.timestamp() * 1000)
-    header = {"run_id": f"bench{index:03d}", "refresh_id": f"bench{index:03d}",
-              "day": DAY.isoformat(), "endpoint": "all", "open_end": False,
-              "collected_at": collected.isoformat(),
-              "request": {"endpoint": "all", "query": "(sandbox)"}}
-    count, page = 0, []
     tmp = path + ".tmp"
-    with gzip.open(tmp, "wb", compresslevel=5) as out:
-        def flush() -> None:
-            body = render_posts(page, PARAMS, now_ms)
-            body["meta"] = {"newest_id": page[0].tweet["id"], "oldest_id": page[-1].tweet["id"],
-                            "result_count": len(page)}
-            out.write(json.dumps({**header, "response": body}, ensure_ascii=False).encode()
-                      + b"\n")
-
-        for post in gen.posts_newest_first(lo, hi):
-            page.append(post)
-            count += 1
-            if len(page) == 500:
-                flush()
-                page = []
-        if page:
-            flush()
+    count = write_raw_window(gen, DAY, lo, hi, tmp, collected_at=collected,
+                             run_id=f"bench{index:03d}")
     os.replace(tmp, path)
     return count
 

@@ -30,10 +30,31 @@ def write_raw_day(
 ) -> int:
     """Every generated post of ``day`` (matched or not) as raw pages in ``path``; returns posts."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    collected_at = collected_at or start + timedelta(days=1, hours=1)
-    now_ms = int(collected_at.timestamp() * 1000)
     start_ms = int(start.timestamp() * 1000)
-    header = {"run_id": "bench", "refresh_id": "bench", "day": day.isoformat(),
+    return write_raw_window(
+        generator, day, start_ms, start_ms + 86_400_000, path,
+        page_size=page_size, query=query,
+        collected_at=collected_at or start + timedelta(days=1, hours=1),
+        compresslevel=compresslevel,
+    )
+
+
+def write_raw_window(
+    generator: XGenerator,
+    day: date,
+    start_ms: int,
+    end_ms: int,
+    path: str | Path,
+    *,
+    collected_at: datetime,
+    run_id: str = "bench",
+    page_size: int = 500,
+    query: str = "(sandbox)",
+    compresslevel: int = 5,
+) -> int:
+    """The generated posts of [start_ms, end_ms), newest first, as one run lands them."""
+    now_ms = int(collected_at.timestamp() * 1000)
+    header = {"run_id": run_id, "refresh_id": run_id, "day": day.isoformat(),
               "endpoint": "all", "open_end": False,
               "collected_at": collected_at.isoformat(), "request": {"endpoint": "all",
                                                                     "query": query}}
@@ -47,7 +68,7 @@ def write_raw_day(
             out.write(json.dumps({**header, "response": body}, ensure_ascii=False).encode()
                       + b"\n")
 
-        for post in generator.posts_newest_first(start_ms, start_ms + 86_400_000):
+        for post in generator.posts_newest_first(start_ms, end_ms):
             page.append(post)
             count += 1
             if len(page) == page_size:
