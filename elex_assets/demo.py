@@ -79,12 +79,11 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     days = week + ([today] if live_today else [])
     steps = [Step("candidates", "registry_job")]
     steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
-    if _has_job(defs, "trends_job"):
-        steps += [
-            Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
-            for d in days
-            for area in AREAS
-        ]
+    steps += [
+        Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
+        for d in days
+        for area in AREAS
+    ]
     if live_today:
         steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
     monday = week[0].isoformat()
@@ -92,17 +91,12 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
         k.to_user_string()
         for k in defs.resolve_asset_graph().get_all_asset_keys()
         if k.to_user_string().startswith("kaggle_") and k.to_user_string() != "kaggle_dataset"
-        and (_has_job(defs, "trends_job") or "trends" not in k.to_user_string())
     ]
     steps += [
         Step(f"{name} week {monday}", "__ASSET_JOB", monday, [name]) for name in sorted(exports)
     ]
     steps.append(Step("kaggle_dataset", "__ASSET_JOB", None, ["kaggle_dataset"]))
     return week, steps
-
-
-def _has_job(defs: Any, name: str) -> bool:
-    return any(getattr(j, "name", None) == name for j in defs.jobs or [])
 
 
 def execute(defs: Any, instance: Any, step: Step) -> Any:

@@ -43,16 +43,3 @@ def checks_summary(instance: dg.DagsterInstance, defs: dg.Definitions) -> tuple[
     if failed:
         text += "".join(f"\n  FAILED {line}" for line in failed)
     return not failed, text
-
-
-def run_demo_checks(instance: dg.DagsterInstance, defs: dg.Definitions) -> bool:
-    """Run the partition-aware freshness checks (content checks ran with each step) and print."""
-    from elex_assets.checks import FRESHNESS_CHECKS_JOB
-
-    if any(getattr(j, "name", None) == FRESHNESS_CHECKS_JOB for j in defs.jobs or []):
-        defs.resolve_job_def(FRESHNESS_CHECKS_JOB).execute_in_process(
-            instance=instance, raise_on_error=False
-        )
-    ok, text = checks_summary(instance, defs)
-    print(text)
-    return ok

@@ -10,6 +10,8 @@ from elex_assets.sandbox.trends_server import TrendsSandbox
 from elex_assets.sandbox.x_server import XSandbox
 from elex_assets.settings import Settings
 
+DEMO_POSTS_PER_DAY = 1500  # the demo's volume: a week in seconds, still every candidate
+
 
 def start_x_sandbox(port: int | None = None) -> XSandbox:
     """The X sandbox for the configured election (ELEX_ELECTION / ELEX_CANDIDATES_FILE).
@@ -35,8 +37,6 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox]:
     and the demo's modest volume; the sandboxes need no politeness interval.
     """
     if demo:
-        from elex_assets.sandbox.x_demo import DEMO_POSTS_PER_DAY
-
         os.environ.setdefault("X_SANDBOX_POSTS_PER_DAY", str(DEMO_POSTS_PER_DAY))
         os.environ["X_SEARCH_ENDPOINT"] = "all"
         os.environ["TRENDS_MIN_INTERVAL_SECONDS"] = "0"
