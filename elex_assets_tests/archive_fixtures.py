@@ -60,7 +60,8 @@ def sqlite_row(
     lang: str = "fr",
     shared: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One row of the full 2017 table (``shared`` = quoted/retweeted user and text)."""
+    """One row of the full 2017 table (``shared`` = quoted/retweeted author's display
+    name, ``user.name``, as the old script stored it, and that post's full text)."""
     row: dict[str, Any] = {
         "user": user,
         "location": location,
@@ -187,9 +188,10 @@ def write_jsonl(path: Path, lines: list[dict[str, Any] | str]) -> Path:
 
 
 def write_pandas_csv(path: Path, messages: list[dict[str, Any]]) -> Path:
-    """What the 2021-22 script wrote: ``pd.DataFrame(statuses).to_csv(..., compression)``."""
+    """What the 2021-22 script wrote: ``pd.DataFrame(statuses).to_csv("tmp.csv.gz", index=None)``
+    (gzip inferred from the name; no index column)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(messages).to_csv(path, compression="gzip")
+    pd.DataFrame(messages).to_csv(path, index=None, compression="gzip")
     return path
 
 
@@ -210,13 +212,13 @@ def build_legacy_collection(root: Path) -> dict[str, Any]:
                 "2017-01-09T21:00:00",
                 "RT @MLP_officiel: Marine Le Pen répond",
                 ("Le Pen",),
-                shared=("MLP_officiel", "Marine Le Pen répond à Macron"),
+                shared=("Marine Le Pen", "Marine Le Pen répond à Macron"),
             ),
             sqlite_row(
                 "2017-01-10T00:30:00",
                 "Regardez ça",
                 ("Dupont-Aignan", "Asselineau"),
-                shared=("@dupontaignan", "NDA et Asselineau"),
+                shared=("N. Dupont-Aignan", "NDA et Asselineau"),
             ),
             sqlite_row(None, "sans date", ("Macron",)),
         ],
@@ -288,6 +290,7 @@ def build_legacy_collection(root: Path) -> dict[str, Any]:
         "stream2022": stream2022,
         "sqlite_rows_per_day": {"2017-01-02": 2, "2017-01-09": 2, "2017-01-10": 1},
         "sqlite_malformed": {"missing_timestamp": 1},
+        "sqlite_fields_dropped": {"referenced_display_name_not_a_handle": 2},
         "trends_rows_per_day": {"2017-01-02": 5, "2017-01-03": 4},
         "trends_malformed": {"missing_value": 1},
         "stream2017_rows_per_day": {"2017-02-01": 3, "2017-02-02": 1},

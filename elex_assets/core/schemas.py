@@ -114,6 +114,16 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
         Column("anchor", pl.String, "Anchor term shared by every batch"),
         Column("is_partial", pl.Boolean, "Google flags the interval's data as partial"),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "source",
+            pl.String,
+            "Provenance: null for elex's own collection, archive_* for an imported old collection",
+        ),
+        Column(
+            "timeframe",
+            pl.String,
+            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
     ),
 )
 
@@ -125,6 +135,16 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
         Column("geo_name", pl.String, "Region or country name"),
         Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "source",
+            pl.String,
+            "Provenance: null for elex's own collection, archive_* for an imported old collection",
+        ),
+        Column(
+            "timeframe",
+            pl.String,
+            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
     ),
 )
 
@@ -140,6 +160,16 @@ TRENDS_RELATED_TOPICS = TableSchema(
         Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
         Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "source",
+            pl.String,
+            "Provenance: null for elex's own collection, archive_* for an imported old collection",
+        ),
+        Column(
+            "timeframe",
+            pl.String,
+            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
     ),
 )
 
@@ -153,6 +183,16 @@ TRENDS_RELATED_QUERIES = TableSchema(
         Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
         Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "source",
+            pl.String,
+            "Provenance: null for elex's own collection, archive_* for an imported old collection",
+        ),
+        Column(
+            "timeframe",
+            pl.String,
+            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
     ),
 )
 

@@ -8,7 +8,13 @@ Then each day's rows are sorted and written atomically at
 replaces the day's file. Files are read in key order and rows sorted on stable
 columns, so the same input gives byte-identical files. Every file is read
 before anything is written: a file in the wrong format stops the import with
-the lake untouched.
+the lake untouched, while a file the old scripts wrote in a normal failure case
+(``FileSkipped``: only error codes, an empty run, an unknown candidate) counts as
+a file with 0 rows and its reason, and the import goes on. The report lists
+every file with its rows and what was set aside.
+
+A format may feed several tables (the 2021-22 Trends files feed the four
+``trends_*`` tables, both areas): each file is routed by ``table_of``.
 
 Legacy files are organised by ISO week or by local-time folders, not by UTC day,
 so one UTC day may draw on several files: a collection is imported in one go.
@@ -28,14 +34,14 @@ from pathlib import Path, PurePosixPath
 
 import polars as pl
 
-from elex_assets.core.archive import stream, trends_2017, tweets_2017
-from elex_assets.core.archive.report import ImportReport
+from elex_assets.core.archive import report as r
+from elex_assets.core.archive import stream, trends_2017, trends_2022, tweets_2017
+from elex_assets.core.archive.report import FileResult, FileSkipped, ImportReport
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import (
     CLEAN_TWEETS,
     archive_trends_key,
     archive_tweets_key,
-    clean_trends_prefix,
 )
 from elex_assets.core.registry import Registry
 
@@ -55,6 +61,14 @@ class ArchiveFormat:
     accepts: Callable[[str], bool]  # which keys of the source folder are its files
     reader: Reader
     description: str
+    table_of: Callable[[str], str] | None = None  # per-file table, for multi-table formats
+    keys: dict[str, list[str]] | None = None  # per-table unique key (trends), sort order too
+
+    @property
+    def tables(self) -> list[str]:
+        if self.keys:
+            return sorted(self.keys)
+        return [self.table]
 
 
 def _is_weekly_sqlite(key: str) -> bool:
@@ -112,35 +126,54 @@ FORMATS: dict[str, ArchiveFormat] = {
             stream.read_stream_file,
             "raw v1.1 stream files YYYYMMDD/<file> (JSON lines or pandas .csv.gz)",
         ),
+        ArchiveFormat(
+            "trends-2022-collecter",
+            trends_2022.SOURCE,
+            "trends_interest_over_time",
+            "2022",
+            trends_2022.is_trends_file,
+            trends_2022.read_trends_2022,
+            "google_trends_collecter.py files <fr|world>/[daily_|weekly_]<kind>/YYYYMMDD/"
+            "<candidate>_<YYYYMMDD_HHMM>.csv.gz",
+            table_of=trends_2022.table_of,
+            keys={f"trends_{kind}": key for kind, key in trends_2022.KEYS.items()},
+        ),
     )
 }
 
 
-def _day_key(fmt: ArchiveFormat, day: date) -> str:
-    if fmt.table == "tweets":
+def _day_key(fmt: ArchiveFormat, table: str, area: str, day: date) -> str:
+    if table == "tweets":
         return archive_tweets_key(day, fmt.source)
-    return archive_trends_key("interest_over_time", trends_2017.AREA, day, fmt.source)
+    return archive_trends_key(table.removeprefix("trends_"), area, day, fmt.source)
 
 
-def _existing_keys(fmt: ArchiveFormat, lake: Lake, registry: Registry) -> dict[date, str]:
-    """This source's files already in the lake, by day (within the campaign window)."""
+def _existing_keys(fmt: ArchiveFormat, lake: Lake, registry: Registry) -> list[str]:
+    """This source's files already in the lake, every table and area, campaign days only."""
     election = registry.election
-    if fmt.table == "tweets":
-        prefix = f"{CLEAN_TWEETS}/"
-    else:
-        prefix = clean_trends_prefix(
-            "interest_over_time", trends_2017.AREA, election.campaign_start
-        )
-        prefix = prefix.rsplit("/date=", 1)[0] + "/"  # every day of that kind and area
-    found: dict[date, str] = {}
+    found: list[str] = []
     suffix = f"/archive-{fmt.source}.parquet"
-    for key in lake.list(prefix):
-        match = re.search(r"/date=(\d{4}-\d{2}-\d{2})/", key)
-        if key.endswith(suffix) and match:
-            day = date.fromisoformat(match.group(1))
-            if election.campaign_start <= day <= election.campaign_end:
-                found[day] = key
-    return found
+    for table in fmt.tables:
+        prefix = f"{CLEAN_TWEETS}/" if table == "tweets" else f"clean/{table}/"
+        for key in lake.list(prefix):
+            match = re.search(r"/date=(\d{4}-\d{2}-\d{2})/", key)
+            if key.endswith(suffix) and match:
+                day = date.fromisoformat(match.group(1))
+                if election.campaign_start <= day <= election.campaign_end:
+                    found.append(key)
+    return sorted(found)
+
+
+def _read_file(
+    fmt: ArchiveFormat, path: Path, key: str, registry: Registry
+) -> tuple[pl.DataFrame | None, FileResult]:
+    """Read one file; a ``FileSkipped`` becomes a result with 0 rows and its reason."""
+    try:
+        frame, counts = fmt.reader(path, key, registry)
+    except FileSkipped as skip:
+        malformed = Counter({skip.reason: skip.rows}) if skip.rows else Counter()
+        return None, FileResult(key, 0, malformed, skip.reason, skip.detail)
+    return frame, FileResult(key, frame.height, counts)
 
 
 def import_archive(
@@ -169,53 +202,85 @@ def import_archive(
         raise FileNotFoundError(
             f"{source.url}: no {fmt.description} found ({len(keys)} other file(s))"
         )
-    sort = TWEETS_SORT if fmt.table == "tweets" else TRENDS_SORT
-    day_column = "created_at" if fmt.table == "tweets" else "date"
-
     with tempfile.TemporaryDirectory(prefix="elex-archive-") as tmp:
         spill = Path(tmp)
         for number, key in enumerate(report.files):
             with source.local_copy(key) as path:
-                frame, malformed = fmt.reader(path, key, registry)
-            report.malformed.update(malformed)
-            say(f"{key}: {frame.height} row(s), malformed {dict(malformed) or 'none'}")
+                frame, result = _read_file(fmt, path, key, registry)
+            report.file_results.append(result)
+            for reason, count in result.malformed.items():
+                if reason in r.FIELD_REASONS:
+                    report.fields_dropped[reason] += count
+                else:
+                    report.malformed[reason] += count
+            result.malformed = +Counter(
+                {k: v for k, v in result.malformed.items() if k not in r.FIELD_REASONS}
+            )
+            say(result.line())
+            if frame is None or frame.height == 0:
+                continue
+            table = fmt.table_of(key) if fmt.table_of else fmt.table
+            day_column = "created_at" if table == "tweets" else "date"
             days = frame.with_columns(_day=pl.col(day_column).cast(pl.Date))
-            for (day,), part in days.partition_by("_day", as_dict=True).items():
-                folder = spill / day.isoformat()
-                folder.mkdir(exist_ok=True)
-                part.drop("_day").write_parquet(folder / f"{number:08d}.parquet")
+            if "area" not in days.columns:
+                days = days.with_columns(area=pl.lit(trends_2017.AREA))
+            for (day, area), part in days.partition_by(
+                "_day", "area", as_dict=True, maintain_order=True
+            ).items():
+                folder = spill / table / str(area) / day.isoformat()
+                folder.mkdir(parents=True, exist_ok=True)
+                keep = [c for c in part.columns if c != "_day"]
+                if table == "tweets":
+                    keep.remove("area")
+                part.select(keep).write_parquet(folder / f"{number:08d}.parquet")
 
-        for folder in sorted(p for p in spill.iterdir() if p.is_dir()):
-            day = date.fromisoformat(folder.name)
+        for folder in sorted(spill.glob("*/*/*")):
+            table, area, day = (
+                folder.parent.parent.name,
+                folder.parent.name,
+                date.fromisoformat(folder.name),
+            )
             parts = sorted(folder.glob("*.parquet"))
             frame = pl.concat([pl.read_parquet(p) for p in parts], how="vertical")
-            frame = frame.sort(sort, nulls_last=True, maintain_order=True)
-            if fmt.table != "tweets":
-                # a day fetched twice (overlapping requests): the later fetch wins
-                before = frame.height
-                frame = frame.unique(subset=TRENDS_KEY, keep="last", maintain_order=True)
-                report.duplicates += before - frame.height
-            elif frame["id"].null_count() < frame.height:
-                before = frame.height
-                with_id = frame.filter(pl.col("id").is_not_null()).unique(
-                    subset=["id"], keep="first", maintain_order=True
-                )
-                frame = pl.concat([with_id, frame.filter(pl.col("id").is_null())]).sort(
-                    sort, nulls_last=True, maintain_order=True
-                )
-                report.duplicates += before - frame.height
-            key = _day_key(fmt, day)
+            frame = _unique(fmt, table, frame, report)
+            key = _day_key(fmt, table, area, day)
             lake.write_parquet(key, frame)
             report.written.append(key)
-            report.rows_per_day[day] = frame.height
+            report.rows_per_day[day] = report.rows_per_day.get(day, 0) + frame.height
+            report.rows_per_table[table] = report.rows_per_table.get(table, 0) + frame.height
             election = registry.election
-            if not election.campaign_start <= day <= election.campaign_end:
+            outside = not election.campaign_start <= day <= election.campaign_end
+            if outside and day not in report.days_outside_campaign:
                 report.days_outside_campaign.append(day)
 
     if prune:
-        for day, key in sorted(_existing_keys(fmt, lake, registry).items()):
-            if day not in report.rows_per_day:
+        written = set(report.written)
+        for key in _existing_keys(fmt, lake, registry):
+            if key not in written:
                 lake.delete(key)
                 report.removed.append(key)
     say(report.summary())
     return report
+
+
+def _unique(
+    fmt: ArchiveFormat, table: str, frame: pl.DataFrame, report: ImportReport
+) -> pl.DataFrame:
+    """Sort on stable columns and drop rows imported twice (counted as duplicates)."""
+    before = frame.height
+    if table != "tweets":
+        key = fmt.keys[table] if fmt.keys else TRENDS_KEY
+        # a point fetched twice (overlapping requests): the later fetch wins
+        frame = frame.sort(key, nulls_last=True, maintain_order=True)
+        frame = frame.unique(subset=key, keep="last", maintain_order=True)
+    else:
+        frame = frame.sort(TWEETS_SORT, nulls_last=True, maintain_order=True)
+        if frame["id"].null_count() < frame.height:
+            with_id = frame.filter(pl.col("id").is_not_null()).unique(
+                subset=["id"], keep="first", maintain_order=True
+            )
+            frame = pl.concat([with_id, frame.filter(pl.col("id").is_null())]).sort(
+                TWEETS_SORT, nulls_last=True, maintain_order=True
+            )
+    report.duplicates += before - frame.height
+    return frame

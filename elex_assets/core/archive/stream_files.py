@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from elex_assets.core.archive import report as r
-from elex_assets.core.archive.report import ArchiveFormatError
+from elex_assets.core.archive.report import ArchiveFormatError, FileSkipped
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -84,10 +85,17 @@ def read_bytes(path: Path, name: str, compressed: bool | None = None) -> bytes:
 
 
 def iter_jsonl(path: Path, name: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
-    """Statuses of a JSON-lines file; a file with no JSON object at all is an error."""
+    """Statuses of a JSON-lines file.
+
+    The 2017 listener printed each status and, on a failed connect, the HTTP status
+    (``420`` when rate-limited): such lines are counted as ``stream_error_code``, and
+    a file holding only those (or nothing) is skipped with its reason. A file with
+    other lines but no JSON object at all is not a stream file: an error.
+    """
     text = read_bytes(path, name).decode("utf-8", errors="replace")
     parsed_any = False
     bad: list[str] = []
+    codes: Counter[str] = Counter()
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -97,11 +105,24 @@ def iter_jsonl(path: Path, name: str) -> Iterator[tuple[dict[str, Any] | None, s
             bad.append(r.BAD_JSON)
             continue
         if not isinstance(obj, dict):
-            bad.append(r.NOT_AN_OBJECT)
+            if _is_status_code(obj):
+                codes[str(obj)] += 1
+                bad.append(r.STREAM_ERROR_CODE)
+            else:
+                bad.append(r.NOT_AN_OBJECT)
             continue
         parsed_any = True
         yield obj, None
-    if bad and not parsed_any:
+    if not parsed_any:
+        if not bad:
+            raise FileSkipped(r.EMPTY_FILE, "no line at all (the stream delivered nothing)")
+        if all(reason == r.STREAM_ERROR_CODE for reason in bad):
+            listed = ", ".join(f"{code} x{n}" for code, n in sorted(codes.items()))
+            raise FileSkipped(
+                r.ONLY_ERROR_CODES,
+                f"the stream only logged HTTP error codes ({listed}), no status",
+                rows=len(bad),
+            )
         raise ArchiveFormatError(
             name, f"not a JSON-lines stream file: none of its {len(bad)} line(s) is a JSON object"
         )
@@ -109,9 +130,16 @@ def iter_jsonl(path: Path, name: str) -> Iterator[tuple[dict[str, Any] | None, s
         yield None, reason
 
 
+def _is_status_code(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
+
+
 def iter_pandas_csv(path: Path, name: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
     """Statuses of a 2021-22 ``.csv.gz``: scalar cells as text, nested cells via literal_eval."""
     data = read_bytes(path, name, compressed=True)
+    if not data.strip():
+        # ``pandas.DataFrame([]).to_csv(...)`` of a run that received nothing: one newline
+        raise FileSkipped(r.EMPTY_FILE, "empty CSV (the collector run received no status)")
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except Exception as exc:  # polars raises several ComputeError/NoDataError kinds

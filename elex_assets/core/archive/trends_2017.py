@@ -86,5 +86,6 @@ def read_trends_sqlite(
         value=pl.col("value"),
         is_partial=pl.col("is_partial"),
         collected_at=pl.col("timestamp").cast(UTC_TS),
+        source=pl.lit(SOURCE),
     )
     return TRENDS["interest_over_time"].conform(out), +counts

@@ -2,16 +2,30 @@
 
 The old script kept no post id, author handle or counts: those stay null. What it
 kept maps as: ``user`` -> ``author_name`` (the display name), ``location`` ->
-``author_location``, ``timestampms`` -> ``created_at`` (UTC; the ``day``/``hour``
-columns are ignored, being derived from it), ``quoted/retweeted user`` ->
-``referenced_author_username``, ``quoted/retweeted full_text`` -> ``referenced_text``.
-``mention_<Candidate>`` flags -> ``candidates`` (registry ids, registry order).
+``author_location``, ``timestampms`` -> ``created_at`` (UTC, to the millisecond;
+the ``day``/``hour`` columns are ignored, being derived from it),
+``quoted/retweeted full_text`` -> ``referenced_text``, ``mention_<Candidate>``
+flags -> ``candidates`` (registry ids, registry order).
 
-``post_type``: the old flag does not say which of quote or retweet; a flagged
-row whose text starts with ``RT @`` is a retweet (what v1.1 put in a retweet's
-text), any other flagged row a quote, an unflagged row an original (replies were
-not distinguished). ``collected_at`` is unknown and set to ``created_at`` (the
-stream captured posts as they were written), which keeps re-imports identical.
+``quoted/retweeted user`` is the shared post author's *display name*
+(``user.name``), not a handle, so it never becomes ``referenced_author_username``
+(the schema has no display-name column for it: it is counted as set aside). A
+retweet's handle is the one in its own text (``RT @handle: ...``, what v1.1 wrote);
+a quote's handle is unknown (null).
+
+The script tested ``quoted_status`` before ``retweeted_status``, so for a retweet
+of a quote it stored the *quoted* post's author and text. A retweet whose stored
+text does not continue its own ``RT @handle:`` text is such a case: its
+referenced text is set aside (counted), never attributed to the retweeted post.
+
+``post_type``: the old flag does not say which of quote or retweet; a row whose
+text starts with ``RT @`` is a retweet (what v1.1 put in a retweet's text), any
+other flagged row a quote, an unflagged row an original (replies were not
+distinguished). ``collected_at`` is unknown and set to ``created_at`` (the stream
+captured posts as they were written), which keeps re-imports identical.
+
+A ``mention_<Name>`` column for a name the registry lacks means the file was made
+with another candidate list: the file is skipped (0 rows) with the column named.
 """
 
 from __future__ import annotations
@@ -22,7 +36,7 @@ from pathlib import Path
 import polars as pl
 
 from elex_assets.core.archive import report as r
-from elex_assets.core.archive.report import ArchiveFormatError
+from elex_assets.core.archive.report import ArchiveFormatError, FileSkipped
 from elex_assets.core.archive.sqlite_files import candidate_for, read_table
 from elex_assets.core.registry import Registry
 from elex_assets.core.schemas import TWEETS, UTC_TS
@@ -32,6 +46,8 @@ TABLE = "data"
 REQUIRED = ("text", "timestampms")
 FLAG = "quoted/retweeted?"
 TRUE = ("1", "true", "True", "TRUE")
+RETWEET_HANDLE = r"^RT @([A-Za-z0-9_]{1,15}):"
+PREFIX_CHARS = 30  # of the retweet's own text, compared with the stored shared text
 
 
 def read_tweets_sqlite(
@@ -48,15 +64,22 @@ def read_tweets_sqlite(
             f"(found: {', '.join(raw.columns)})",
         )
     flags: dict[str, pl.Expr] = {}
+    unknown: list[str] = []
     for column in mention_columns:
         cand = candidate_for(column.removeprefix("mention_"), registry.candidates)
         if cand is None:
-            raise ArchiveFormatError(
-                name,
-                f"column {column!r} names no candidate of the {registry.election.id} registry "
-                f"({', '.join(registry.ids)})",
-            )
+            unknown.append(column)
+            continue
         flags[cand.id] = pl.col(column).is_in(TRUE)
+    if unknown:
+        raise FileSkipped(
+            r.UNKNOWN_MENTION_COLUMN,
+            f"column(s) {', '.join(repr(c) for c in unknown)} name no candidate of the "
+            f"{registry.election.id} registry ({registry.source or 'built-in'}: "
+            f"{', '.join(registry.ids)}); point ELEX_CANDIDATES_FILE at a registry "
+            "that has them to import this file",
+            rows=raw.height,
+        )
     ordered = [cid for cid in registry.ids if cid in flags]
     candidates = pl.concat_list(
         [
@@ -83,22 +106,36 @@ def read_tweets_sqlite(
         return pl.col(name_) if name_ in raw.columns else pl.lit(None, pl.String)
 
     flagged = col(FLAG).is_in(TRUE)
+    text = col("text")
+    is_retweet = text.str.starts_with("RT @")
+    shared_name = _blank_to_null(col("quoted/retweeted user"))
+    shared_text = _blank_to_null(col("quoted/retweeted full_text"))
+    # the retweet's own text after "RT @handle: ", without v1.1's truncation mark
+    own = _squash(text.str.replace(r"^RT @[A-Za-z0-9_]{1,15}: ?", "").str.strip_suffix("…"))
+    of_quote = (
+        is_retweet
+        & shared_text.is_not_null()
+        & ~_squash(shared_text).str.starts_with(own.str.slice(0, PREFIX_CHARS))
+    )
+    df = df.with_columns(_name=shared_name, _of_quote=of_quote)
+    counts[r.DISPLAY_NAME_NOT_HANDLE] = int(df["_name"].is_not_null().sum())
+    counts[r.REFERENCED_TEXT_OF_QUOTE] = int(df["_of_quote"].fill_null(False).sum())
     created = pl.from_epoch(pl.col("_millis"), time_unit="ms").cast(UTC_TS)
     out = df.select(
         created_at=created,
-        text=col("text"),
+        text=text,
         lang=col("lang"),
         author_name=col("user"),
         author_location=col("location"),
-        post_type=pl.when(flagged & col("text").str.starts_with("RT @"))
+        post_type=pl.when(is_retweet)
         .then(pl.lit("retweet"))
         .when(flagged)
         .then(pl.lit("quote"))
-        .when(col("text").str.starts_with("RT @"))
-        .then(pl.lit("retweet"))
         .otherwise(pl.lit("original")),
-        referenced_author_username=col("quoted/retweeted user").str.strip_prefix("@"),
-        referenced_text=col("quoted/retweeted full_text"),
+        referenced_author_username=text.str.extract(RETWEET_HANDLE, 1),
+        referenced_text=pl.when(pl.col("_of_quote").fill_null(False))
+        .then(pl.lit(None, pl.String))
+        .otherwise(shared_text),
         candidates=pl.col("candidates"),
         query=pl.lit(f"archive:{name}"),
         collected_at=created,
@@ -106,14 +143,17 @@ def read_tweets_sqlite(
     )
     out = out.with_columns(
         [
-            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-            for c in (
-                "lang",
-                "author_name",
-                "author_location",
-                "referenced_author_username",
-                "referenced_text",
-            )
+            _blank_to_null(pl.col(c)).alias(c)
+            for c in ("lang", "author_name", "author_location", "referenced_text")
         ]
     )
     return TWEETS.conform(out), +counts
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr == "").then(None).otherwise(expr)
+
+
+def _squash(expr: pl.Expr) -> pl.Expr:
+    """Whitespace runs as one space, trimmed: v1.1 texts differ only there."""
+    return expr.str.replace_all(r"\s+", " ").str.strip_chars()

@@ -3,8 +3,9 @@
 Both raw stream formats (JSON lines, and the pandas CSV of dict reprs) end here,
 so a v1.1 field is mapped in one place:
 
-* ``id_str`` -> ``id``; ``created_at`` ("Wed Oct 10 20:19:24 +0000 2018") -> UTC,
-  falling back to ``timestamp_ms``;
+* ``id_str`` -> ``id``; ``timestamp_ms`` (epoch milliseconds) -> ``created_at`` (UTC),
+  falling back to ``created_at`` ("Wed Oct 10 20:19:24 +0000 2018", whole seconds):
+  the 2017 SQLite kept only ``timestamp_ms``, so both paths give a post one time;
 * full text from ``extended_tweet.full_text`` when present (the stream truncates
   ``text`` to 140 characters), else ``full_text``, else ``text``;
 * ``post_type``: ``retweeted_status`` -> retweet, else ``quoted_status`` -> quote,
@@ -80,18 +81,33 @@ def parse_v1_time(text: str) -> datetime | None:
 
 
 def parse_time(message: dict[str, Any]) -> datetime | None:
-    created = message.get("created_at")
-    if isinstance(created, str) and created.strip():
-        parsed = parse_v1_time(created)
-        if parsed is not None:
-            return parsed
+    """``timestamp_ms`` (millisecond precision) first, else ``created_at`` (seconds)."""
     millis = message.get("timestamp_ms")
     if _present(millis):
+        parsed = parse_millis(millis)
+        if parsed is not None:
+            return parsed
+    created = message.get("created_at")
+    if isinstance(created, str) and created.strip():
+        return parse_v1_time(created)
+    return None
+
+
+def parse_millis(value: Any) -> datetime | None:
+    """Epoch milliseconds (int, or text as v1.1 sends it) -> UTC, exact to the millisecond."""
+    try:
+        millis = int(value) if isinstance(value, int) else int(str(value).strip())
+    except ValueError:
         try:
-            return datetime.fromtimestamp(int(float(millis)) / 1000, tz=UTC)
+            millis = int(float(str(value)))
         except (TypeError, ValueError, OverflowError):
             return None
-    return None
+    except (TypeError, OverflowError):
+        return None
+    try:
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    except OverflowError:
+        return None
 
 
 def full_text(status: dict[str, Any] | None) -> str | None:

@@ -47,14 +47,6 @@ def test_weekly_file_with_wrong_columns(tmp_path: Path) -> None:
         _import("tweets-2017-sqlite", tmp_path / "src", tmp_path)
 
 
-def test_unknown_candidate_column(tmp_path: Path) -> None:
-    row = sqlite_row("2017-02-01T10:00:00", "Bayrou", ())
-    row["mention_Bayrou"] = True
-    write_2017_sqlite(tmp_path / "src" / "database_5_1.sqlite", [row])
-    with pytest.raises(ArchiveFormatError, match=r"'mention_Bayrou' names no candidate"):
-        _import("tweets-2017-sqlite", tmp_path / "src", tmp_path)
-
-
 def test_trends_file_with_wrong_table(tmp_path: Path) -> None:
     path = tmp_path / "src" / "database_googletrends.sqlite"
     path.parent.mkdir()

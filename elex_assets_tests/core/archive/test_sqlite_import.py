@@ -36,6 +36,7 @@ def test_weekly_sqlite_lands_one_file_per_utc_day(collection: dict, tmp_path: Pa
     expected = {date.fromisoformat(d): n for d, n in collection["sqlite_rows_per_day"].items()}
     assert report.rows_per_day == expected
     assert dict(report.malformed) == collection["sqlite_malformed"]
+    assert dict(report.fields_dropped) == collection["sqlite_fields_dropped"]
     assert sorted(report.files) == ["database_1_1.sqlite", "database_2_1.sqlite"]
     assert "database_googletrends.sqlite" in report.skipped_files
     for day, rows in expected.items():
@@ -60,6 +61,7 @@ def test_weekly_sqlite_maps_columns_and_mentions(collection: dict, tmp_path: Pat
     assert first["candidates"] == ["macron"]
     assert first["post_type"] == "original"
     assert retweet["post_type"] == "retweet"
+    # the handle of "RT @MLP_officiel: ...", not the stored display name "Marine Le Pen"
     assert retweet["referenced_author_username"] == "MLP_officiel"
     assert retweet["referenced_text"] == "Marine Le Pen répond à Macron"
     assert retweet["candidates"] == ["le-pen"]
@@ -69,7 +71,9 @@ def test_weekly_sqlite_maps_columns_and_mentions(collection: dict, tmp_path: Pat
     # 00:30 UTC on the 10th: the UTC day, not the old script's local ``day`` column
     assert row["created_at"] == datetime(2017, 1, 10, 0, 30, tzinfo=UTC)
     assert row["post_type"] == "quote"
-    assert row["referenced_author_username"] == "dupontaignan"
+    # the old script stored the quoted author's display name: never a handle
+    assert row["referenced_author_username"] is None
+    assert row["author_name"] == "Jean Dupont"
     assert row["candidates"] == ["dupont-aignan", "asselineau"]  # registry order
 
 
