@@ -19,7 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", type=int, default=3000)
 
     imp = sub.add_parser("import", help="import an old collection into the lake")
-    imp.add_argument("format", choices=["tweets-2017-sqlite", "trends-2017-sqlite", "v1-stream"])
+    imp.add_argument(
+        "format",
+        choices=["tweets-2017-sqlite", "trends-2017-sqlite", "v1-stream", "trends-2022-collecter"],
+    )
     imp.add_argument("source_url", help="folder or s3://bucket/prefix holding the collection")
     imp.add_argument("--election", help="election of a v1-stream collection (default 2022)")
     imp.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")

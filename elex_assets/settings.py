@@ -117,3 +117,22 @@ class TrendsSettings:
             )
         except ValueError as exc:
             raise ValueError(f"a TRENDS_* setting is not a number: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """Archive import (README, "Importing an old collection"): where the old files are
+    and which registry matches them (the author's own ``candidates.json`` may)."""
+
+    source_url: str | None
+    candidates_file: str | None
+
+    @classmethod
+    def from_env(cls) -> ArchiveSettings:
+        candidates_file = (os.environ.get("ELEX_CANDIDATES_FILE") or "").strip() or None
+        if candidates_file and not os.path.isfile(candidates_file):
+            raise ValueError(f"ELEX_CANDIDATES_FILE={candidates_file!r}: no such file")
+        return cls(
+            source_url=(os.environ.get("ELEX_ARCHIVE_URL") or "").strip() or None,
+            candidates_file=candidates_file,
+        )

@@ -1,24 +1,28 @@
-"""Import assets for the legacy collections (2017 SQLite, 2017 Trends, raw v1.1 stream).
+"""Import assets for the legacy collections (2017 SQLite, 2017 Trends, raw v1.1 stream,
+2021-22 Google Trends collector files).
 
 Unpartitioned on purpose: legacy files are cut by ISO week or by local-time
 folders, not by UTC day, so one run reads the whole collection once and writes
 every UTC day it finds (one parquet per day beside the live file), replacing
 that source's file of each day. Re-running gives the same files. The source is
 run config ``source_url`` or, when empty, ``ELEX_ARCHIVE_URL`` (a folder or an
-``s3://`` prefix).
+``s3://`` prefix). Candidates are matched with ``ELEX_CANDIDATES_FILE`` when set
+(run config ``candidates_file`` overrides it), else the election's built-in registry.
 """
 
 
-import os  # no `from __future__ import annotations`: Dagster resolves Config annotations at runtime
+# no `from __future__ import annotations`: Dagster resolves Config annotations at runtime
 
 import dagster as dg
+import polars as pl
 from pydantic import Field
 
-from elex_assets.core.archive import ImportReport, import_archive
+from elex_assets.core.archive import ImportReport, archive_registry, import_archive
 from elex_assets.core.lake import Lake
 from elex_assets.core.markdown import markdown_table
-from elex_assets.core.registry import load_registry
+from elex_assets.core.registry import Registry
 from elex_assets.resources import LakeResource
+from elex_assets.settings import ArchiveSettings
 
 ARCHIVE_URL_ENV = "ELEX_ARCHIVE_URL"
 
@@ -32,6 +36,11 @@ class ArchiveImportConfig(dg.Config):
         default=False,
         description="Also remove this source's files for campaign days absent from this import",
     )
+    candidates_file: str = Field(
+        default="",
+        description="Registry matching the collection (elex format or the legacy 2022 "
+        "candidates.json); empty: $ELEX_CANDIDATES_FILE, else the built-in registry",
+    )
 
 
 class StreamImportConfig(ArchiveImportConfig):
@@ -40,14 +49,33 @@ class StreamImportConfig(ArchiveImportConfig):
     )
 
 
+def _settings() -> ArchiveSettings:
+    try:
+        return ArchiveSettings.from_env()
+    except ValueError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+
+
 def _source(config: ArchiveImportConfig) -> Lake:
-    url = config.source_url.strip() or os.environ.get(ARCHIVE_URL_ENV, "").strip()
+    url = config.source_url.strip() or _settings().source_url
     if not url:
         raise dg.Failure(
             f"no archive source: set run config source_url or {ARCHIVE_URL_ENV} "
-            "to the folder or s3:// prefix holding the old collection"
+            "to the folder or s3:// prefix holding the old collection",
+            allow_retries=False,
         )
     return Lake.from_url(url)
+
+
+def _registry(config: ArchiveImportConfig, election: str) -> Registry:
+    if config.candidates_file.strip():
+        path, setting = config.candidates_file.strip(), "run config candidates_file"
+    else:
+        path, setting = _settings().candidates_file, "ELEX_CANDIDATES_FILE"
+    try:
+        return archive_registry(election, path, setting)
+    except ValueError as exc:  # RegistryError included: it names the file and entry
+        raise dg.Failure(str(exc), allow_retries=False) from None
 
 
 def _run(
@@ -58,15 +86,18 @@ def _run(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     target = lake.lake()
+    registry = _registry(config, election)
     report = import_archive(
         format_name,
         _source(config),
         target,
-        load_registry(election),
+        registry,
         prune=config.prune,
         log=context.log.info,
     )
-    return dg.MaterializeResult(metadata=_metadata(report, target, election))
+    metadata = _metadata(report, target, election)
+    metadata["registry"] = registry.source
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, object]:
@@ -80,7 +111,13 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
         "election": election,
         "source_url": report.source_url,
         "files_read": len(report.files),
-        "files_skipped": len(report.skipped_files),
+        "files_skipped": sum(len(v) for v in report.files_skipped_by_reason.values()),
+        "files_skipped_by_reason": dg.MetadataValue.json(report.files_skipped_by_reason),
+        "files_other": len(report.skipped_files),
+        "per_file": dg.MetadataValue.json([f.to_dict() for f in report.file_results]),
+        "per_file_table": dg.MetadataValue.md(_per_file_table(report)),
+        "rows_per_table": dg.MetadataValue.json(dict(sorted(report.rows_per_table.items()))),
+        "fields_set_aside": dg.MetadataValue.json(dict(sorted(report.fields_dropped.items()))),
         "rows": report.rows,
         "days": len(days),
         "first_day": days[0].isoformat() if days else "",
@@ -102,6 +139,23 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
 
 
 _PREVIEW = {"text", "author_name", "post_type", "candidate_id", "keyword", "value", "source"}
+PER_FILE_ROWS = 200  # the UI table; every file is in ``per_file``
+
+
+def _per_file_table(report: ImportReport) -> str:
+    rows = [
+        {
+            "file": f.file,
+            "rows": f.rows,
+            "set aside": ", ".join(f"{k}={v}" for k, v in sorted(f.malformed.items())),
+            "skipped": f"{f.skipped}: {f.detail}" if f.skipped else "",
+        }
+        for f in report.file_results
+    ]
+    if not rows:
+        return ""
+    frame = pl.DataFrame(rows)
+    return markdown_table(frame, rows=min(frame.height, PER_FILE_ROWS))
 
 
 @dg.asset(
@@ -140,4 +194,23 @@ def archive_tweets_v1_stream(
     return _run(context, "v1-stream", config.election, config, lake)
 
 
-archive_assets = [archive_tweets_2017_sqlite, archive_trends_2017_sqlite, archive_tweets_v1_stream]
+@dg.asset(
+    group_name="archive",
+    kinds={"csv", "parquet"},
+    description="2021-22 Google Trends files of google_trends_collecter.py "
+    "(data/raw/google_trends/<fr|world>/[daily_|weekly_]<kind>/YYYYMMDD/<candidate>_<time>.csv.gz) "
+    "imported into the four clean/trends_* tables, both areas, one file per UTC day "
+    "(source archive_2022_trends_collecter, the original window in timeframe).",
+)
+def archive_trends_2022_collecter(
+    context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
+) -> dg.MaterializeResult:
+    return _run(context, "trends-2022-collecter", "2022", config, lake)
+
+
+archive_assets = [
+    archive_tweets_2017_sqlite,
+    archive_trends_2017_sqlite,
+    archive_tweets_v1_stream,
+    archive_trends_2022_collecter,
+]

@@ -1,11 +1,25 @@
-"""Import the legacy collections (2017 SQLite, 2017 Trends SQLite, raw v1.1 stream files).
+"""Import the legacy collections (2017 SQLite, 2017 Trends SQLite, raw v1.1 stream files,
+2021-22 Google Trends collector files).
 
 Pure Python, no Dagster: one reader per format turns legacy files into the live
-``TWEETS`` / ``trends_interest_over_time`` schemas; ``import_archive`` writes
+``TWEETS`` / ``trends_*`` schemas; ``import_archive`` writes
 them into the lake beside the live files of each UTC day.
 """
 
-from elex_assets.core.archive.importer import FORMATS, ArchiveFormat, import_archive
-from elex_assets.core.archive.report import ArchiveFormatError, ImportReport
+from elex_assets.core.archive.importer import (
+    FORMATS,
+    ArchiveFormat,
+    archive_registry,
+    import_archive,
+)
+from elex_assets.core.archive.report import ArchiveFormatError, FileResult, ImportReport
 
-__all__ = ["FORMATS", "ArchiveFormat", "ArchiveFormatError", "ImportReport", "import_archive"]
+__all__ = [
+    "FORMATS",
+    "ArchiveFormat",
+    "ArchiveFormatError",
+    "FileResult",
+    "ImportReport",
+    "archive_registry",
+    "import_archive",
+]

@@ -43,7 +43,7 @@ from elex_assets.core.layout import (
     archive_trends_key,
     archive_tweets_key,
 )
-from elex_assets.core.registry import Registry
+from elex_assets.core.registry import Registry, load_registry
 
 Reader = Callable[[Path, str, Registry], tuple[pl.DataFrame, Counter[str]]]
 DAY_FOLDER = re.compile(r"^\d{8}$")
@@ -140,6 +140,22 @@ FORMATS: dict[str, ArchiveFormat] = {
         ),
     )
 }
+
+
+def archive_registry(
+    election: str, candidates_file: str | None, setting: str = "ELEX_CANDIDATES_FILE"
+) -> Registry:
+    """The registry that matches a collection of ``election``: the built-in one, or
+    ``candidates_file`` (elex format of that election, or a legacy ``candidates.json``,
+    whose entries then drive matching with the election's dates)."""
+    registry = load_registry(election, candidates_file)
+    if candidates_file and registry.election.id != election:
+        raise ValueError(
+            f"{setting}={candidates_file!r} is the {registry.election.id} registry; to import "
+            f"a {election} collection, point it at a {election} registry or a legacy "
+            "candidates.json, or unset it"
+        )
+    return registry
 
 
 def _day_key(fmt: ArchiveFormat, table: str, area: str, day: date) -> str:
