@@ -125,8 +125,10 @@ def status(
     hashtags: tuple[str, ...] = (),
     mentions: tuple[str, ...] = (),
     urls: tuple[str, ...] = (),
+    millis: int = 0,
 ) -> dict[str, Any]:
-    """A v1.1 status as the stream delivered it (``created`` is ISO UTC)."""
+    """A v1.1 status as the stream delivered it (``created`` is ISO UTC, whole seconds as
+    ``created_at``; ``timestamp_ms`` adds ``millis``, as the real stream did)."""
     dt = datetime.fromisoformat(created).replace(tzinfo=UTC)
     entities = {
         "hashtags": [{"text": h, "indices": [0, 1]} for h in hashtags],
@@ -161,7 +163,7 @@ def status(
         "quote_count": 0,
         "entities": entities,
         "lang": "fr",
-        "timestamp_ms": str(int(dt.timestamp() * 1000)),
+        "timestamp_ms": str(int(dt.timestamp()) * 1000 + millis),
     }
     if full_text is not None:
         out["extended_tweet"] = {"full_text": full_text, "entities": entities}

@@ -15,7 +15,6 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets_tests.archive_fixtures import (
     first_release_rows,
-    sqlite_row,
     status,
     write_2017_sqlite,
     write_jsonl,
