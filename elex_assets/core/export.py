@@ -244,8 +244,12 @@ def export_week(
             "to export it anyway, force it (run config allow_incomplete: true or run tag "
             "elex/allow_incomplete_week=true)."
         )
-    files_by_day = {d: day_files(lake, source, d) for d in coverage.landed}
-    keys = [k for d in coverage.landed for k in files_by_day[d]]
+    # every file of the week, also of a day only one area reached (an archive with one
+    # area, a forced week): coverage decides completeness, never which rows are kept
+    files_by_day = {
+        d: files for d in coverage.expected if (files := day_files(lake, source, d))
+    }
+    keys = [k for files in files_by_day.values() for k in files]
     columns = export_columns(source, policy)
     lf = scan_week(lake, source, keys)
 
@@ -268,7 +272,7 @@ def export_week(
             )
         written.append(pq_key)
 
-    rows_by_day = {d.isoformat(): _count(lake, files_by_day[d]) for d in coverage.landed}
+    rows_by_day = {d.isoformat(): _count(lake, files) for d, files in files_by_day.items()}
     daily = _daily_series(lake, source, files_by_day)
     export = WeekExport(
         election=election.id,

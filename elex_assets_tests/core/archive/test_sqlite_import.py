@@ -179,3 +179,21 @@ def test_trends_day_fetched_twice_keeps_the_later_row(tmp_path: Path) -> None:
     assert report.duplicates == 1
     key = archive_trends_key("interest_over_time", "fr", date(2017, 2, 1), "archive_2017_sqlite")
     assert lake.read_parquet(key)["value"].to_list() == [30]
+
+
+def test_2017_trends_of_one_area_reach_the_weekly_export(collection: dict, tmp_path: Path) -> None:
+    """The 2017 Trends archive has area fr only: a forced week exports its rows."""
+    import gzip
+
+    from elex_assets.core.export import export_week
+
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    _import("trends-2017-sqlite", collection["sqlite"], lake)
+    election = load_registry("2017").election
+    export = export_week(
+        lake, election, "trends_interest_over_time", 2017, 1, allow_incomplete=True
+    )
+    assert export.rows == 9
+    assert export.rows_by_day == collection["trends_rows_per_day"]
+    text = gzip.decompress((tmp_path / "lake" / export.files[0]).read_bytes()).decode()
+    assert text.count("archive_2017_sqlite") == 9
