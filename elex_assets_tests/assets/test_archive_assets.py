@@ -104,3 +104,88 @@ def test_cli_import_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     (bad / "database_1_1.sqlite").write_text("not sqlite")
     assert main(["import", "tweets-2017-sqlite", str(bad), "--lake-url", lake_url]) == 1
     assert "database_1_1.sqlite: not a SQLite database" in capsys.readouterr().err
+
+
+def test_cli_reports_each_file_and_goes_past_failure_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elex_assets_tests.archive_fixtures import status
+    from elex_assets_tests.author_scripts import write_listener_hour
+
+    src = tmp_path / "stream"
+    write_listener_hour(
+        src / "20170320/stream_20170320_10.txt", [status(1, "2017-03-20T10:00:00", "Macron")]
+    )
+    write_listener_hour(src / "20170320/stream_20170320_11.txt", [420, 420])
+    lake_url = str(tmp_path / "lake")
+    args = ["import", "v1-stream", str(src), "--election", "2017", "--lake-url", lake_url]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "20170320/stream_20170320_10.txt: 1 row(s)" in out
+    assert "20170320/stream_20170320_11.txt: skipped (only_stream_error_codes)" in out
+    assert "skipped (only_stream_error_codes): 1 file(s): 20170320/stream_20170320_11.txt" in out
+    assert "only_stream_error_codes=2" in out  # its two lines, as rows set aside
+
+
+def test_cli_and_assets_honour_elex_candidates_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elex_assets.assets.archive import archive_trends_2022_collecter
+    from elex_assets_tests.author_scripts import AUTHOR_CANDIDATES_2022, write_trends_run
+
+    src = tmp_path / "bucket"
+    for key, name in (("emacron", "Emmanuel Macron"), ("akazib", "Anasse Kazib")):
+        write_trends_run(
+            src,
+            area="fr",
+            period="hourly",
+            collected="2022-03-01T08:05:00",
+            key=key,
+            keyword=name,
+            points=[("2022-03-01 07:05:00", 80, False)],
+        )
+    lake_url = str(tmp_path / "lake")
+    monkeypatch.delenv("ELEX_CANDIDATES_FILE", raising=False)
+    assert main(["import", "trends-2022-collecter", str(src), "--lake-url", lake_url]) == 0
+    assert "skipped (unknown_candidate): 1 file(s)" in capsys.readouterr().out
+
+    monkeypatch.setenv("ELEX_CANDIDATES_FILE", str(AUTHOR_CANDIDATES_2022))
+    assert main(["import", "trends-2022-collecter", str(src), "--lake-url", lake_url]) == 0
+    out = capsys.readouterr().out
+    assert "files skipped: none" in out
+    assert f"registry: {AUTHOR_CANDIDATES_2022} (41 candidates)" in out
+
+    monkeypatch.setenv("ELEX_ARCHIVE_URL", str(src))
+    result = dg.materialize(
+        [archive_trends_2022_collecter], resources={"lake": LakeResource(url=lake_url)}
+    )
+    meta = _metadata(result, "archive_trends_2022_collecter")
+    assert meta["rows_per_table"] == {"trends_interest_over_time": 2}
+    assert meta["files_skipped"] == 0
+    assert meta["registry"] == str(AUTHOR_CANDIDATES_2022)
+    assert [f["rows"] for f in meta["per_file"]] == [1, 1]
+
+    monkeypatch.delenv("ELEX_CANDIDATES_FILE")
+    result = dg.materialize(
+        [archive_trends_2022_collecter], resources={"lake": LakeResource(url=lake_url)}
+    )
+    meta = _metadata(result, "archive_trends_2022_collecter")
+    assert meta["files_skipped_by_reason"] == {
+        "unknown_candidate": [
+            "data/raw/google_trends/fr/interest_over_time/20220301/akazib_20220301_0805.csv.gz"
+        ]
+    }
+    assert meta["malformed_by_reason"] == {"unknown_candidate": 1}
+    assert "akazib" in meta["per_file_table"]
+
+    monkeypatch.setenv("ELEX_CANDIDATES_FILE", str(tmp_path / "missing.json"))
+    assert main(["import", "trends-2022-collecter", str(src), "--lake-url", lake_url]) == 1
+    assert "ELEX_CANDIDATES_FILE=" in capsys.readouterr().err
+    result = dg.materialize(
+        [archive_trends_2022_collecter],
+        resources={"lake": LakeResource(url=lake_url)},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    assert "ELEX_CANDIDATES_FILE" in failure.step_failure_data.error.message

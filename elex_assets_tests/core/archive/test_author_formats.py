@@ -174,7 +174,9 @@ def test_failure_case_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
     assert by_file["20170320/stream_20170320_12.txt"].rows == 1
 
     stream22 = tmp_path / "stream2022"
-    write_collector_csv(stream22, "2022-03-01T08:00:00", [status(1, "2022-03-01T08:00:10", "Macron")])
+    write_collector_csv(
+        stream22, "2022-03-01T08:00:00", [status(1, "2022-03-01T08:00:10", "Macron")]
+    )
     empty = write_collector_csv(stream22, "2022-03-01T08:05:00", [])
     assert gzip.decompress(empty.read_bytes()) == b"\n"  # what pandas wrote for no message
     report = _import("v1-stream", stream22, lake, "2022")
@@ -232,6 +234,9 @@ def test_stream_day_of_the_same_post_matches_sqlite_day(tmp_path: Path) -> None:
     _import("v1-stream", tmp_path / "stream", a, "2017")
     _import("tweets-2017-sqlite", tmp_path / "sqlite", b, "2017")
     key = archive_tweets_key(date(2017, 3, 20), "archive_v1_stream")
-    assert a.read_parquet(key)["created_at"].to_list() == b.read_parquet(
-        archive_tweets_key(date(2017, 3, 20), "archive_2017_sqlite")
-    )["created_at"].to_list()
+    assert (
+        a.read_parquet(key)["created_at"].to_list()
+        == b.read_parquet(archive_tweets_key(date(2017, 3, 20), "archive_2017_sqlite"))[
+            "created_at"
+        ].to_list()
+    )

@@ -59,8 +59,11 @@ def build_trends_collection(root: Path) -> Path:
         collected="2022-03-01T00:30:00",
         key="ezemmour",
         keyword="Eric Zemmour",
-        points=[("2022-02-22 01:00:00", 40, False), ("2022-02-28 23:00:00", 70, False),
-                ("2022-03-01 00:00:00", 66, True)],
+        points=[
+            ("2022-02-22 01:00:00", 40, False),
+            ("2022-02-28 23:00:00", 70, False),
+            ("2022-03-01 00:00:00", 66, True),
+        ],
         regions=[("France", 100), ("Belgium", 20)],
     )
     write_trends_run(
