@@ -16,7 +16,8 @@ kind of message, and what a failed or empty run leaves behind.
   ``database_<ISO week>_<weekday // 2>.sqlite``. Only statuses with ``text``, ``lang``
   and ``timestamp_ms`` became rows; ``quoted_status`` was tested before
   ``retweeted_status``; the shared post's name and text were kept only when it had
-  an ``extended_tweet``.
+  an ``extended_tweet``. An hour file holding an error code (``420``) made the
+  script fail (``json.loads`` gives an int), so such hours never reached a SQLite.
 * ``jeanmidevacc/french-presidential-election-2022-data-collecter`` (2021-22):
   ``twitter_streaming_collecter.py`` collected 300 s of messages and wrote
   ``pandas.DataFrame(messages).to_csv("tmp.csv.gz", index=None)`` to
@@ -84,9 +85,11 @@ def sqlite_rows(
     tracked = TRACKED_2017 if tracked is None else tracked
     rows = []
     for tweet in messages:
-        if not isinstance(tweet, dict) or not all(
-            k in tweet for k in ("text", "lang", "timestamp_ms")
-        ):
+        if isinstance(tweet, int):
+            # json.loads("420") is 420, and the script's ``"text" in tweet`` then fails:
+            # an hour with an error code never reached the SQLite
+            raise TypeError("argument of type 'int' is not iterable")
+        if not all(k in tweet for k in ("text", "lang", "timestamp_ms")):
             continue
         row: dict[str, Any] = {
             "user": tweet["user"]["name"],
