@@ -25,6 +25,7 @@ from elex_assets.resources import LakeResource
 from elex_assets.settings import ArchiveSettings
 
 ARCHIVE_URL_ENV = "ELEX_ARCHIVE_URL"
+BUILTIN = "builtin"  # run config candidates_file: ignore $ELEX_CANDIDATES_FILE
 
 
 class ArchiveImportConfig(dg.Config):
@@ -39,7 +40,8 @@ class ArchiveImportConfig(dg.Config):
     candidates_file: str = Field(
         default="",
         description="Registry matching the collection (elex format or the legacy 2022 "
-        "candidates.json); empty: $ELEX_CANDIDATES_FILE, else the built-in registry",
+        "candidates.json); empty: $ELEX_CANDIDATES_FILE, else the built-in registry; "
+        "'builtin': the built-in registry even when $ELEX_CANDIDATES_FILE is set",
     )
 
 
@@ -68,7 +70,9 @@ def _source(config: ArchiveImportConfig) -> Lake:
 
 
 def _registry(config: ArchiveImportConfig, election: str) -> Registry:
-    if config.candidates_file.strip():
+    if config.candidates_file.strip() == BUILTIN:
+        path, setting = None, "run config candidates_file"
+    elif config.candidates_file.strip():
         path, setting = config.candidates_file.strip(), "run config candidates_file"
     else:
         path, setting = _settings().candidates_file, "ELEX_CANDIDATES_FILE"

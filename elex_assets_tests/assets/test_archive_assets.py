@@ -189,3 +189,36 @@ def test_cli_and_assets_honour_elex_candidates_file(
     assert not result.success
     failure = result.get_step_failure_events()[0]
     assert "ELEX_CANDIDATES_FILE" in failure.step_failure_data.error.message
+
+
+def test_run_config_candidates_file_overrides_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from elex_assets.assets.archive import archive_trends_2022_collecter
+    from elex_assets_tests.author_scripts import AUTHOR_CANDIDATES_2022, write_trends_run
+
+    src = tmp_path / "bucket"
+    write_trends_run(
+        src,
+        area="world",
+        period="daily",
+        collected="2022-03-01T08:05:00",
+        key="akazib",
+        keyword="Anasse Kazib",
+        points=[("2022-03-01 07:04:00", 80, False)],
+    )
+    monkeypatch.setenv("ELEX_CANDIDATES_FILE", str(tmp_path / "not-there.json"))
+
+    def run(candidates_file: str) -> dict:
+        config = {"source_url": str(src), "candidates_file": candidates_file}
+        result = dg.materialize(
+            [archive_trends_2022_collecter],
+            resources={"lake": LakeResource(url=str(tmp_path / "lake"))},
+            run_config={"ops": {"archive_trends_2022_collecter": {"config": config}}},
+        )
+        return _metadata(result, "archive_trends_2022_collecter")
+
+    assert run(str(AUTHOR_CANDIDATES_2022))["rows"] == 1
+    builtin = run("builtin")
+    assert builtin["rows"] == 0
+    assert list(builtin["files_skipped_by_reason"]) == ["unknown_candidate"]

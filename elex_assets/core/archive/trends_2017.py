@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from elex_assets.core.archive import report as r
-from elex_assets.core.archive.report import ArchiveFormatError
+from elex_assets.core.archive.report import ArchiveFormatError, FileSkipped
 from elex_assets.core.archive.sqlite_files import candidate_for, read_table
 from elex_assets.core.registry import Registry
 from elex_assets.core.schemas import TRENDS, UTC_TS
@@ -41,14 +41,21 @@ def read_trends_sqlite(
         )
     terms = [c for c in raw.columns if c not in NOT_TERMS]
     ids: dict[str, str] = {}
+    unknown = []
     for term in terms:
         cand = candidate_for(term, registry.candidates)
         if cand is None:
-            raise ArchiveFormatError(
-                name,
-                f"column {term!r} names no candidate of the {registry.election.id} registry",
-            )
-        ids[term] = cand.id
+            unknown.append(term)
+        else:
+            ids[term] = cand.id
+    if unknown:
+        raise FileSkipped(
+            r.UNKNOWN_CANDIDATE,
+            f"column(s) {', '.join(repr(t) for t in unknown)} name no candidate of the "
+            f"{registry.election.id} registry ({registry.source or 'built-in'}); point "
+            "ELEX_CANDIDATES_FILE at a registry that has them to import this file",
+            rows=raw.height,
+        )
     if not terms:
         raise ArchiveFormatError(name, f"table {TABLE!r} has no candidate column")
 

@@ -98,3 +98,18 @@ def test_empty_source_says_what_it_looked_for(tmp_path: Path) -> None:
 def test_2017_format_with_2022_registry_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="holds the 2017 election, not 2022"):
         _import("tweets-2017-sqlite", tmp_path, tmp_path, "2022")
+
+
+def test_trends_column_for_an_unknown_candidate_skips_the_file(tmp_path: Path) -> None:
+    from elex_assets_tests.archive_fixtures import write_2017_trends
+
+    write_2017_trends(
+        tmp_path / "src" / "database_googletrends.sqlite",
+        ["2017-02-01"],
+        {"emmanuel macron": [10.0], "francois bayrou": [3.0]},
+    )
+    report = _import("trends-2017-sqlite", tmp_path / "src", tmp_path)
+    assert report.rows == 0
+    (result,) = report.file_results
+    assert result.skipped == "unknown_candidate"
+    assert "'francois bayrou'" in result.detail
