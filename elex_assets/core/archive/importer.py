@@ -50,6 +50,7 @@ DAY_FOLDER = re.compile(r"^\d{8}$")
 TWEETS_SORT = ["created_at", "id", "author_username", "author_name", "text"]
 TRENDS_KEY = ["timestamp", "candidate_id", "keyword"]
 TRENDS_SORT = TRENDS_KEY
+SPILL_ROWS = 500_000  # rows held in memory before spilling to the day folders
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,8 @@ def import_archive(
         )
     with tempfile.TemporaryDirectory(prefix="elex-archive-") as tmp:
         spill = Path(tmp)
-        for number, key in enumerate(report.files):
+        pending = _Spill(spill)
+        for key in report.files:
             with source.local_copy(key) as path:
                 frame, result = _read_file(fmt, path, key, registry)
             report.file_results.append(result)
@@ -243,12 +245,11 @@ def import_archive(
             for (day, area), part in days.partition_by(
                 "_day", "area", as_dict=True, maintain_order=True
             ).items():
-                folder = spill / table / str(area) / day.isoformat()
-                folder.mkdir(parents=True, exist_ok=True)
                 keep = [c for c in part.columns if c != "_day"]
                 if table == "tweets":
                     keep.remove("area")
-                part.select(keep).write_parquet(folder / f"{number:08d}.parquet")
+                pending.add(f"{table}/{area}/{day.isoformat()}", part.select(keep))
+        pending.flush()
 
         for folder in sorted(spill.glob("*/*/*")):
             table, area, day = (
@@ -277,6 +278,32 @@ def import_archive(
                 report.removed.append(key)
     say(report.summary())
     return report
+
+
+class _Spill:
+    """Rows waiting for their day, kept in memory up to ``limit`` rows, then written as one
+    parquet per day folder (numbered in reading order): an archive of millions of small
+    files spills a few large parts, not one tiny file per legacy file and day."""
+
+    def __init__(self, root: Path, limit: int = SPILL_ROWS) -> None:
+        self.root, self.limit = root, limit
+        self.frames: dict[str, list[pl.DataFrame]] = {}
+        self.rows = 0
+        self.flushes = 0
+
+    def add(self, folder: str, frame: pl.DataFrame) -> None:
+        self.frames.setdefault(folder, []).append(frame)
+        self.rows += frame.height
+        if self.rows >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        for folder, frames in self.frames.items():
+            path = self.root / folder
+            path.mkdir(parents=True, exist_ok=True)
+            pl.concat(frames, how="vertical").write_parquet(path / f"{self.flushes:08d}.parquet")
+        self.frames, self.rows = {}, 0
+        self.flushes += 1
 
 
 def _unique(
