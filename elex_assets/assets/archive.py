@@ -98,6 +98,7 @@ def _run(
         registry,
         prune=config.prune,
         log=context.log.info,
+        file_log_limit=FILE_LOG_LIMIT,
     )
     metadata = _metadata(report, target, election)
     metadata["registry"] = registry.source
@@ -118,7 +119,7 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
         "files_skipped": sum(len(v) for v in report.files_skipped_by_reason.values()),
         "files_skipped_by_reason": dg.MetadataValue.json(report.files_skipped_by_reason),
         "files_other": len(report.skipped_files),
-        "per_file": dg.MetadataValue.json([f.to_dict() for f in report.file_results]),
+        "per_file": dg.MetadataValue.json(_per_file(report)),
         "per_file_table": dg.MetadataValue.md(_per_file_table(report)),
         "rows_per_table": dg.MetadataValue.json(dict(sorted(report.rows_per_table.items()))),
         "fields_set_aside": dg.MetadataValue.json(dict(sorted(report.fields_dropped.items()))),
@@ -143,7 +144,20 @@ def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, obje
 
 
 _PREVIEW = {"text", "author_name", "post_type", "candidate_id", "keyword", "value", "source"}
-PER_FILE_ROWS = 200  # the UI table; every file is in ``per_file``
+PER_FILE_ROWS = 200  # the UI table
+PER_FILE_JSON = 5_000  # files listed in ``per_file`` (skipped ones always)
+FILE_LOG_LIMIT = 200  # per-file log lines in the run log, then progress every 200 files
+
+
+def _per_file(report: ImportReport) -> list[dict[str, object]]:
+    """Every file of a normal collection; for a huge one the first ``PER_FILE_JSON``
+    and every skipped file (the event log must stay small)."""
+    results = report.file_results
+    kept = [f for i, f in enumerate(results) if i < PER_FILE_JSON or f.skipped]
+    out = [f.to_dict() for f in kept]
+    if len(kept) < len(results):
+        out.append({"omitted_files": len(results) - len(kept)})
+    return out
 
 
 def _per_file_table(report: ImportReport) -> str:

@@ -201,8 +201,14 @@ def import_archive(
     *,
     prune: bool = False,
     log: Callable[[str], None] | None = None,
+    file_log_limit: int | None = None,
 ) -> ImportReport:
-    """Import every file of ``format_name`` found under ``source`` into ``lake``."""
+    """Import every file of ``format_name`` found under ``source`` into ``lake``.
+
+    ``log`` gets one line per file (all of them, or with ``file_log_limit`` the first
+    that many, every skipped file, and a progress line every that many files), then
+    the summary. Every file is in ``report.file_results`` either way.
+    """
     if format_name not in FORMATS:
         raise ValueError(f"unknown archive format {format_name!r}; expected one of {list(FORMATS)}")
     fmt = FORMATS[format_name]
@@ -222,10 +228,11 @@ def import_archive(
     with tempfile.TemporaryDirectory(prefix="elex-archive-") as tmp:
         spill = Path(tmp)
         pending = _Spill(spill)
-        for key in report.files:
+        for number, key in enumerate(report.files, 1):
             with source.local_copy(key) as path:
                 frame, result = _read_file(fmt, path, key, registry)
             report.file_results.append(result)
+            report.rows_read += result.rows
             for reason, count in result.malformed.items():
                 if reason in r.FIELD_REASONS:
                     report.fields_dropped[reason] += count
@@ -234,7 +241,10 @@ def import_archive(
             result.malformed = +Counter(
                 {k: v for k, v in result.malformed.items() if k not in r.FIELD_REASONS}
             )
-            say(result.line())
+            if file_log_limit is None or number <= file_log_limit or result.skipped:
+                say(result.line())
+            elif number % file_log_limit == 0:
+                say(f"{number} of {len(report.files)} files read, {report.rows_read} row(s)")
             if frame is None or frame.height == 0:
                 continue
             table = fmt.table_of(key) if fmt.table_of else fmt.table

@@ -95,6 +95,7 @@ class ImportReport:
     skipped_files: list[str] = field(default_factory=list)
     rows_per_day: dict[date, int] = field(default_factory=dict)
     rows_per_table: dict[str, int] = field(default_factory=dict)
+    rows_read: int = 0  # rows the files gave, before duplicates were dropped
     malformed: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     written: list[str] = field(default_factory=list)

@@ -240,3 +240,30 @@ def test_stream_day_of_the_same_post_matches_sqlite_day(tmp_path: Path) -> None:
             "created_at"
         ].to_list()
     )
+
+
+def test_file_log_limit_keeps_skipped_files_and_progress(tmp_path: Path) -> None:
+    src = tmp_path / "stream"
+    for hour in range(10, 14):
+        write_listener_hour(
+            src / f"20170320/stream_20170320_{hour}.txt",
+            [status(hour, f"2017-03-20T{hour}:00:00", "Macron")],
+        )
+    write_listener_hour(src / "20170320/stream_20170320_14.txt", [420])
+    lines: list[str] = []
+    report = import_archive(
+        "v1-stream",
+        Lake.from_url(str(src)),
+        Lake.from_url(str(tmp_path / "lake")),
+        archive_registry("2017", None),
+        log=lines.append,
+        file_log_limit=2,
+    )
+    assert len(report.file_results) == 5
+    assert lines[:2] == [
+        "20170320/stream_20170320_10.txt: 1 row(s), set aside: none",
+        "20170320/stream_20170320_11.txt: 1 row(s), set aside: none",
+    ]
+    assert lines[2] == "4 of 5 files read, 4 row(s)"
+    assert lines[3].startswith("20170320/stream_20170320_14.txt: skipped (only_stream_error_codes)")
+    assert lines[4].startswith("v1-stream: 5 file(s), 4 row(s)")
