@@ -117,3 +117,32 @@ class TrendsSettings:
             )
         except ValueError as exc:
             raise ValueError(f"a TRENDS_* setting is not a number: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class BskySettings:
+    """Bluesky collection (README, "Posts on Bluesky"); the handle and app password are
+    read by ``dg.EnvVar`` (``BSKY_HANDLE``, ``BSKY_APP_PASSWORD``), never here."""
+
+    base_url: str
+    languages: tuple[str, ...]
+    window_minutes: int
+    credentials_set: bool
+
+    @classmethod
+    def from_env(cls) -> BskySettings:
+        window = _env_int("BSKY_WINDOW_MINUTES", 360)
+        if not 1 <= window <= 1440:
+            raise ValueError(f"BSKY_WINDOW_MINUTES={window}: expected 1 to 1440 (minutes)")
+        langs = os.environ.get("BSKY_LANGUAGES") or ""
+        languages = tuple(x.strip() for x in langs.split(",") if x.strip())
+        for lang in languages:
+            if not lang.replace("-", "").isalpha() or len(lang) > 8:
+                raise ValueError(f"BSKY_LANGUAGES={langs!r}: {lang!r} is not a language code")
+        return cls(
+            base_url=(os.environ.get("BSKY_BASE_URL") or "https://bsky.social").strip(),
+            languages=languages,
+            window_minutes=window,
+            credentials_set=bool(os.environ.get("BSKY_HANDLE"))
+            and bool(os.environ.get("BSKY_APP_PASSWORD")),
+        )
