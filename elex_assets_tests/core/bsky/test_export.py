@@ -66,3 +66,15 @@ def test_full_policy_exports_the_text(lake: Lake) -> None:
     df = _csv(lake, export.files[0])
     assert df["text"].str.contains("secret text").all()
     assert "deleted_at" not in df.columns and df.height == 35
+
+
+def test_the_dataset_gets_a_platforms_chart(lake: Lake) -> None:
+    from elex_assets.core.kaggle_dataset import PublishSettings, assemble_dataset
+
+    export_week(lake, ELECTION, "bsky_posts", *WEEK)
+    out = assemble_dataset(lake, PublishSettings(dataset_id="me/elex-test", dataset_configured=False,
+                                                 content_policy="ids", enabled=False))
+    names = [name for name, _ in out["charts"]]
+    assert "chart_2027_platforms.png" in names
+    png = dict(out["charts"])["chart_2027_platforms.png"]
+    assert png.startswith(b"\x89PNG") and lake.exists("kaggle/chart_2027_platforms.png")
