@@ -36,11 +36,11 @@ raw_tweets, tweets = x_assets_for(election)
 x_jobs, x_schedules, x_sensors = build_x_automation(raw_tweets, tweets)
 kaggle_exports = kaggle_export_assets(election)
 bsky_settings = BskySettings.from_env()
-raw_bsky_posts, bsky_posts, bsky_compliance, kaggle_bsky_posts = build_bsky_assets(election)
+bsky_on = bsky_settings.credentials_set or BskyResource(base_url=bsky_settings.base_url).sandbox
+raw_bsky_posts, bsky_posts, bsky_compliance, kaggle_bsky_posts = build_bsky_assets(
+    election, monitored=bsky_on)
 bsky_jobs, bsky_schedules = build_bsky_automation(
-    raw_bsky_posts, bsky_posts, bsky_compliance,
-    running=bsky_settings.credentials_set or BskyResource(base_url=bsky_settings.base_url).sandbox,
-)
+    raw_bsky_posts, bsky_posts, bsky_compliance, running=bsky_on)
 kaggle_exports.append(kaggle_bsky_posts)
 kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 

@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.assets.kaggle import _weekly_export_asset
+from elex_assets.checks.thresholds import Thresholds
 from elex_assets.core import layout
 from elex_assets.core.bsky.client import BskyAuthError
 from elex_assets.core.bsky.collect import MODES, BskyCollectError, collect_day, raw_keys
@@ -46,8 +47,15 @@ def _fail(exc: Exception) -> dg.Failure:
     return dg.Failure(description=str(exc), allow_retries=False)
 
 
-def build_bsky_assets(election: Election) -> list[dg.AssetsDefinition]:
+def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.AssetsDefinition]:
+    """``monitored``: freshness policies as for X (only where Bluesky is configured, so an
+    install without an account is not alerted about a source it does not collect)."""
     election_daily = daily_partitions(election)
+    freshness = None
+    if monitored:
+        thresholds = Thresholds.from_env()
+        freshness = dg.FreshnessPolicy.time_window(
+            fail_window=thresholds.tweets_fail, warn_window=thresholds.tweets_warn)
 
     @dg.asset(
         name="raw_bsky_posts",
@@ -56,6 +64,7 @@ def build_bsky_assets(election: Election) -> list[dg.AssetsDefinition]:
         group_name=GROUP,
         kinds={"json"},
         deps=["candidates"],
+        freshness_policy=freshness,
         description=(
             "Bluesky posts naming the candidates or written by their accounts, as searchPosts "
             "returned them: one jsonl.gz per run under raw/bsky_posts/date=YYYY-MM-DD/, one "
@@ -102,6 +111,7 @@ def build_bsky_assets(election: Election) -> list[dg.AssetsDefinition]:
         group_name=GROUP,
         kinds={"polars", "parquet"},
         deps=[raw_bsky_posts],
+        freshness_policy=freshness,
         description=(
             "One row per Bluesky post of the day (AT URI), newest metrics win, the core columns "
             "of tweets plus platform; deleted posts are tombstones."

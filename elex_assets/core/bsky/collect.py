@@ -271,7 +271,8 @@ def collect_day(
 
 
 def _chunks(gap: Interval, size: int) -> list[Interval]:
-    """``gap`` cut at multiples of ``size`` from midnight: windows line up across runs."""
+    """``gap`` cut at multiples of ``size`` (since the epoch; on midnight when it divides a
+    day): windows line up across runs."""
     out = []
     lo = gap[0]
     while lo < gap[1]:
