@@ -111,3 +111,8 @@ def clean_bsky_key(day: date) -> str:
 def bsky_compliance_prefix(day: date) -> str:
     """One JSON log per compliance check of a day: what was checked, what was deleted."""
     return f"{BSKY_COMPLIANCE}/date={day.isoformat()}/"
+
+
+def bsky_cooldown_key() -> str:
+    """Until when Bluesky asked us to stop (a rate-limit reset beyond what a run waits)."""
+    return "state/bsky_cooldown.json"

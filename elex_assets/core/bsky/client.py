@@ -57,6 +57,14 @@ class BskyRetriesExhausted(BskyError):
     """Rate limits, server or network errors persisted past the retry bounds."""
 
 
+class BskyRateLimited(BskyRetriesExhausted):
+    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds."""
+
+    def __init__(self, message: str, reset_at: float) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
 @dataclass(frozen=True)
 class BskyPolicy:
     """Bounds of the retry layer; tests shrink the waits."""
@@ -201,9 +209,10 @@ class BskyClient:
                 self.rate_limited += 1
                 wait = _reset_wait(exc)
                 if wait > policy.max_rate_limit_wait or attempt == policy.max_attempts:
-                    raise BskyRetriesExhausted(
+                    raise BskyRateLimited(
                         f"Bluesky rate limit: reset in {wait:.0f}s, beyond the bounds of this "
-                        f"run (attempt {attempt}); the next run continues where this one stopped"
+                        f"run (attempt {attempt}); the next run continues where this one stopped",
+                        time.time() + wait,
                     ) from None
                 self._notify(f"429 rate limited: waiting {wait:.1f}s for ratelimit-reset", attempt)
                 self.sleep(wait)

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.client import PAGE_LIMIT, BskyClient
+from elex_assets.core.bsky.client import PAGE_LIMIT, BskyClient, BskyRateLimited
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
 
@@ -230,6 +230,12 @@ def collect_day(
         return result
     window = (start, end)
     result.window = (iso(start), iso(end))
+    until = cooldown_until(lake)
+    if until is not None and until > now:
+        result.notes.append(
+            f"Bluesky rate limit: cooling down until {until.isoformat(timespec='seconds')} "
+            "(its ratelimit-reset); nothing asked, the next run after it catches up")
+        return result
     manifests = read_manifests(lake, day)
     refresh_id = run_id if mode == "full" else None
     covered: dict[str, list[Interval]] = {}
@@ -248,6 +254,10 @@ def collect_day(
                     reader.read(query, lo, hi)
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
+        if isinstance(exc, BskyRateLimited):  # no run asks again before the reset
+            reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
+            lake.write_bytes(layout.bsky_cooldown_key(),
+                             json.dumps({"until": reset, "run_id": run_id}).encode())
     result.calls = client.calls - calls_before
     writer.close(error is None, result.calls)
     result.landed = list(writer.landed)
@@ -268,6 +278,14 @@ def collect_day(
             )
         raise error
     return result
+
+
+def cooldown_until(lake: Lake) -> datetime | None:
+    """The end of the current rate-limit cool-down, if one was recorded."""
+    if not lake.exists(layout.bsky_cooldown_key()):
+        return None
+    raw = json.loads(lake.read_bytes(layout.bsky_cooldown_key()))
+    return datetime.fromisoformat(raw["until"])
 
 
 def _chunks(gap: Interval, size: int) -> list[Interval]:

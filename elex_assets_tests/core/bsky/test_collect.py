@@ -171,3 +171,19 @@ def test_clean_rows_have_the_tweets_core_columns(
     assert df["created_at"].dt.hour().n_unique() == 24
     quotes = df.filter(pl.col("post_type") == "quote")
     assert quotes["referenced_text"].is_not_null().all()
+
+
+def test_a_long_rate_limit_cools_down_instead_of_retrying(
+    tmp_path: Path, sandbox: BskySandbox, candidates: list
+) -> None:
+    lake = Lake.from_url(str(tmp_path))
+    queries = build_queries(candidates)
+    sandbox.faults.add("429", after=3, reset_in=3600)  # reset in an hour: beyond a run's wait
+    with pytest.raises(Exception, match="rate limit"):
+        collect_day(_client(sandbox), lake, queries, DAY, now=NOW)
+    assert raw_keys(lake, DAY)  # the pages read before it are landed
+    sandbox.requests.clear()
+    skipped = collect_day(_client(sandbox), lake, queries, DAY, now=NOW + timedelta(minutes=5))
+    assert "cooling down" in skipped.notes[0] and not sandbox.requests  # nothing asked
+    after = collect_day(_client(sandbox), lake, queries, DAY, now=NOW + timedelta(hours=2))
+    assert after.calls > 0 and set(landed(lake, DAY)) == expected(sandbox, queries, DAY)
