@@ -81,7 +81,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         the_lake = lake.lake()
         queries = bsky.queries(registry.load())
         try:
-            client = bsky.client(on_retry=lambda m, n: context.log.warning(f"Bluesky {n}: {m}"))
+            client = bsky.client(the_lake, lambda m, n: context.log.warning(f"Bluesky {n}: {m}"))
             result = collect_day(client, the_lake, queries, day, run_id=context.run_id[:8],
                                  mode=config.mode, window_minutes=bsky.window_minutes,
                                  log=context.log.info)
@@ -95,6 +95,8 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "window": " .. ".join(result.window) if result.window else "none",
             "queries": len(queries),
             "calls": result.calls,
+            "logins": client.logins,
+            "session_reused": client.session_reused,
             "pages": result.pages,
             "posts_read_run": result.posts,
             "windows_split": result.splits,
@@ -141,7 +143,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         day = date.fromisoformat(context.partition_key)
         the_lake = lake.lake()
         try:
-            result = check_day(bsky.client(), the_lake, day, run_id=context.run_id[:8])
+            result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run_id[:8])
         except BskyAuthError as exc:
             raise _fail(exc) from None
         reexported: list[str] = []

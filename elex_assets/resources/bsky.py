@@ -9,6 +9,8 @@ from pydantic import Field
 
 from elex_assets.core.bsky.client import DEFAULT_BASE_URL, BskyClient, BskyPolicy
 from elex_assets.core.bsky.query import BskyQuery, build_queries
+from elex_assets.core.bsky.session import LakeSessionStore
+from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import is_sandbox_url
 
@@ -30,10 +32,15 @@ class BskyResource(dg.ConfigurableResource):
     def sandbox(self) -> bool:
         return is_sandbox_url(self.base_url)
 
-    def client(self, on_retry: Callable[[str, int], None] | None = None) -> BskyClient:
+    def client(self, lake: Lake | None = None,
+               on_retry: Callable[[str, int], None] | None = None) -> BskyClient:
+        """A client; with ``lake``, the session is kept there (encrypted) between runs."""
         policy = BskyPolicy(max_attempts=self.max_attempts,
                             max_rate_limit_wait=self.max_rate_limit_wait)
-        return BskyClient(self.handle, self.app_password, self.base_url, policy, on_retry=on_retry)
+        sessions = ((lambda h, p: LakeSessionStore(lake, h, p, self.base_url))
+                    if lake is not None else None)
+        return BskyClient(self.handle, self.app_password, self.base_url, policy,
+                          on_retry=on_retry, sessions=sessions)
 
     def queries(self, registry: Registry) -> list[BskyQuery]:
         return build_queries(registry.selected(self.min_status), self.languages)

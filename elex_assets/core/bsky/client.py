@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from atproto import Client, models
@@ -65,6 +65,12 @@ class BskyRateLimited(BskyRetriesExhausted):
         self.reset_at = reset_at
 
 
+class SessionStore(Protocol):
+    def load(self) -> str | None: ...
+
+    def save(self, session: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class BskyPolicy:
     """Bounds of the retry layer; tests shrink the waits."""
@@ -108,6 +114,7 @@ class BskyClient:
         policy: BskyPolicy | None = None,
         on_retry: Callable[[str, int], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        sessions: Callable[[str, str], SessionStore] | None = None,
     ) -> None:
         if not handle or not app_password:
             if not is_sandbox_url(base_url):
@@ -129,10 +136,26 @@ class BskyClient:
         self.calls = 0
         self.renewals = 0
         self.rate_limited = 0
+        self.logins = 0
+        self.session_reused = False
         self._logged_in = False
+        self._store = sessions(handle, app_password) if sessions else None
+        if self._store is not None:
+            store = self._store
+            self._client.on_session_change(lambda _event, session: store.save(session.export()))
 
     # ---- session -------------------------------------------------------------
-    def login(self) -> None:
+    def login(self, reuse: bool = True) -> None:
+        """The stored session when there is one (no request), else ``createSession``."""
+        stored = self._store.load() if (reuse and self._store is not None) else None
+        if stored:
+            try:
+                self._client.login(session_string=stored, fetch_bsky_profile=False)
+                self._logged_in = self.session_reused = True
+                return
+            except (AtProtocolError, ValueError):
+                pass  # unusable: log in afresh
+        self.logins += 1
         try:
             self._retrying(lambda: self._client.login(
                 self._handle, self._password, fetch_bsky_profile=False))
@@ -154,7 +177,7 @@ class BskyClient:
         try:
             self._client._refresh_and_set_session()  # the SDK's own refresh (no public name)
         except AtProtocolError:
-            self.login()
+            self.login(reuse=False)
 
     # ---- calls ---------------------------------------------------------------
     def search(self, q: str, *, since: str, until: str, lang: str | None = None,

@@ -187,3 +187,47 @@ def test_a_long_rate_limit_cools_down_instead_of_retrying(
     assert "cooling down" in skipped.notes[0] and not sandbox.requests  # nothing asked
     after = collect_day(_client(sandbox), lake, queries, DAY, now=NOW + timedelta(hours=2))
     assert after.calls > 0 and set(landed(lake, DAY)) == expected(sandbox, queries, DAY)
+
+
+def test_runs_reuse_the_session_kept_encrypted_in_the_lake(
+    tmp_path: Path, sandbox: BskySandbox, candidates: list
+) -> None:
+    from elex_assets.core.bsky.session import LakeSessionStore
+
+    lake = Lake.from_url(str(tmp_path))
+    queries = build_queries(candidates)[:1]
+
+    def client() -> BskyClient:
+        return BskyClient(None, None, sandbox.base_url,
+                          sessions=lambda h, p: LakeSessionStore(lake, h, p, sandbox.base_url))
+
+    first, second = client(), client()
+    collect_day(first, lake, queries, DAY, now=NOW)
+    collect_day(second, lake, queries, DAY, now=NOW, mode="full")
+    logins = [r for r in sandbox.requests if r["path"].endswith("createSession")]
+    assert (first.logins, second.logins, second.session_reused) == (1, 0, True)
+    assert len(logins) == 1  # Bluesky allows 300 logins a day; a 5-minute schedule runs 288
+    stored = list((tmp_path / "state/bsky_session").iterdir())
+    assert len(stored) == 1 and b"accessJwt" not in stored[0].read_bytes()
+    token = first._client._session.access_jwt  # noqa: SLF001 - what must not be readable
+    assert token.encode() not in stored[0].read_bytes()
+
+
+def test_a_stale_stored_session_falls_back_to_a_login(
+    tmp_path: Path, candidates: list
+) -> None:
+    import socket
+
+    from elex_assets.core.bsky.session import LakeSessionStore
+
+    lake = Lake.from_url(str(tmp_path))
+    queries = build_queries(candidates)[:1]
+    with socket.socket() as sock:  # one port for both: the same service URL, new tokens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for _ in range(2):  # a new sandbox each time: it knows nothing of the stored tokens
+        with BskySandbox(candidates, posts_per_day=100, seed=5, port=port) as sandbox:
+            c = BskyClient(None, None, sandbox.base_url,
+                           sessions=lambda h, p: LakeSessionStore(lake, h, p, sandbox.base_url))
+            collect_day(c, lake, queries, DAY, now=NOW, mode="full")
+            assert c.logins == 1
