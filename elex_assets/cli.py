@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the whole pipeline offline on the sandbox APIs")
     demo.add_argument("--days", type=int, default=7, help="days to backfill (default 7)")
 
-    sub.add_parser("sandbox", help="serve the sandbox X and Trends APIs until Ctrl-C")
+    sub.add_parser("sandbox", help="serve the sandbox X, Trends and Bluesky APIs until Ctrl-C")
 
     ui = sub.add_parser("ui", help="dagster dev on the demo's instance, with the sandboxes serving")
     ui.add_argument("--port", type=int, default=3000)

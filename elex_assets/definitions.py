@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from elex_assets.assets.archive import archive_assets
+from elex_assets.assets.bsky import build_bsky_assets, build_bsky_automation
 from elex_assets.assets.kaggle import (
     kaggle_automation_sensor,
     kaggle_dataset_asset,
@@ -20,10 +21,11 @@ from elex_assets.assets.x import x_assets_for
 from elex_assets.core.registry import load_registry
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
+from elex_assets.resources.bsky import BskyResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
 from elex_assets.resources.x import XResource
 from elex_assets.sensors.x import build_x_automation
-from elex_assets.settings import Settings, TrendsSettings, XSettings
+from elex_assets.settings import BskySettings, Settings, TrendsSettings, XSettings
 
 settings = Settings.from_env()
 x_settings = XSettings.from_env()
@@ -33,6 +35,13 @@ election = load_registry(settings.election, settings.candidates_file).election
 raw_tweets, tweets = x_assets_for(election)
 x_jobs, x_schedules, x_sensors = build_x_automation(raw_tweets, tweets)
 kaggle_exports = kaggle_export_assets(election)
+bsky_settings = BskySettings.from_env()
+bsky_on = bsky_settings.credentials_set or BskyResource(base_url=bsky_settings.base_url).sandbox
+raw_bsky_posts, bsky_posts, bsky_compliance, kaggle_bsky_posts = build_bsky_assets(
+    election, monitored=bsky_on)
+bsky_jobs, bsky_schedules = build_bsky_automation(
+    raw_bsky_posts, bsky_posts, bsky_compliance, running=bsky_on)
+kaggle_exports.append(kaggle_bsky_posts)
 kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 
 resources = {
@@ -53,6 +62,16 @@ resources = {
         max_posts_per_month=x_settings.max_posts_per_month,
     ),
     "kaggle": kaggle_resource_from_env(),
+    "bsky": BskyResource(
+        # Only wired when set: a loopback BSKY_BASE_URL (the sandbox) needs no account;
+        # elsewhere BskyResource fails at once naming the missing variable.
+        handle=dg.EnvVar("BSKY_HANDLE") if bsky_settings.credentials_set else None,
+        app_password=dg.EnvVar("BSKY_APP_PASSWORD") if bsky_settings.credentials_set else None,
+        base_url=bsky_settings.base_url,
+        languages=list(bsky_settings.languages),
+        window_minutes=bsky_settings.window_minutes,
+        min_status=x_settings.min_status,
+    ),
     "trends": TrendsResource(
         base_url=trends_settings.base_url,
         anchor=trends_settings.anchor,
@@ -68,9 +87,10 @@ trends = trends_assets(election)
 trends_refresh = trends_job(election)
 
 defs = dg.Definitions(
-    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets],
-    jobs=[registry_job, *x_jobs, trends_refresh],
-    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election)],
+    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets,
+            raw_bsky_posts, bsky_posts, bsky_compliance],
+    jobs=[registry_job, *x_jobs, trends_refresh, *bsky_jobs],
+    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election), *bsky_schedules],
     sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
     # One process per run, steps in order: each step of the default multiprocess

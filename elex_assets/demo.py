@@ -93,6 +93,8 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     live_today = election.campaign_start <= today <= election.campaign_end
     steps = [Step("candidates", "registry_job")]
     steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
+    steps += [Step(f"bluesky {d}", "bsky_refresh_job", d.isoformat()) for d in days]
+    steps += [Step(f"bluesky deletions {d}", "bsky_compliance_job", d.isoformat()) for d in week]
     steps += [
         Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
         for d in days
@@ -215,6 +217,12 @@ def summarise(
     print(f"Posts on X, {week[0]} .. {week[-1]}: {total} posts; posts naming each candidate:")
     for cid, n in per_candidate.items():
         print(f"  {cid:<16} {n:>7}")
+    from elex_assets.demo_summary import bsky_posts_per_candidate
+
+    bsky_total, bsky_deleted, bsky_per = bsky_posts_per_candidate(lake, week)
+    top = ", ".join(f"{cid} {n}" for cid, n in list(bsky_per.items())[:5])
+    print(f"Posts on Bluesky, {week[0]} .. {week[-1]}: {bsky_total} posts "
+          f"({bsky_deleted} deleted since, kept as tombstones); most named: {top}")
     for area, leaders in trends_leaders(lake, week).items():
         top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
         print(f"Google Trends, top candidates ({area}, comparable scale): {top}")

@@ -50,3 +50,18 @@ def trends_leaders(lake: Lake, days: list[date]) -> dict[str, list[tuple[str, fl
         )
         out[area] = list(zip(means["candidate_id"], means["interest"], strict=True))
     return out
+
+
+def bsky_posts_per_candidate(lake: Lake, days: list[date]) -> tuple[int, int, dict[str, int]]:
+    """Bluesky posts over ``days`` (tombstones apart), deleted ones, posts naming each candidate."""
+    from elex_assets.core.layout import clean_bsky_prefix
+
+    files = _day_files(lake, [clean_bsky_prefix(d) for d in days])
+    if not files:
+        return 0, 0, {}
+    df = lake.scan_parquet(files).select("post_type", "candidates").collect()
+    live = df.filter(pl.col("post_type") != "deleted")
+    counts = (live.select(pl.col("candidates").explode().drop_nulls()).group_by("candidates")
+              .len().sort(["len", "candidates"], descending=[True, False]))
+    return (live.height, df.height - live.height,
+            dict(zip(counts["candidates"], counts["len"], strict=True)))

@@ -136,3 +136,32 @@ class ArchiveSettings:
             source_url=(os.environ.get("ELEX_ARCHIVE_URL") or "").strip() or None,
             candidates_file=candidates_file,
         )
+
+
+@dataclass(frozen=True)
+class BskySettings:
+    """Bluesky collection (README, "Posts on Bluesky"); the handle and app password are
+    read by ``dg.EnvVar`` (``BSKY_HANDLE``, ``BSKY_APP_PASSWORD``), never here."""
+
+    base_url: str
+    languages: tuple[str, ...]
+    window_minutes: int
+    credentials_set: bool
+
+    @classmethod
+    def from_env(cls) -> BskySettings:
+        window = _env_int("BSKY_WINDOW_MINUTES", 360)
+        if not 1 <= window <= 1440:
+            raise ValueError(f"BSKY_WINDOW_MINUTES={window}: expected 1 to 1440 (minutes)")
+        langs = os.environ.get("BSKY_LANGUAGES") or ""
+        languages = tuple(x.strip() for x in langs.split(",") if x.strip())
+        for lang in languages:
+            if not lang.replace("-", "").isalpha() or len(lang) > 8:
+                raise ValueError(f"BSKY_LANGUAGES={langs!r}: {lang!r} is not a language code")
+        return cls(
+            base_url=(os.environ.get("BSKY_BASE_URL") or "https://bsky.social").strip(),
+            languages=languages,
+            window_minutes=window,
+            credentials_set=bool(os.environ.get("BSKY_HANDLE"))
+            and bool(os.environ.get("BSKY_APP_PASSWORD")),
+        )

@@ -24,13 +24,14 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.layout import (
     AREAS,
     TRENDS_KINDS,
+    clean_bsky_prefix,
     clean_trends_prefix,
     clean_tweets_prefix,
     kaggle_key,
     kaggle_manifest_key,
 )
 from elex_assets.core.markdown import markdown_rows
-from elex_assets.core.schemas import TRENDS, TWEETS, Column, TableSchema
+from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS, Column, TableSchema
 
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
@@ -60,6 +61,15 @@ TWEET_ID_COLUMNS = (
     "source",
 )
 SOURCES: tuple[str, ...] = ("tweets", *(f"trends_{k}" for k in TRENDS_KINDS))
+# Bluesky (issue 17): the same policy as X. ``ids`` keeps URIs (they carry the author's
+# DID), times, candidates and metrics; ``full`` adds the text, handles and entities.
+BSKY_ID_COLUMNS = (
+    "id", "created_at", "lang", "author_id", "conversation_id", "post_type", "referenced_id",
+    "retweet_count", "reply_count", "like_count", "quote_count", "candidates", "query",
+    "collected_at", "source", "platform", "cid", "indexed_at", "reply_root_id",
+    "reply_parent_id", "quote_id",
+)
+SOURCES = (*SOURCES, "bsky_posts")
 
 
 class IncompleteWeekError(ValueError):
@@ -67,6 +77,8 @@ class IncompleteWeekError(ValueError):
 
 
 def schema_for(source: str) -> TableSchema:
+    if source == "bsky_posts":
+        return BSKY_POSTS
     if source == "tweets":
         return TWEETS
     if source.startswith("trends_") and source.removeprefix("trends_") in TRENDS:
@@ -87,6 +99,10 @@ def export_columns(source: str, policy: str = DEFAULT_CONTENT_POLICY) -> list[Co
     schema = schema_for(source)
     if source == "tweets" and check_policy(policy) == "ids":
         return [c for c in schema.columns if c.name in TWEET_ID_COLUMNS]
+    if source == "bsky_posts":
+        if check_policy(policy) == "ids":
+            return [c for c in schema.columns if c.name in BSKY_ID_COLUMNS]
+        return [c for c in schema.columns if c.name != "deleted_at"]  # tombstones are not exported
     return list(schema.columns)
 
 
@@ -130,6 +146,8 @@ def expected_days(election: Election, iso_year: int, iso_week: int) -> list[date
 def day_prefixes(source: str, day: date) -> list[str]:
     if source == "tweets":
         return [clean_tweets_prefix(day)]
+    if source == "bsky_posts":
+        return [clean_bsky_prefix(day)]
     kind = schema_for(source).name.removeprefix("trends_")
     return [clean_trends_prefix(kind, area, day) for area in AREAS]
 
@@ -272,7 +290,7 @@ def export_week(
             )
         written.append(pq_key)
 
-    rows_by_day = {d.isoformat(): _count(lake, files) for d, files in files_by_day.items()}
+    rows_by_day = {d.isoformat(): _count(lake, files, source) for d, files in files_by_day.items()}
     daily = _daily_series(lake, source, files_by_day)
     export = WeekExport(
         election=election.id,
@@ -280,7 +298,7 @@ def export_week(
         iso_year=iso_year,
         iso_week=iso_week,
         week_start=iso_week_days(iso_year, iso_week)[0].isoformat(),
-        content_policy=policy if source == "tweets" else None,
+        content_policy=policy if source in ("tweets", "bsky_posts") else None,
         columns=[c.name for c in columns],
         rows=sum(rows_by_day.values()),
         rows_by_day=rows_by_day,
@@ -314,12 +332,17 @@ def scan_week(lake: Lake, source: str, keys: list[str]) -> pl.LazyFrame:
     if not keys:
         return schema.empty().lazy()
     frames = [schema.conform(lake.scan_parquet([k])) for k in keys]
-    return pl.concat(frames, how="vertical")  # type: ignore[arg-type]
+    lf = pl.concat(frames, how="vertical")  # type: ignore[arg-type]
+    if source == "bsky_posts":  # deleted posts' tombstones stay in the lake, not in exports
+        lf = lf.filter(pl.col("post_type") != "deleted")
+    return lf  # type: ignore[return-value]
 
 
-def _count(lake: Lake, keys: list[str]) -> int:
+def _count(lake: Lake, keys: list[str], source: str = "") -> int:
     if not keys:
         return 0
+    if source == "bsky_posts":
+        return int(scan_week(lake, source, keys).select(pl.len()).collect().item())
     return int(lake.scan_parquet(keys).select(pl.len()).collect().item())
 
 
@@ -330,14 +353,14 @@ def _daily_series(
 
     Kept in the manifest so the chart and the description never rescan a week.
     """
-    if source not in ("tweets", "trends_interest_over_time"):
+    if source not in ("tweets", "trends_interest_over_time", "bsky_posts"):
         return {}
     out: dict[str, dict[str, float]] = {}
     for day, keys in files_by_day.items():
         if not keys:
             continue
         lf = scan_week(lake, source, keys)
-        if source == "tweets":
+        if source in ("tweets", "bsky_posts"):
             agg = (
                 lf.select(pl.col("candidates").cast(pl.List(pl.String)))
                 .explode("candidates")

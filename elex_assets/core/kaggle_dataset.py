@@ -54,6 +54,15 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
         name = f"chart_{election}.png"
         lake.write_bytes(f"{KAGGLE}/{name}", png)
         charts.append((name, png))
+        bsky = merge_daily(ms, "bsky_posts")
+        if bsky:  # share of voice per platform, once Bluesky is exported
+            from elex_assets.core.bsky.chart import render_platforms_chart
+
+            png = render_platforms_chart(merge_daily(ms, "tweets"), bsky,
+                                         f"French presidential election {election}: X and Bluesky")
+            name = f"chart_{election}_platforms.png"
+            lake.write_bytes(f"{KAGGLE}/{name}", png)
+            charts.append((name, png))
     metadata = build_metadata(
         kaggle.dataset_id, manifests, [n for n, _ in charts], kaggle.content_policy
     )

@@ -28,6 +28,7 @@ SOURCE_TITLES = {
     "trends_interest_by_region": "Google Trends interest by region",
     "trends_related_topics": "Google Trends related topics (top and rising)",
     "trends_related_queries": "Google Trends related queries (top and rising)",
+    "bsky_posts": "Posts on Bluesky naming the candidates",
 }
 
 

@@ -83,3 +83,36 @@ def kaggle_manifest_key(election: str, source: str, iso_year: int, iso_week: int
 def kaggle_published_key() -> str:
     """Which exported files the last successful Kaggle publication carried."""
     return f"meta/{KAGGLE}/published.json"
+
+
+# ---- Bluesky (issue 17) -----------------------------------------------------------
+RAW_BSKY_POSTS = "raw/bsky_posts"
+CLEAN_BSKY_POSTS = "clean/bsky_posts"
+BSKY_COMPLIANCE = "state/compliance/bsky"
+
+
+def raw_bsky_prefix(day: date) -> str:
+    return f"{RAW_BSKY_POSTS}/date={day.isoformat()}/"
+
+
+def raw_bsky_key(day: date, collected_at: datetime, run_id: str) -> str:
+    stamp = collected_at.strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{raw_bsky_prefix(day)}{stamp}-{run_id}.jsonl.gz"
+
+
+def clean_bsky_prefix(day: date) -> str:
+    return f"{CLEAN_BSKY_POSTS}/date={day.isoformat()}/"
+
+
+def clean_bsky_key(day: date) -> str:
+    return f"{clean_bsky_prefix(day)}part-0.parquet"
+
+
+def bsky_compliance_prefix(day: date) -> str:
+    """One JSON log per compliance check of a day: what was checked, what was deleted."""
+    return f"{BSKY_COMPLIANCE}/date={day.isoformat()}/"
+
+
+def bsky_cooldown_key() -> str:
+    """Until when Bluesky asked us to stop (a rate-limit reset beyond what a run waits)."""
+    return "state/bsky_cooldown.json"

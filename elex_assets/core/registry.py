@@ -38,6 +38,11 @@ from elex_assets.core.elections import (
 
 ELECTIONS_DIR = PACKAGE_DIR / "data" / "elections"
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# A Bluesky handle is a domain name: dot-separated labels of letters, digits and '-'
+# (not at either end), at least two labels, the last one starting with a letter.
+BSKY_HANDLE_RE = re.compile(
+    r"^(?=.{3,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
 STATUSES = {-1: "withdrawn", 0: "potential", 1: "declared"}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -75,10 +80,18 @@ class Candidate:
     image: str | None = None
     surname: str | None = None
     as_of: date | None = None
+    bluesky_person: tuple[str, ...] = ()
+    bluesky_party: tuple[str, ...] = ()
 
     @property
     def accounts(self) -> tuple[str, ...]:
         return self.person_accounts + self.party_accounts
+
+    @property
+    def bluesky_accounts(self) -> tuple[str, ...]:
+        """Bluesky handles (domain names), person first; empty when none is confirmed."""
+        return self.bluesky_person + tuple(h for h in self.bluesky_party
+                                           if h not in self.bluesky_person)
 
     @property
     def match_names(self) -> tuple[str, ...]:
@@ -108,6 +121,7 @@ class Candidate:
             "image": self.image,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "search_terms": list(self.search_terms),
+            "bluesky": {"person": list(self.bluesky_person), "party": list(self.bluesky_party)},
         }
 
 
@@ -278,6 +292,7 @@ def _parse_entries(path: Path, entries: list[Any]) -> tuple[Candidate, ...]:
                 party_accounts=_handles(path, cid, accounts.get("party", []), "accounts.party"),
                 image=_optional_str(path, cid, entry, "image"),
                 as_of=as_of,
+                **_bluesky(path, cid, entry),
             )
         )
     return tuple(out)
@@ -367,6 +382,41 @@ def _handles(path: Path, cid: str, value: Any, key: str) -> tuple[str, ...]:
                 field_name=key,
             )
         out.append(bare)
+    return tuple(out)
+
+
+def _bluesky(path: Path, cid: str, entry: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The optional ``bluesky: {person: [...], party: [...]}`` handles of an entry."""
+    value = entry.get("bluesky")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - {"person", "party"}:
+        raise RegistryError(
+            path, "must be an object {person: [...], party: [...]}", entry=cid,
+            field_name="bluesky",
+        )
+    return {
+        "bluesky_person": _bsky_handles(path, cid, value.get("person", []), "bluesky.person"),
+        "bluesky_party": _bsky_handles(path, cid, value.get("party", []), "bluesky.party"),
+    }
+
+
+def _bsky_handles(path: Path, cid: str, value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise RegistryError(path, "must be a list of Bluesky handles", entry=cid, field_name=key)
+    out: list[str] = []
+    for handle in value:
+        bare = handle.removeprefix("@").lower() if isinstance(handle, str) else handle
+        if not isinstance(bare, str) or not BSKY_HANDLE_RE.match(bare):
+            raise RegistryError(
+                path,
+                f"{handle!r} is not a valid Bluesky handle (a domain name such as "
+                "name.bsky.social)",
+                entry=cid,
+                field_name=key,
+            )
+        if bare not in out:
+            out.append(bare)
     return tuple(out)
 
 

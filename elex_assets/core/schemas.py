@@ -202,3 +202,41 @@ TRENDS = {
     "related_topics": TRENDS_RELATED_TOPICS,
     "related_queries": TRENDS_RELATED_QUERIES,
 }
+
+# Bluesky posts (issue 17): the core columns of ``tweets`` under the same names, so the
+# two platforms stack side by side, plus what only Bluesky has and ``platform``.
+BSKY_POSTS = TableSchema(
+    "bsky_posts",
+    (
+        Column("id", pl.String, "Post AT URI (at://<author DID>/app.bsky.feed.post/<rkey>)", True),
+        Column("created_at", UTC_TS, "When the post says it was created (UTC)", True),
+        Column("text", pl.String, "Text of the post (null once deleted)"),
+        Column("lang", pl.String, "First language the author declared (BCP 47)"),
+        Column("author_id", pl.String, "Author's DID"),
+        Column("author_username", pl.String, "Author's handle (a domain name) when collected"),
+        Column("author_name", pl.String, "Author's display name"),
+        Column("conversation_id", pl.String, "AT URI of the thread's root post"),
+        Column("post_type", pl.String, "original, reply, quote, or deleted (a tombstone)", True),
+        Column("referenced_id", pl.String, "AT URI of the post replied to or quoted"),
+        Column("referenced_author_username", pl.String, "Handle of the quoted post's author"),
+        Column("referenced_text", pl.String, "Text of the quoted post"),
+        Column("retweet_count", pl.Int64, "Reposts, when collected (named as in tweets)"),
+        Column("reply_count", pl.Int64, "Replies, when collected"),
+        Column("like_count", pl.Int64, "Likes, when collected"),
+        Column("quote_count", pl.Int64, "Quotes, when collected"),
+        Column("hashtags", pl.List(pl.String), "Hashtags (tag facets), without #"),
+        Column("mentions", pl.List(pl.String), "Mentioned handles (mention facets), without @"),
+        Column("urls", pl.List(pl.String), "Linked URLs (link facets and external embeds)"),
+        Column("candidates", pl.List(pl.String), "Ids of the candidates the post names", True),
+        Column("query", pl.String, "The searchPosts query that found it ([lang|]q)"),
+        Column("collected_at", UTC_TS, "When elex collected this version of the post (UTC)", True),
+        Column("source", pl.String, "bsky_search", True),
+        Column("platform", pl.String, "bluesky", True),
+        Column("cid", pl.String, "Content id of the record version collected"),
+        Column("indexed_at", UTC_TS, "When Bluesky's index saw the post (UTC)"),
+        Column("reply_root_id", pl.String, "AT URI of the thread's root, for a reply"),
+        Column("reply_parent_id", pl.String, "AT URI of the post replied to"),
+        Column("quote_id", pl.String, "AT URI of the quoted post"),
+        Column("deleted_at", UTC_TS, "When elex found the post deleted (tombstone); else null"),
+    ),
+)

@@ -6,11 +6,24 @@ import os
 import threading
 
 from elex_assets.core.registry import load_registry
+from elex_assets.sandbox.bsky_server import BskySandbox
 from elex_assets.sandbox.trends_server import TrendsSandbox
 from elex_assets.sandbox.x_server import XSandbox
 from elex_assets.settings import Settings
 
 DEMO_POSTS_PER_DAY = 1500  # the demo's volume: a week in seconds, still every candidate
+DEMO_BSKY_POSTS_PER_DAY = 400
+
+
+def start_bsky_sandbox(port: int | None = None) -> BskySandbox:
+    """The Bluesky sandbox for the configured election; ``BSKY_SANDBOX_PORT`` (default: a
+    free port) and ``BSKY_SANDBOX_POSTS_PER_DAY`` (default 400) tune it."""
+    settings = Settings.from_env()
+    registry = load_registry(settings.election, settings.candidates_file)
+    if port is None:
+        port = int(os.environ.get("BSKY_SANDBOX_PORT") or 0)
+    volume = int(os.environ.get("BSKY_SANDBOX_POSTS_PER_DAY") or DEMO_BSKY_POSTS_PER_DAY)
+    return BskySandbox(registry.selected(), posts_per_day=volume, port=port).start()
 
 
 def start_x_sandbox(port: int | None = None) -> XSandbox:
@@ -29,7 +42,7 @@ def start_x_sandbox(port: int | None = None) -> XSandbox:
     ).start()
 
 
-def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox]:
+def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox | BskySandbox]:
     """Start every sandbox API and point this process's settings at them.
 
     Must run before ``elex_assets.definitions`` is imported (it reads the environment).
@@ -40,13 +53,15 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox]:
         os.environ.setdefault("X_SANDBOX_POSTS_PER_DAY", str(DEMO_POSTS_PER_DAY))
         os.environ["X_SEARCH_ENDPOINT"] = "all"
         os.environ["TRENDS_MIN_INTERVAL_SECONDS"] = "0"
-    servers: dict[str, XSandbox | TrendsSandbox] = {}
+    servers: dict[str, XSandbox | TrendsSandbox | BskySandbox] = {}
     try:
         servers["x"] = start_x_sandbox(port=0 if demo else None)
         os.environ["X_API_BASE_URL"] = servers["x"].base_url
         trends_port = 0 if demo else int(os.environ.get("TRENDS_SANDBOX_PORT") or 0)
         servers["trends"] = TrendsSandbox(port=trends_port).start()
         os.environ["TRENDS_BASE_URL"] = servers["trends"].base_url
+        servers["bsky"] = start_bsky_sandbox(port=0 if demo else None)
+        os.environ["BSKY_BASE_URL"] = servers["bsky"].base_url
     except BaseException:
         for server in servers.values():
             server.stop()
@@ -58,8 +73,10 @@ def serve_forever() -> int:
     servers = start_sandboxes()
     print("elex sandbox: serving until Ctrl-C. In another shell:")
     print(f"  export X_API_BASE_URL={servers['x'].base_url} "
-          f"TRENDS_BASE_URL={servers['trends'].base_url}")
-    print("  (X_BEARER_TOKEN is not needed: a loopback base URL is sandbox mode)")
+          f"TRENDS_BASE_URL={servers['trends'].base_url} "
+          f"BSKY_BASE_URL={servers['bsky'].base_url}")
+    print("  (X_BEARER_TOKEN, BSKY_HANDLE, BSKY_APP_PASSWORD are not needed: a loopback base "
+          "URL is sandbox mode)")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -1,0 +1,1 @@
+"""Bluesky, the second social source: client, queries, collection, normalisation, deletions."""

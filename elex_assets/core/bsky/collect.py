@@ -1,0 +1,420 @@
+"""Collect one day of Bluesky posts into the raw lake, every window read to its end.
+
+searchPosts' cursor "may not allow scrolling through the entire result set": a
+query over a busy day stops early and silently. So a day is cut into time windows
+(``window_minutes``), each read newest first (``sort=latest``) page by page; when
+the cursor stops, one probe asks for what is older than the oldest post read in
+the window. Nothing older: the window is read to its end. Something older: the
+cursor had stopped early, so what is left of the window is split in halves and
+each half is read the same way, down to one-second windows.
+
+Each run writes ``raw/bsky_posts/date=D/<collected-at>-<run>.jsonl.gz`` (one line
+per XRPC page: the request, when, and the response as returned) and a
+``.manifest.json`` beside it recording the time intervals each query covered.
+Coverage makes runs resumable: a run asks only for what no earlier run covered
+(today: what is newer than the last run's end; any day: the holes an interrupted
+run left), so an interrupted day resumes without loss and without re-reading.
+``mode="full"`` re-reads the whole day and, once complete, replaces the older
+files. Whatever happens, the pages fetched are landed before the error propagates.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from elex_assets.core import layout
+from elex_assets.core.bsky.client import PAGE_LIMIT, BskyClient, BskyRateLimited
+from elex_assets.core.bsky.query import BskyQuery
+from elex_assets.core.lake import Lake
+
+MODES = ("auto", "full")
+SAFETY_LAG = timedelta(seconds=60)  # posts are searchable a few seconds after indexing
+DEFAULT_WINDOW_MINUTES = 360
+MIN_SPLIT_MS = 1000
+ROLLOVER_POSTS = 50_000
+
+Interval = tuple[int, int]  # [lo, hi) in epoch milliseconds
+
+
+class BskyCollectError(RuntimeError):
+    """Collection cannot proceed as configured."""
+
+
+def to_ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def iso(ms: int) -> str:
+    """Epoch ms as the lexicon's datetime (UTC, milliseconds, ``Z``)."""
+    when = datetime.fromtimestamp(ms / 1000, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_time(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return to_ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def subtract(window: Interval, covered: Sequence[Interval]) -> list[Interval]:
+    """Parts of ``window`` not in ``covered``, oldest first."""
+    gaps = []
+    cursor = window[0]
+    for lo, hi in sorted(covered):
+        if lo >= window[1]:
+            break
+        if hi <= cursor:
+            continue
+        if lo > cursor:
+            gaps.append((cursor, lo))
+        cursor = max(cursor, hi)
+    if cursor < window[1]:
+        gaps.append((cursor, window[1]))
+    return gaps
+
+
+@dataclass
+class PageSummary:
+    """What a raw line tells about coverage (kept in the manifest and in the line)."""
+
+    key: str
+    window: Interval
+    posts: int
+    oldest: int | None
+    newest: int | None
+    last: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "window": list(self.window), "posts": self.posts,
+                "oldest": self.oldest, "newest": self.newest, "last": self.last}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PageSummary:
+        return cls(raw["key"], (int(raw["window"][0]), int(raw["window"][1])), int(raw["posts"]),
+                   raw.get("oldest"), raw.get("newest"), bool(raw["last"]))
+
+
+def coverage(pages: Sequence[PageSummary]) -> dict[str, list[Interval]]:
+    """Intervals covered per query by a run's pages (consecutive pages of a window form a sweep).
+
+    Results come newest first, so a sweep that read posts covers from its oldest
+    post to the window's top, whether it ended or was interrupted; a sweep that
+    ended without any post covers its whole window.
+    """
+    out: dict[str, list[Interval]] = {}
+    groups: list[list[PageSummary]] = []
+    for page in pages:
+        prev = groups[-1][-1] if groups else None
+        if prev and prev.key == page.key and prev.window == page.window and not prev.last:
+            groups[-1].append(page)
+        else:
+            groups.append([page])
+    for group in groups:
+        lo, hi = group[0].window
+        oldest = min((p.oldest for p in group if p.oldest is not None), default=None)
+        if oldest is not None:
+            out.setdefault(group[0].key, []).append((max(lo, oldest), hi))
+        elif group[-1].last:
+            out.setdefault(group[0].key, []).append((lo, hi))
+    return out
+
+
+@dataclass
+class Manifest:
+    run_id: str
+    refresh_id: str | None
+    day: str
+    collected_at: str
+    raw_key: str
+    pages: list[PageSummary]
+    complete: bool
+    calls: int = 0
+
+    @property
+    def posts(self) -> int:
+        return sum(p.posts for p in self.pages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "refresh_id": self.refresh_id, "day": self.day,
+                "collected_at": self.collected_at, "raw_key": self.raw_key,
+                "complete": self.complete, "posts": self.posts, "calls": self.calls,
+                "pages": [p.to_json() for p in self.pages]}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Manifest:
+        return cls(raw["run_id"], raw.get("refresh_id"), raw["day"], raw["collected_at"],
+                   raw["raw_key"], [PageSummary.from_json(p) for p in raw["pages"]],
+                   bool(raw["complete"]), int(raw.get("calls", 0)))
+
+
+def manifest_key(raw_key: str) -> str:
+    return raw_key.removesuffix(".jsonl.gz") + ".manifest.json"
+
+
+def raw_keys(lake: Lake, day: date) -> list[str]:
+    return sorted(k for k in lake.list(layout.raw_bsky_prefix(day)) if k.endswith(".jsonl.gz"))
+
+
+def read_manifests(lake: Lake, day: date) -> list[Manifest]:
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing."""
+    keys = set(lake.list(layout.raw_bsky_prefix(day)))
+    out = []
+    for key in sorted(k for k in keys if k.endswith(".jsonl.gz")):
+        if manifest_key(key) in keys:
+            out.append(Manifest.from_json(json.loads(lake.read_bytes(manifest_key(key)))))
+            continue
+        pages, first = [], {}
+        for line in gzip.decompress(lake.read_bytes(key)).splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                first = first or rec
+                pages.append(PageSummary.from_json(rec["summary"]))
+        out.append(Manifest(first.get("run_id", key), first.get("refresh_id"), day.isoformat(),
+                            first.get("collected_at", ""), key, pages, False))
+    return sorted(out, key=lambda m: m.collected_at)
+
+
+@dataclass
+class CollectResult:
+    day: date
+    mode: str
+    window: tuple[str, str] | None
+    pages: int = 0
+    posts: int = 0
+    calls: int = 0
+    splits: int = 0
+    posts_per_query: dict[str, int] = field(default_factory=dict)
+    landed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def collect_day(
+    client: BskyClient,
+    lake: Lake,
+    queries: Sequence[BskyQuery],
+    day: date,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    mode: str = "auto",
+    window_minutes: int = DEFAULT_WINDOW_MINUTES,
+    page_size: int = PAGE_LIMIT,
+    rollover_posts: int = ROLLOVER_POSTS,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> CollectResult:
+    """Read what ``day`` still lacks for every query and land it; see the module doc."""
+    if mode not in MODES:
+        raise BskyCollectError(f"mode {mode!r}: expected one of {MODES}")
+    if window_minutes < 1:
+        raise BskyCollectError(f"BSKY_WINDOW_MINUTES={window_minutes}: expected 1 or more")
+    run_id = run_id or uuid.uuid4().hex[:12]
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    start = to_ms(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    end = min(start + 86_400_000, to_ms(now - SAFETY_LAG) // 1000 * 1000)
+    result = CollectResult(day, mode, None)
+    if end <= start:
+        result.notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
+        return result
+    window = (start, end)
+    result.window = (iso(start), iso(end))
+    until = cooldown_until(lake)
+    if until is not None and until > now:
+        result.notes.append(
+            f"Bluesky rate limit: cooling down until {until.isoformat(timespec='seconds')} "
+            "(its ratelimit-reset); nothing asked, the next run after it catches up")
+        return result
+    manifests = read_manifests(lake, day)
+    refresh_id = run_id if mode == "full" else None
+    covered: dict[str, list[Interval]] = {}
+    if mode != "full":
+        for m in manifests:
+            for key, ivs in coverage(m.pages).items():
+                covered.setdefault(key, []).extend(ivs)
+    writer = _RawWriter(lake, day, run_id, refresh_id, rollover_posts, log)
+    reader = _Reader(client, writer, page_size, result)
+    calls_before = client.calls
+    error: BaseException | None = None
+    try:
+        for query in queries:
+            for gap in reversed(subtract(window, covered.get(query.key, []))):
+                for lo, hi in reversed(_chunks(gap, window_minutes * 60_000)):
+                    reader.read(query, lo, hi)
+    except BaseException as exc:  # land what was fetched, then fail
+        error = exc
+        if isinstance(exc, BskyRateLimited):  # no run asks again before the reset
+            reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
+            lake.write_bytes(layout.bsky_cooldown_key(),
+                             json.dumps({"until": reset, "run_id": run_id}).encode())
+    result.calls = client.calls - calls_before
+    writer.close(error is None, result.calls)
+    result.landed = list(writer.landed)
+    result.pages = len(writer.summaries)
+    result.posts = sum(s.posts for s in writer.summaries)
+    if error is None and refresh_id is not None:
+        keep = set(writer.landed)
+        for key in raw_keys(lake, day):
+            if key not in keep:
+                lake.delete(manifest_key(key))
+                lake.delete(key)
+                result.replaced.append(key)
+    if error is not None:
+        if writer.summaries:
+            error.add_note(
+                f"{result.pages} pages ({result.posts} posts) read before the failure were landed "
+                f"in {', '.join(writer.landed)}; the next run continues from there"
+            )
+        raise error
+    return result
+
+
+def cooldown_until(lake: Lake) -> datetime | None:
+    """The end of the current rate-limit cool-down, if one was recorded."""
+    if not lake.exists(layout.bsky_cooldown_key()):
+        return None
+    raw = json.loads(lake.read_bytes(layout.bsky_cooldown_key()))
+    return datetime.fromisoformat(raw["until"])
+
+
+def _chunks(gap: Interval, size: int) -> list[Interval]:
+    """``gap`` cut at multiples of ``size`` (since the epoch; on midnight when it divides a
+    day): windows line up across runs."""
+    out = []
+    lo = gap[0]
+    while lo < gap[1]:
+        hi = min(gap[1], (lo // size + 1) * size)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+class _Reader:
+    """Reads a window to its end (sweep, probe, split); see the module doc."""
+
+    def __init__(self, client: BskyClient, writer: _RawWriter, page_size: int,
+                 result: CollectResult) -> None:
+        self.client, self.writer, self.page_size, self.result = client, writer, page_size, result
+
+    def read(self, query: BskyQuery, lo: int, hi: int) -> None:
+        oldest = self._sweep(query, lo, hi)
+        while oldest is not None and oldest > lo:
+            # The cursor stopped after posts were read: is anything older left in the window?
+            probe = self._sweep(query, lo, oldest, max_pages=1)
+            if probe is None:
+                return  # nothing older: the window was read to its end
+            more = not self.writer.summaries[-1].last
+            if more and oldest - lo >= 2 * MIN_SPLIT_MS:
+                # More than a page was left: the cursor had stopped early. Split, re-read.
+                self.result.splits += 1
+                mid = lo + (oldest - lo) // 2
+                self.read(query, mid, oldest)
+                self.read(query, lo, mid)
+                return
+            oldest = self._sweep(query, lo, probe) if more else probe
+
+    def _sweep(self, query: BskyQuery, lo: int, hi: int, max_pages: int | None = None
+               ) -> int | None:
+        """Every page of ``query`` over [lo, hi) (or the first ``max_pages``); the oldest post."""
+        cursor: str | None = None
+        oldest: int | None = None
+        pages = 0
+        while True:
+            request = {"q": query.q, "since": iso(lo), "until": iso(hi), "sort": "latest",
+                       "limit": self.page_size}
+            if query.lang:
+                request["lang"] = query.lang
+            if cursor:
+                request["cursor"] = cursor
+            page = self.client.search(query.q, since=iso(lo), until=iso(hi), lang=query.lang,
+                                      limit=self.page_size, cursor=cursor)
+            times = [_position(p, lo, hi) for p in page.posts]
+            summary = PageSummary(query.key, (lo, hi), len(page.posts),
+                                  min(times) if times else None, max(times) if times else None,
+                                  page.cursor is None)
+            self.writer.write(
+                {"collected_at": datetime.now(UTC).isoformat(), "request": request,
+                 "candidates": list(query.candidate_ids), "hits_total": page.hits_total},
+                summary, page.raw)
+            self.result.posts_per_query[query.key] = (
+                self.result.posts_per_query.get(query.key, 0) + len(page.posts))
+            if times:
+                oldest = min(times) if oldest is None else min(oldest, min(times))
+            pages += 1
+            cursor = page.cursor
+            if cursor is None or (max_pages is not None and pages >= max_pages) or not page.posts:
+                return oldest
+
+
+def _position(post: dict[str, Any], lo: int, hi: int) -> int:
+    """Where searchPosts placed a post: its ``sortAt`` (createdAt, else indexedAt) in [lo, hi)."""
+    record = post.get("record") or {}
+    for value in (record.get("createdAt"), post.get("indexedAt")):
+        ms = parse_time(value)
+        if ms is not None and lo <= ms < hi:
+            return ms
+    return lo
+
+
+class _RawWriter:
+    """Pages to a local gzip file, landed (file, then manifest) every ``rollover_posts`` posts."""
+
+    def __init__(self, lake: Lake, day: date, run_id: str, refresh_id: str | None,
+                 rollover_posts: int, log: Callable[[str], None]) -> None:
+        self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
+        self.rollover_posts, self.log = rollover_posts, log
+        self.header = {"run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat()}
+        self.summaries: list[PageSummary] = []
+        self.landed: list[str] = []
+        self._open()
+
+    def _open(self) -> None:
+        self.collected_at = datetime.now(UTC)
+        fd, self.tmp = tempfile.mkstemp(prefix="elex-bsky-", suffix=".jsonl.gz")
+        os.close(fd)
+        self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
+        self.pages: list[PageSummary] = []
+        self.posts = 0
+
+    def write(self, meta: dict[str, Any], summary: PageSummary, response: bytes) -> None:
+        raw = response.strip()
+        if b"\n" in raw:  # one line per page: re-encode a pretty-printed body
+            raw = json.dumps(json.loads(raw), ensure_ascii=False).encode()
+        prefix = json.dumps({**self.header, **meta, "summary": summary.to_json()},
+                            ensure_ascii=False)
+        self.gz.write(prefix[:-1].encode() + b', "response": ' + raw + b"}\n")
+        self.pages.append(summary)
+        self.summaries.append(summary)
+        self.posts += summary.posts
+        if self.posts >= self.rollover_posts:
+            self._land(False, 0)
+            self._open()
+
+    def _land(self, complete: bool, calls: int) -> None:
+        self.gz.close()
+        try:
+            if not self.pages:
+                return
+            key = layout.raw_bsky_key(self.day, self.collected_at, self.run_id)
+            self.lake.put_file(key, self.tmp)
+            manifest = Manifest(self.run_id, self.refresh_id, self.day.isoformat(),
+                                self.collected_at.isoformat(), key, self.pages, complete, calls)
+            self.lake.write_bytes(manifest_key(key), json.dumps(manifest.to_json()).encode())
+            self.landed.append(key)
+            self.log(f"landed {len(self.pages)} pages, {self.posts} posts -> {self.lake.uri(key)}")
+        finally:
+            os.unlink(self.tmp)
+
+    def close(self, complete: bool, calls: int) -> None:
+        self._land(complete, calls)

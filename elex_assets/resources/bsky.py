@@ -1,0 +1,46 @@
+"""Bluesky as a Dagster resource: credentials (dg.EnvVar), base URL and collection settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dagster as dg
+from pydantic import Field
+
+from elex_assets.core.bsky.client import DEFAULT_BASE_URL, BskyClient, BskyPolicy
+from elex_assets.core.bsky.query import BskyQuery, build_queries
+from elex_assets.core.bsky.session import LakeSessionStore
+from elex_assets.core.lake import Lake
+from elex_assets.core.registry import Registry
+from elex_assets.core.x_client import is_sandbox_url
+
+
+class BskyResource(dg.ConfigurableResource):
+    """Who to ask and how. Sandbox mode: a loopback ``base_url`` needs no credentials;
+    anywhere else a missing ``BSKY_HANDLE`` / ``BSKY_APP_PASSWORD`` fails at once."""
+
+    handle: str | None = Field(default=None, description="BSKY_HANDLE (dg.EnvVar)")
+    app_password: str | None = Field(default=None, description="BSKY_APP_PASSWORD (dg.EnvVar)")
+    base_url: str = DEFAULT_BASE_URL
+    languages: list[str] = []
+    window_minutes: int = 360
+    min_status: int = 0
+    max_attempts: int = 6
+    max_rate_limit_wait: float = 900.0
+
+    @property
+    def sandbox(self) -> bool:
+        return is_sandbox_url(self.base_url)
+
+    def client(self, lake: Lake | None = None,
+               on_retry: Callable[[str, int], None] | None = None) -> BskyClient:
+        """A client; with ``lake``, the session is kept there (encrypted) between runs."""
+        policy = BskyPolicy(max_attempts=self.max_attempts,
+                            max_rate_limit_wait=self.max_rate_limit_wait)
+        sessions = ((lambda h, p: LakeSessionStore(lake, h, p, self.base_url))
+                    if lake is not None else None)
+        return BskyClient(self.handle, self.app_password, self.base_url, policy,
+                          on_retry=on_retry, sessions=sessions)
+
+    def queries(self, registry: Registry) -> list[BskyQuery]:
+        return build_queries(registry.selected(self.min_status), self.languages)
