@@ -66,16 +66,21 @@ def build_x_automation(
         keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
         requests = []
         today = now.date().isoformat()
+        # The daemon refuses a tick of several requests unless each has a run_key.
+        tick = now.strftime("%Y%m%dT%H%M")
         if now.hour == 0 and now.minute < 15:
             yesterday = (now.date() - timedelta(days=1)).isoformat()
             if yesterday in keys:
                 requests.append(dg.RunRequest(
+                    run_key=f"fill:{yesterday}:{tick}",
                     partition_key=yesterday,
                     run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
                     tags={"elex/x": "fill-yesterday"},
                 ))
         if today in keys:
-            requests.append(dg.RunRequest(partition_key=today, tags={"elex/x": "today"}))
+            requests.append(dg.RunRequest(
+                run_key=f"today:{today}:{tick}", partition_key=today, tags={"elex/x": "today"}
+            ))
         if not requests:
             return dg.SkipReason(f"{today} is outside the election's partitions")
         return requests

@@ -87,7 +87,7 @@ def test_a_wrong_token_fails_clearly_and_is_not_shown(tmp_path: Path) -> None:
     assert "WRONG-secret-42" not in failure.to_string()
 
 
-def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs() -> None:
+def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: Path) -> None:
     election = load_registry("2027").election
     raw, tweets = x_assets_for(election)
     jobs, schedules, _ = build_x_automation(raw, tweets)
@@ -99,9 +99,16 @@ def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs() -> None:
         requests = schedule(context)
         assert [r.partition_key for r in requests] == [now.date().isoformat()]
         midnight = now.replace(hour=0, minute=5)
-        requests = schedule(
-            dg.build_schedule_context(instance=instance, scheduled_execution_time=midnight)
-        )
+        # Through evaluate_tick, as the daemon does: two requests need a run_key each.
+        repository = dg.Definitions(
+            assets=[raw, tweets], jobs=jobs, schedules=schedules,
+            resources=resources(tmp_path, "http://127.0.0.1:9"),
+        ).get_repository_def()
+        requests = schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=midnight, repository_def=repository
+            )
+        ).run_requests
         assert [r.partition_key for r in requests] == [
             (now.date() - timedelta(days=1)).isoformat(), now.date().isoformat()]
         assert requests[0].run_config["ops"]["raw_tweets"]["config"]["mode"] == "fill"
