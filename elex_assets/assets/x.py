@@ -11,6 +11,7 @@ import dagster as dg
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.x_accounting import Accounting, read_accounting
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
 from elex_assets.core.x_normalise import normalise_day, tweets_summary
 from elex_assets.partitions import daily_partitions
@@ -116,8 +117,22 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         normalise_day(the_lake, keys, candidates, day, target)
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
+        acc = read_accounting(the_lake, target) or Accounting(rows, rows)
+        context.log.info(acc.summary())
+        if acc.api_errors:
+            context.log.warning(
+                "X returned partial errors beside the data (referenced posts or users "
+                "withheld, deleted or not authorised): "
+                + ", ".join(f"{n} {t}" for t, n in sorted(acc.api_errors.items()))
+            )
         return dg.MaterializeResult(
             metadata={
+                "raw_unique_posts": acc.raw_unique,
+                "dropped_total": acc.dropped_total,
+                "dropped_by_reason": dg.MetadataValue.json(acc.dropped),
+                "created_at_from_id": acc.created_at_from_id,
+                "text_from_note_tweet": acc.from_note_tweet,
+                "x_partial_errors_by_type": dg.MetadataValue.json(acc.api_errors),
                 "dagster/row_count": rows,
                 "rows": rows,
                 "raw_files": len(keys),

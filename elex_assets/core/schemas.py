@@ -89,6 +89,14 @@ TWEETS = TableSchema(
         Column("query", pl.String, "The search query (or stream rule / archive) that found it"),
         Column("collected_at", UTC_TS, "When elex collected this version of the post (UTC)", True),
         Column("source", pl.String, "x_search_recent, x_search_all, x_stream, archive_*", True),
+        Column(
+            "text_from_note_tweet", pl.Boolean,
+            "True when text is the full text of a long post (X's note_tweet), not the cut text",
+        ),
+        Column(
+            "edit_history_tweet_ids", pl.List(pl.String),
+            "Ids of the post's versions, oldest first (posts may be edited for 30 minutes)",
+        ),
     ),
 )
 

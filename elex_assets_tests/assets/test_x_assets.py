@@ -141,3 +141,17 @@ def test_the_stream_lands_raw_files_and_the_sensor_refreshes_their_day(tmp_path:
         assert [r.partition_key for r in requests] == [today.isoformat()]
         ctx.update_cursor(ctx.cursor)
         assert isinstance(sensor(ctx), dg.SkipReason)
+
+
+def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_path: Path) -> None:
+    from elex_assets.checks.x_accounting import build_accounting_checks
+
+    checks = build_accounting_checks([RAW, TWEETS_ASSET])
+    result = dg.materialize([RAW, TWEETS_ASSET, *checks], partition_key="2022-04-09",
+                            resources=resources(tmp_path, x_sandbox.base_url))
+    assert result.success
+    meta = result.asset_materializations_for_node("tweets")[0].metadata
+    evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}["tweets_accounted"]
+    assert evaluation.passed, evaluation.description
+    assert meta["raw_unique_posts"].value == meta["rows"].value + meta["dropped_total"].value
+    assert meta["created_at_from_id"].value == 0  # the sandbox sends created_at
