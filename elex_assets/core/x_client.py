@@ -79,6 +79,7 @@ class RetryPolicy:
     backoff_max: float = 120.0
     max_rate_limit_wait: float = 960.0
     jitter: float = 0.5
+    rate_limit_min_wait: float = 1.0  # after a 429, never ask again sooner than this
 
 
 class _RedirectSession(requests.Session):
@@ -128,6 +129,21 @@ def _is_usage_cap(exc: tweepy.HTTPException) -> bool:
         return False
 
 
+def rate_limit_wait(reset: float | None, attempt: int, policy: RetryPolicy) -> tuple[float, str]:
+    """How long to wait after a 429: until ``x-rate-limit-reset`` when it lies ahead, else
+    the exponential backoff, and never less than ``rate_limit_min_wait`` (no burst of
+    retries when the reset is missing or already past, as X sends it on a busy window)."""
+    backoff = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
+    backoff *= 1 + policy.jitter * random.random()
+    floor = policy.rate_limit_min_wait
+    if reset:
+        ahead = reset - time.time() + 0.5
+        if ahead > 0:
+            return max(floor, ahead), "for x-rate-limit-reset"
+        return max(floor, backoff), "(backoff: x-rate-limit-reset already past)"
+    return max(floor, backoff), "(backoff: no x-rate-limit-reset)"
+
+
 def with_retries(policy_attr: str = "policy") -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Decorator: the one retry policy applied to every X API call of a client."""
 
@@ -146,16 +162,16 @@ def with_retries(policy_attr: str = "policy") -> Callable[[Callable[..., T]], Ca
                             "read this month on this account; collection stops until the cap "
                             "resets (see X_MAX_POSTS_PER_MONTH to stop before it)"
                         ) from None
-                    reset = exc.reset_time
-                    wait = (reset - time.time() + 0.5) if reset else policy.backoff_base
-                    wait = max(0.0, wait)
+                    wait, why = rate_limit_wait(exc.reset_time, attempt, policy)
                     if wait > policy.max_rate_limit_wait:
                         raise XRetriesExhausted(
                             f"X API rate limit: reset in {wait:.0f}s exceeds the bound of "
                             f"{policy.max_rate_limit_wait:.0f}s; run again later"
                         ) from None
-                    last = f"rate limited (429), waited {wait:.1f}s for x-rate-limit-reset"
-                    self.on_retry(last, attempt)
+                    last = f"rate limited (429), next wait {wait:.1f}s {why}"
+                    if attempt == policy.max_attempts:
+                        break
+                    self.on_retry(f"rate limited (429); waiting {wait:.1f}s {why}", attempt)
                     self.sleep(wait)
                     continue
                 except (tweepy.Unauthorized, tweepy.Forbidden) as exc:

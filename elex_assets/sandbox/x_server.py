@@ -43,7 +43,7 @@ class Fault:
     times: int = 1
     after: int = 0
     path: str = "/2/tweets/search"
-    reset_in: float = 1.0
+    reset_in: float | None = 1.0  # 429: seconds to x-rate-limit-reset (<0: past, None: absent)
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Faults:
 
     def add(
         self, kind: str, times: int = 1, after: int = 0, path: str = "/2/tweets/search",
-        reset_in: float = 1.0,
+        reset_in: float | None = 1.0,
     ) -> None:
         """Fail ``times`` requests under ``path`` after letting ``after`` of them through."""
         if kind not in FAULT_KINDS:
@@ -417,7 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not headers or "x-rate-limit-reset" not in headers:
             self.send_header("x-rate-limit-reset", str(reset))
         for k, v in (headers or {}).items():
-            self.send_header(k, v)
+            if v != "":  # an empty value: the header is left out
+                self.send_header(k, v)
         if fault is not None and fault.kind == "truncate":
             payload = payload[: max(1, len(payload) // 2)]
         self.send_header("content-length", str(len(payload)))
@@ -442,6 +443,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault_response(self, fault: Fault) -> _Problem | None:
         if fault.kind == "429":
+            if fault.reset_in is None:  # no reset header at all
+                return _Problem(429, PROBLEMS[429], {"x-rate-limit-reset": "",
+                                                     "x-rate-limit-remaining": "0"})
             reset = int(time.time() + fault.reset_in + 0.999)
             return _Problem(429, PROBLEMS[429], {"x-rate-limit-reset": str(reset),
                                                  "x-rate-limit-remaining": "0"})
@@ -455,7 +459,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlparse(self.path).path
         params = self._params()
         with self.sandbox._lock:
-            self.sandbox.requests.append({"method": method, "path": path, "params": params})
+            self.sandbox.requests.append({"method": method, "path": path, "params": params,
+                                          "at": time.monotonic()})
         fault = self.sandbox.faults.take(path)
         try:
             if not self._authorised():
