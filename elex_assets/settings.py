@@ -63,7 +63,7 @@ class XSettings:
             raise ValueError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
         langs = os.environ.get("X_LANGUAGES")
         return cls(
-            base_url=(os.environ.get("X_API_BASE_URL") or "https://api.twitter.com").strip(),
+            base_url=(os.environ.get("X_API_BASE_URL") or "https://api.x.com").strip(),
             endpoint=endpoint,
             max_query_length=_env_int("X_MAX_QUERY_LENGTH", 0),
             languages=tuple(

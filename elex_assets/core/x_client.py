@@ -25,14 +25,15 @@ from urllib.parse import urlparse
 import requests
 import tweepy
 
-X_HOST = "https://api.twitter.com"
-DEFAULT_BASE_URL = X_HOST
+X_HOST = "https://api.twitter.com"  # what tweepy hard-codes; redirected to the base URL
+DEFAULT_BASE_URL = "https://api.x.com"
 SEARCH_ROUTES = {"recent": "/2/tweets/search/recent", "all": "/2/tweets/search/all"}
 TWEET_FIELDS = (
     "attachments,author_id,conversation_id,created_at,entities,id,in_reply_to_user_id,"
     "lang,possibly_sensitive,public_metrics,referenced_tweets,reply_settings,text,"
-    "edit_history_tweet_ids"
+    "edit_history_tweet_ids,note_tweet"
 )
+COUNTS_ROUTES = {"recent": "/2/tweets/counts/recent", "all": "/2/tweets/counts/all"}
 EXPANSIONS = (
     "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id,"
     "entities.mentions.username"
@@ -287,6 +288,25 @@ class XClient:
             raise TruncatedBody("response body without data or meta")
         sent = dict(response.request.url and _query_params(response.request.url))
         return Page(body=body, raw=raw, params=sent)
+
+    @with_retries()
+    def counts(self, endpoint: str, query: str, **params: Any) -> Page:
+        """One page of counts (``data``: start, end, tweet_count; ``meta.total_tweet_count``)."""
+        method = (
+            self._tweepy.get_recent_tweets_count if endpoint == "recent"
+            else self._tweepy.get_all_tweets_count
+        )
+        response: requests.Response = method(
+            query, **{k: v for k, v in params.items() if v is not None}
+        )
+        raw = response.content
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise TruncatedBody(f"truncated or invalid JSON body ({len(raw)} bytes)") from None
+        if not isinstance(body, dict) or "meta" not in body:
+            raise TruncatedBody("counts response body without meta")
+        return Page(body=body, raw=raw, params=_query_params(response.request.url or ""))
 
 
 def _query_params(url: str) -> dict[str, str]:

@@ -147,11 +147,23 @@ def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_p
     from elex_assets.checks.x_accounting import build_accounting_checks
 
     checks = build_accounting_checks([RAW, TWEETS_ASSET])
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([RAW, TWEETS_ASSET, *checks], partition_key="2022-04-09",
-                            resources=resources(tmp_path, x_sandbox.base_url))
+                            instance=instance, resources=resources(tmp_path, x_sandbox.base_url))
     assert result.success
     meta = result.asset_materializations_for_node("tweets")[0].metadata
     evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}["tweets_accounted"]
     assert evaluation.passed, evaluation.description
     assert meta["raw_unique_posts"].value == meta["rows"].value + meta["dropped_total"].value
     assert meta["created_at_from_id"].value == 0  # the sandbox sends created_at
+    # Long posts: the full text from note_tweet, flagged; edits kept.
+    table = pl.read_parquet(tmp_path / "clean/tweets/date=2022-04-09/part-0.parquet")
+    long_posts = table.filter(pl.col("text_from_note_tweet"))
+    assert long_posts.height == meta["text_from_note_tweet"].value > 0
+    assert long_posts["text"].str.len_chars().min() > 280
+    assert table["edit_history_tweet_ids"].list.first().to_list() == table["id"].to_list()
+    # X's partial errors beside the data: counted by type, in the metadata and the log.
+    errors = meta["x_partial_errors_by_type"].value
+    assert errors.get("resource-not-found", 0) > 0
+    logged = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any("partial errors" in m and "resource-not-found" in m for m in logged)
