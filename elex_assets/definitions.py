@@ -51,6 +51,11 @@ resources = {
         include_retweets=x_settings.include_retweets,
         min_status=x_settings.min_status,
         max_posts_per_month=x_settings.max_posts_per_month,
+        price_post_read_usd=x_settings.price_post_read_usd,
+        price_counts_recent_usd=x_settings.price_counts_recent_usd,
+        price_counts_all_usd=x_settings.price_counts_all_usd,
+        max_usd_per_day=x_settings.max_usd_per_day,
+        max_usd_per_month=x_settings.max_usd_per_month,
     ),
     "kaggle": kaggle_resource_from_env(),
     "trends": TrendsResource(

@@ -55,6 +55,11 @@ class XSettings:
     min_status: int
     max_posts_per_month: int
     token_set: bool
+    price_post_read_usd: float = 0.005
+    price_counts_recent_usd: float = 0.005
+    price_counts_all_usd: float = 0.01
+    max_usd_per_day: float = 5.0
+    max_usd_per_month: float = 100.0
 
     @classmethod
     def from_env(cls) -> XSettings:
@@ -74,7 +79,27 @@ class XSettings:
             min_status=_env_int("X_MIN_STATUS", 0),
             max_posts_per_month=_env_int("X_MAX_POSTS_PER_MONTH", 0),
             token_set=bool(os.environ.get("X_BEARER_TOKEN")),
+            price_post_read_usd=_env_usd("X_PRICE_POST_READ_USD", 0.005),
+            price_counts_recent_usd=_env_usd("X_PRICE_COUNTS_RECENT_USD", 0.005),
+            price_counts_all_usd=_env_usd("X_PRICE_COUNTS_ALL_USD", 0.01),
+            max_usd_per_day=_env_usd("X_MAX_USD_PER_DAY", 5.0),
+            max_usd_per_month=_env_usd("X_MAX_USD_PER_MONTH", 100.0),
         )
+
+
+def _env_usd(name: str, default: float) -> float:
+    """A dollar amount (price or ceiling): a number >= 0 (``0`` turns a ceiling off)."""
+    value = (os.environ.get(name) or "").strip().lstrip("$")
+    if not value:
+        return default
+    try:
+        amount = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected an amount in US dollars, e.g. 5 or 0.005") \
+            from None
+    if amount < 0 or amount != amount or amount == float("inf"):
+        raise ValueError(f"{name}={value!r}: expected a finite amount >= 0")
+    return amount
 
 
 def _env_int(name: str, default: int) -> int:

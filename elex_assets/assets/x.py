@@ -14,6 +14,7 @@ from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_accounting import Accounting, read_accounting
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
 from elex_assets.core.x_normalise import normalise_day, tweets_summary
+from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -29,6 +30,16 @@ class RawTweetsConfig(dg.Config):
 def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
     body = "\n".join(f"| {k} | {v} |" for k, v in rows.items()) or "| - | 0 |"
     return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
+
+
+def spend_failure(exc: XSpendCeiling, spend: SpendGuard) -> dg.Failure:
+    """A dollar ceiling: deterministic, so the run fails without retries, saying why."""
+    notes = "; ".join(getattr(exc, "__notes__", []))
+    return dg.Failure(
+        description=f"{exc}" + (f" ({notes})" if notes else ""),
+        metadata={k: v for k, v in spend.summary().items() if k != "spend_ledger"},
+        allow_retries=False,
+    )
 
 
 def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -59,15 +70,20 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         reg = registry.load()
         queries = x.queries(reg)
         the_lake = lake.lake()
-        result = collect_day(
-            client, the_lake, queries, day,
-            endpoint=x.endpoint,
-            run_id=context.run_id[:8],
-            mode=config.mode,
-            page_size=x.page_size or None,
-            max_posts_per_month=x.max_posts_per_month or None,
-            log=context.log.info,
-        )
+        spend = x.spend_guard(the_lake, context.run_id[:8], f"raw_tweets {day}")
+        try:
+            result = collect_day(
+                client, the_lake, queries, day,
+                endpoint=x.endpoint,
+                run_id=context.run_id[:8],
+                mode=config.mode,
+                page_size=x.page_size or None,
+                max_posts_per_month=x.max_posts_per_month or None,
+                log=context.log.info,
+                spend=spend,
+            )
+        except XSpendCeiling as exc:
+            raise spend_failure(exc, spend) from None
         for note in result.notes:
             context.log.warning(note)
         per_query = {
@@ -92,6 +108,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 if result.raw_key else "nothing new",
                 "path": dg.MetadataValue.path(the_lake.uri(layout.raw_tweets_prefix(day))),
                 "notes": "; ".join(result.notes) or "none",
+                **spend.summary(),
             }
         )
 

@@ -34,6 +34,7 @@ from elex_assets.core import layout
 from elex_assets.core.lake import Lake
 from elex_assets.core.x_client import Page, XClient
 from elex_assets.core.x_query import XQuery
+from elex_assets.core.x_spend import SpendGuard
 
 TWITTER_EPOCH_MS = 1288834974657
 PAGE_SIZE = {"recent": 100, "all": 500}
@@ -299,6 +300,7 @@ def collect_day(
     max_posts_per_month: int | None = None,
     rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
+    spend: SpendGuard | None = None,
 ) -> CollectResult:
     """Fetch what ``day`` still lacks for every query and land it; see the module doc."""
     if endpoint not in PAGE_SIZE:
@@ -365,7 +367,7 @@ def collect_day(
             gaps = subtract(window, covered.get(query.text, []))
             for gap in reversed(gaps):  # newest first, like X's pagination
                 _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
-                       max_posts_per_month)
+                       max_posts_per_month, spend)
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
     replaced: list[str] = []
@@ -479,6 +481,7 @@ def _sweep(
     per_query: dict[str, int],
     usage: Usage,
     budget: int | None,
+    spend: SpendGuard | None = None,
 ) -> None:
     """Every page of ``query`` over ``gap``, each written out as it arrives."""
     bounds = request_bounds(gap)
@@ -494,6 +497,8 @@ def _sweep(
                     "stops here (raise the budget or wait for next month)"
                 )
             size = min(size, left)
+        if spend is not None:  # stops before a request that could cross a dollar ceiling
+            size = spend.posts_page_size(size)
         params = {"max_results": size, **bounds}
         if token:
             params["next_token"] = token
@@ -516,6 +521,8 @@ def _sweep(
             summary, raw,
         )
         usage.posts += page.result_count
+        if spend is not None:
+            spend.record_posts(page.result_count)
         per_query[query.text] = per_query.get(query.text, 0) + page.result_count
         token = page.next_token
         if token is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -180,6 +180,7 @@ class XSandbox(LoopbackServer):
         self.token = token
         self.clock = clock or (lambda: datetime.now(UTC))
         self.faults = Faults()
+        self.served: Counter[str] = Counter()  # posts_read, counts_recent, counts_all
         self.requests: deque[dict[str, Any]] = deque(maxlen=100_000)  # recent requests
         self.rules: dict[str, dict[str, str]] = {}
         self.stream_interval = stream_interval
@@ -191,6 +192,13 @@ class XSandbox(LoopbackServer):
     def stop(self) -> None:
         self._stopping.set()  # ends open streams
         super().stop()
+
+    def bill(self, item: str, n: int, fault: Fault | None) -> None:
+        """What X would bill for a served response (a dropped or cut one is not served)."""
+        if fault is not None and fault.kind in ("drop", "truncate"):
+            return
+        with self._lock:
+            self.served[item] += n
 
     def rate_window(self, path: str) -> tuple[int, int, int]:
         """(limit, remaining, reset) of ``path``'s 15-minute window: the reset is the
@@ -633,9 +641,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if problem is not None:
                     raise problem
             if method == "GET" and path in COUNTS_PATHS:
-                self._send(200, self.sandbox.counts(COUNTS_PATHS[path], params), fault=fault)
+                body = self.sandbox.counts(COUNTS_PATHS[path], params)
+                self.sandbox.bill(f"counts_{COUNTS_PATHS[path]}", 1, fault)
+                self._send(200, body, fault=fault)
             elif method == "GET" and path in SEARCH_PATHS:
-                self._send(200, self.sandbox.search(SEARCH_PATHS[path], params), fault=fault)
+                body = self.sandbox.search(SEARCH_PATHS[path], params)
+                self.sandbox.bill("posts_read", body["meta"]["result_count"], fault)
+                self._send(200, body, fault=fault)
             elif path == "/2/tweets/search/stream/rules":
                 if method == "GET":
                     self._send(200, self.sandbox.rules_get(), fault=fault)

@@ -167,3 +167,25 @@ def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_p
     assert errors.get("resource-not-found", 0) > 0
     logged = [e.user_message for e in instance.all_logs(result.run_id)]
     assert any("partial errors" in m and "resource-not-found" in m for m in logged)
+
+
+def test_a_dollar_ceiling_fails_the_run_once_without_retry(
+    x_sandbox: XSandbox, tmp_path: Path
+) -> None:
+    first = dg.materialize([RAW], partition_key="2022-04-08", resources=resources(
+        tmp_path, x_sandbox.base_url, max_usd_per_day=0, max_usd_per_month=0))
+    meta = first.asset_materializations_for_node("raw_tweets")[0].metadata
+    cost = meta["spend_run_usd"].value
+    assert cost == pytest.approx(x_sandbox.served["posts_read"] * 0.005) and cost > 0
+    assert meta["spend_today_usd"].value == pytest.approx(cost)
+    served = len(x_sandbox.search_requests())
+    second = dg.materialize([RAW], partition_key="2022-04-09", raise_on_error=False,
+                            resources=resources(tmp_path, x_sandbox.base_url,
+                                                max_usd_per_day=cost + 0.02))
+    assert not second.success
+    assert len(x_sandbox.search_requests()) == served
+    failure = next(e for e in second.all_events if e.event_type_value == "STEP_FAILURE")
+    text = failure.step_failure_data.error.to_string()
+    assert "X_MAX_USD_PER_DAY=" in text and "resets at" in text
+    assert failure.step_failure_data.user_failure_data.metadata["spend_today_usd"].value == \
+        pytest.approx(cost)
