@@ -79,6 +79,7 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     days = week + ([today] if live_today else [])
     steps = [Step("candidates", "registry_job")]
     steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
+    steps += [Step(f"post counts {d}", "x_counts_job", d.isoformat()) for d in days]
     steps += [
         Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
         for d in days

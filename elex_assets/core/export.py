@@ -25,12 +25,13 @@ from elex_assets.core.layout import (
     AREAS,
     TRENDS_KINDS,
     clean_trends_prefix,
+    clean_tweet_counts_prefix,
     clean_tweets_prefix,
     kaggle_key,
     kaggle_manifest_key,
 )
 from elex_assets.core.markdown import markdown_rows
-from elex_assets.core.schemas import TRENDS, TWEETS, Column, TableSchema
+from elex_assets.core.schemas import TRENDS, TWEET_COUNTS, TWEETS, Column, TableSchema
 
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
@@ -59,7 +60,7 @@ TWEET_ID_COLUMNS = (
     "collected_at",
     "source",
 )
-SOURCES: tuple[str, ...] = ("tweets", *(f"trends_{k}" for k in TRENDS_KINDS))
+SOURCES: tuple[str, ...] = ("tweets", *(f"trends_{k}" for k in TRENDS_KINDS), "tweet_counts")
 
 
 class IncompleteWeekError(ValueError):
@@ -69,6 +70,8 @@ class IncompleteWeekError(ValueError):
 def schema_for(source: str) -> TableSchema:
     if source == "tweets":
         return TWEETS
+    if source == "tweet_counts":
+        return TWEET_COUNTS
     if source.startswith("trends_") and source.removeprefix("trends_") in TRENDS:
         return TRENDS[source.removeprefix("trends_")]
     raise ValueError(f"unknown export source {source!r}; expected one of {SOURCES}")
@@ -130,6 +133,8 @@ def expected_days(election: Election, iso_year: int, iso_week: int) -> list[date
 def day_prefixes(source: str, day: date) -> list[str]:
     if source == "tweets":
         return [clean_tweets_prefix(day)]
+    if source == "tweet_counts":
+        return [clean_tweet_counts_prefix(day)]
     kind = schema_for(source).name.removeprefix("trends_")
     return [clean_trends_prefix(kind, area, day) for area in AREAS]
 
@@ -326,14 +331,19 @@ def _daily_series(
 
     Kept in the manifest so the chart and the description never rescan a week.
     """
-    if source not in ("tweets", "trends_interest_over_time"):
+    if source not in ("tweets", "trends_interest_over_time", "tweet_counts"):
         return {}
     out: dict[str, dict[str, float]] = {}
     for day, keys in files_by_day.items():
         if not keys:
             continue
         lf = scan_week(lake, source, keys)
-        if source == "tweets":
+        if source == "tweet_counts":  # posts per candidate per day, from X counts
+            agg = (
+                lf.group_by(pl.col("candidate_id").alias("c"))
+                .agg(pl.col("post_count").sum().cast(pl.Float64).alias("v"))
+            )
+        elif source == "tweets":
             agg = (
                 lf.select(pl.col("candidates").cast(pl.List(pl.String)))
                 .explode("candidates")

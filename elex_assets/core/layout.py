@@ -83,3 +83,15 @@ def kaggle_manifest_key(election: str, source: str, iso_year: int, iso_week: int
 def kaggle_published_key() -> str:
     """Which exported files the last successful Kaggle publication carried."""
     return f"meta/{KAGGLE}/published.json"
+
+
+CLEAN_TWEET_COUNTS = "clean/tweet_counts"
+
+
+def clean_tweet_counts_prefix(day: date) -> str:
+    return f"{CLEAN_TWEET_COUNTS}/date={day.isoformat()}/"
+
+
+def clean_tweet_counts_key(day: date) -> str:
+    """Hourly post counts per candidate for a day (X counts endpoints)."""
+    return f"{clean_tweet_counts_prefix(day)}part-0.parquet"

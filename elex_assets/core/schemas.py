@@ -170,3 +170,20 @@ TRENDS = {
     "related_topics": TRENDS_RELATED_TOPICS,
     "related_queries": TRENDS_RELATED_QUERIES,
 }
+
+
+TWEET_COUNTS = TableSchema(
+    "tweet_counts",
+    (
+        Column("hour", UTC_TS, "Start of the hour (UTC)", True),
+        Column(
+            "candidate_id", pl.String,
+            "Candidate id from the registry; _all for the union of every candidate's terms", True,
+        ),
+        Column("post_count", pl.Int64, "Posts matching the candidate's terms in the hour (X counts)",
+               True),
+        Column("endpoint", pl.String, "X counts endpoint: recent (7 days) or all (full archive)",
+               True),
+        Column("collected_at", UTC_TS, "When elex asked X for the counts (UTC)", True),
+    ),
+)

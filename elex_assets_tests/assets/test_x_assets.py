@@ -189,3 +189,39 @@ def test_a_dollar_ceiling_fails_the_run_once_without_retry(
     assert "X_MAX_USD_PER_DAY=" in text and "resets at" in text
     assert failure.step_failure_data.user_failure_data.metadata["spend_today_usd"].value == \
         pytest.approx(cost)
+
+
+def test_tweet_counts_for_a_week_and_its_kaggle_export(x_sandbox: XSandbox, tmp_path: Path) -> None:
+    import gzip
+
+    from elex_assets.assets.kaggle import kaggle_export_assets
+    from elex_assets.assets.x_counts import tweet_counts_for
+    from elex_assets.core.schemas import TWEET_COUNTS
+    from elex_assets.resources.kaggle import KaggleResource
+
+    counts = tweet_counts_for(ELECTION)
+    export = next(a for a in kaggle_export_assets(ELECTION)
+                  if a.key.to_user_string() == "kaggle_tweet_counts")
+    res = {**resources(tmp_path, x_sandbox.base_url, max_usd_per_day=0, max_usd_per_month=0),
+           "kaggle": KaggleResource()}
+    instance = dg.DagsterInstance.ephemeral()
+    days = [f"2022-04-{d:02d}" for d in range(4, 11)]
+    for day in days:
+        result = dg.materialize([counts], partition_key=day, instance=instance, resources=res)
+        meta = result.asset_materializations_for_node("tweet_counts")[0].metadata
+        assert meta["endpoint"].value == "all" and meta["posts_all_candidates"].value > 0
+        table = pl.read_parquet(tmp_path / f"clean/tweet_counts/date={day}/part-0.parquet")
+        assert table.schema == TWEET_COUNTS.polars
+        assert table.filter(pl.col("candidate_id") == "_all").height == 24
+    assert meta["spend_run_usd"].value == pytest.approx(meta["counts_requests"].value * 0.01)
+    result = dg.materialize([export], partition_key="2022-04-04", instance=instance,
+                            resources=res, selection=[export])
+    assert result.success
+    path = tmp_path / "kaggle/2022/tweet_counts/2022_14.csv.gz"
+    with gzip.open(path, "rt") as handle:
+        header = handle.readline().strip().split(",")
+        rows = handle.readlines()
+    assert header == ["hour", "candidate_id", "post_count", "endpoint", "collected_at"]
+    assert len(rows) == sum(
+        pl.read_parquet(tmp_path / f"clean/tweet_counts/date={d}/part-0.parquet").height
+        for d in days)
