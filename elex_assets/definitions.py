@@ -59,6 +59,8 @@ resources = {
         price_counts_all_usd=x_settings.price_counts_all_usd,
         max_usd_per_day=x_settings.max_usd_per_day,
         max_usd_per_month=x_settings.max_usd_per_month,
+        posts_plan=x_settings.posts_plan,
+        sample_posts_per_day=x_settings.sample_posts_per_day,
     ),
     "kaggle": kaggle_resource_from_env(),
     "trends": TrendsResource(

@@ -60,6 +60,8 @@ class XSettings:
     price_counts_all_usd: float = 0.01
     max_usd_per_day: float = 5.0
     max_usd_per_month: float = 100.0
+    posts_plan: str = "sample"
+    sample_posts_per_day: int = 400
 
     @classmethod
     def from_env(cls) -> XSettings:
@@ -84,7 +86,16 @@ class XSettings:
             price_counts_all_usd=_env_usd("X_PRICE_COUNTS_ALL_USD", 0.01),
             max_usd_per_day=_env_usd("X_MAX_USD_PER_DAY", 5.0),
             max_usd_per_month=_env_usd("X_MAX_USD_PER_MONTH", 100.0),
+            posts_plan=_env_choice("X_POSTS_PLAN", "sample", ("full", "sample", "off")),
+            sample_posts_per_day=_env_int("X_SAMPLE_POSTS_PER_DAY", 400),
         )
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
 
 
 def _env_usd(name: str, default: float) -> float:

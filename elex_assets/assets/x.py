@@ -81,11 +81,17 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 max_posts_per_month=x.max_posts_per_month or None,
                 log=context.log.info,
                 spend=spend,
+                plan=x.posts_plan,
+                sample_posts_per_day=x.sample_posts_per_day,
             )
         except XSpendCeiling as exc:
             raise spend_failure(exc, spend) from None
         for note in result.notes:
             context.log.warning(note)
+        context.log.info(
+            f"X_POSTS_PLAN={x.posts_plan}: {result.posts} posts read, "
+            f"${spend.ledger.total().usd:.3f} spent by this run"
+        )
         per_query = {
             f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
             for i, q in enumerate(queries)
@@ -94,6 +100,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         return dg.MaterializeResult(
             metadata={
                 "mode": result.mode,
+                "plan": x.posts_plan,
                 "endpoint": result.endpoint,
                 "window": " .. ".join(result.window) if result.window else "none",
                 "pages": result.pages,

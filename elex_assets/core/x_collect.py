@@ -44,6 +44,40 @@ MODES = ("auto", "fill", "full")
 ROLLOVER_POSTS = 100_000  # posts per raw file before a run lands it and starts another
 
 
+PLANS = ("full", "sample", "off")
+DEFAULT_SAMPLE_POSTS_PER_DAY = 400
+
+
+def sample_page_size(posts_per_day: int, queries: int, page_max: int) -> int:
+    """Posts asked per query and hour so that a day reads about ``posts_per_day``
+    (at least X's minimum page of 10)."""
+    return max(10, min(page_max, posts_per_day // (24 * max(1, queries))))
+
+
+def sample_posts_per_day(posts_per_day: int, queries: int, page_max: int = 100) -> int:
+    """The most a sampled day can read: 24 hours x queries x page size."""
+    return 24 * queries * sample_page_size(posts_per_day, queries, page_max)
+
+
+def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
+    """The UTC hours of ``window`` that have ended, clipped to the window."""
+    start = datetime.fromisoformat(window[0].time.replace("Z", "+00:00")) if window[0].time \
+        else None
+    end = datetime.fromisoformat(window[1].time.replace("Z", "+00:00")) if window[1].time \
+        else None
+    if start is None or end is None:
+        return []
+    out = []
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        nxt = hour + timedelta(hours=1)
+        if nxt > latest and nxt > end:
+            break
+        out.append((Bound.at(max(hour, start)), Bound.at(min(nxt, end))))
+        hour = nxt
+    return out
+
+
 class XCollectError(RuntimeError):
     """Collection cannot proceed as configured (too old for recent search, budget...)."""
 
@@ -301,8 +335,18 @@ def collect_day(
     rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
     spend: SpendGuard | None = None,
+    plan: str = "full",
+    sample_posts_per_day: int = 0,
 ) -> CollectResult:
-    """Fetch what ``day`` still lacks for every query and land it; see the module doc."""
+    """Fetch what ``day`` still lacks for every query and land it; see the module doc.
+
+    ``plan`` (``X_POSTS_PLAN``): ``full`` reads every post; ``sample`` reads about
+    ``sample_posts_per_day`` posts spread evenly over the day's completed hours (one
+    page per query and hour, so every hour of a debate night is represented);
+    ``off`` reads none (``tweet_counts`` still gives the volume).
+    """
+    if plan not in PLANS:
+        raise XCollectError(f"X_POSTS_PLAN={plan!r}: expected one of {', '.join(PLANS)}")
     if endpoint not in PAGE_SIZE:
         raise XCollectError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
     if mode not in MODES:
@@ -319,6 +363,9 @@ def collect_day(
     empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
     if day_start >= latest:
         notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
+        return empty
+    if plan == "off":
+        notes.append("X_POSTS_PLAN=off: no post is read (tweet_counts gives the volume)")
         return empty
     start, end = day_start, min(day_end, latest)
     open_end = day_end > latest
@@ -360,10 +407,18 @@ def collect_day(
             covered.setdefault(q, []).extend(ivs)
 
     per_query: dict[str, int] = {}
-    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end, rollover_posts, log)
+    sampling = plan == "sample"
+    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end and not sampling,
+                        rollover_posts, log)
     error: BaseException | None = None
     try:
-        for query in queries:
+        for query in queries if sampling else ():
+            size = sample_page_size(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
+            for hour in completed_hours(window, latest):
+                if subtract(hour, covered.get(query.text, [])):
+                    _sweep(client, writer, query, hour, endpoint, size, per_query, usage,
+                           max_posts_per_month, spend, pages=1)
+        for query in () if sampling else queries:
             gaps = subtract(window, covered.get(query.text, []))
             for gap in reversed(gaps):  # newest first, like X's pagination
                 _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
@@ -482,8 +537,10 @@ def _sweep(
     usage: Usage,
     budget: int | None,
     spend: SpendGuard | None = None,
+    pages: int | None = None,
 ) -> None:
-    """Every page of ``query`` over ``gap``, each written out as it arrives."""
+    """Every page (or the first ``pages``) of ``query`` over ``gap``, each written out as it
+    arrives."""
     bounds = request_bounds(gap)
     token: str | None = None
     while True:
@@ -504,11 +561,13 @@ def _sweep(
             params["next_token"] = token
         page: Page = client.search(endpoint, query.text, **params)
         meta = page.meta
+        if pages is not None:
+            pages -= 1
         summary = PageSummary(
             query.text, gap, page.result_count,
             int(meta["newest_id"]) if meta.get("newest_id") else None,
             int(meta["oldest_id"]) if meta.get("oldest_id") else None,
-            page.next_token is None,
+            page.next_token is None or pages == 0,  # a sample's page closes its sweep
         )
         request = {"endpoint": endpoint, "query": query.text,
                    **{k: str(v) for k, v in params.items()}}
@@ -525,5 +584,5 @@ def _sweep(
             spend.record_posts(page.result_count)
         per_query[query.text] = per_query.get(query.text, 0) + page.result_count
         token = page.next_token
-        if token is None:
+        if token is None or pages == 0:
             return

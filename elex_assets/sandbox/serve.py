@@ -44,6 +44,7 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox]:
         # says what it would cost live, with no dollar ceiling stopping it.
         os.environ.setdefault("X_MAX_USD_PER_DAY", "0")
         os.environ.setdefault("X_MAX_USD_PER_MONTH", "0")
+        os.environ.setdefault("X_POSTS_PLAN", "full")  # the demo reads every post
     servers: dict[str, XSandbox | TrendsSandbox] = {}
     try:
         servers["x"] = start_x_sandbox(port=0 if demo else None)

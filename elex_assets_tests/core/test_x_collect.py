@@ -219,3 +219,34 @@ def test_big_runs_roll_over_into_several_raw_files(x_sandbox, client, lake, quer
     assert sorted(second.replaced) == sorted(first.landed)
     assert sorted(second.landed) == raw_keys(lake, DAY)
     assert_exactly_once(lake, x_sandbox, queries, START, END)
+
+
+def test_a_sample_day_has_posts_in_every_hour(x_sandbox, lake, registry) -> None:  # noqa: ANN001
+    from elex_assets.core.x_collect import sample_posts_per_day
+
+    queries = build_queries(registry.selected(), max_length=1024)
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    now = END + timedelta(days=2)
+    result = collect_day(client, lake, queries, DAY, endpoint="all", now=now, plan="sample",
+                         sample_posts_per_day=480)
+    cap = sample_posts_per_day(480, len(queries), 500)
+    assert 0 < result.posts <= cap
+    sizes = {r["params"]["max_results"] for r in x_sandbox.search_requests()}
+    assert sizes == {str(max(10, 480 // (24 * len(queries))))}
+    assert len(x_sandbox.search_requests()) == 24 * len(queries)  # one page per query and hour
+    keys = raw_keys(lake, DAY)
+    normalise_day(lake, keys, registry.candidates, DAY, layout.clean_tweets_key(DAY))
+    table = pl.read_parquet(lake.uri(layout.clean_tweets_key(DAY)))
+    assert table["created_at"].dt.hour().unique().sort().to_list() == list(range(24))
+    # A second run finds every hour sampled and reads nothing more.
+    again = collect_day(client, lake, queries, DAY, endpoint="all", now=now, plan="sample",
+                        sample_posts_per_day=480, mode="fill")
+    assert again.posts == 0
+
+
+def test_plan_off_reads_no_post(x_sandbox, lake, queries) -> None:  # noqa: ANN001
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    result = collect_day(client, lake, queries, DAY, endpoint="all", now=END + timedelta(days=1),
+                         plan="off")
+    assert result.posts == 0 and not x_sandbox.search_requests()
+    assert any("X_POSTS_PLAN=off" in n for n in result.notes)
