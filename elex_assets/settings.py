@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from elex_assets import PROJECT_DIR
 from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
+from elex_assets.core.x_client import is_sandbox_url
 
 DEFAULT_LAKE_DIR = PROJECT_DIR / "data" / "lake"
 
@@ -69,8 +70,10 @@ class XSettings:
         if endpoint not in ("recent", "all"):
             raise ValueError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
         langs = os.environ.get("X_LANGUAGES")
+        base_url = (os.environ.get("X_API_BASE_URL") or "https://api.x.com").strip()
+        sandbox = is_sandbox_url(base_url)
         return cls(
-            base_url=(os.environ.get("X_API_BASE_URL") or "https://api.x.com").strip(),
+            base_url=base_url,
             endpoint=endpoint,
             max_query_length=_env_int("X_MAX_QUERY_LENGTH", 0),
             languages=tuple(
@@ -84,9 +87,12 @@ class XSettings:
             price_post_read_usd=_env_usd("X_PRICE_POST_READ_USD", 0.005),
             price_counts_recent_usd=_env_usd("X_PRICE_COUNTS_RECENT_USD", 0.005),
             price_counts_all_usd=_env_usd("X_PRICE_COUNTS_ALL_USD", 0.01),
-            max_usd_per_day=_env_usd("X_MAX_USD_PER_DAY", 5.0),
-            max_usd_per_month=_env_usd("X_MAX_USD_PER_MONTH", 100.0),
-            posts_plan=_env_choice("X_POSTS_PLAN", "sample", ("full", "sample", "off")),
+            # Live defaults keep a new user's first day under $5; on the sandbox (loopback)
+            # nothing is billed, so it reads every post with no ceiling unless told otherwise.
+            max_usd_per_day=_env_usd("X_MAX_USD_PER_DAY", 0.0 if sandbox else 5.0),
+            max_usd_per_month=_env_usd("X_MAX_USD_PER_MONTH", 0.0 if sandbox else 100.0),
+            posts_plan=_env_choice("X_POSTS_PLAN", "full" if sandbox else "sample",
+                                   ("full", "sample", "off")),
             sample_posts_per_day=_env_int("X_SAMPLE_POSTS_PER_DAY", 400),
         )
 

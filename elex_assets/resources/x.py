@@ -47,8 +47,8 @@ class XResource(dg.ConfigurableResource):
     price_counts_all_usd: float = 0.01
     posts_plan: str = Field(default="full", description="X_POSTS_PLAN: full, sample or off")
     sample_posts_per_day: int = Field(default=400, description="X_SAMPLE_POSTS_PER_DAY")
-    max_usd_per_day: float = Field(default=5.0, description="0: no daily ceiling")
-    max_usd_per_month: float = Field(default=100.0, description="0: no monthly ceiling")
+    max_usd_per_day: float = Field(default=0.0, description="X_MAX_USD_PER_DAY; 0: none")
+    max_usd_per_month: float = Field(default=0.0, description="X_MAX_USD_PER_MONTH; 0: none")
 
     @property
     def sandbox(self) -> bool:

@@ -40,11 +40,6 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox]:
         os.environ.setdefault("X_SANDBOX_POSTS_PER_DAY", str(DEMO_POSTS_PER_DAY))
         os.environ["X_SEARCH_ENDPOINT"] = "all"
         os.environ["TRENDS_MIN_INTERVAL_SECONDS"] = "0"
-        # The demo backfills a week in minutes: its spend (kept apart as sandbox spend)
-        # says what it would cost live, with no dollar ceiling stopping it.
-        os.environ.setdefault("X_MAX_USD_PER_DAY", "0")
-        os.environ.setdefault("X_MAX_USD_PER_MONTH", "0")
-        os.environ.setdefault("X_POSTS_PLAN", "full")  # the demo reads every post
     servers: dict[str, XSandbox | TrendsSandbox] = {}
     try:
         servers["x"] = start_x_sandbox(port=0 if demo else None)
