@@ -202,6 +202,13 @@ def summarise(
     print(f"Posts on X, {week[0]} .. {week[-1]}: {total} posts; posts naming each candidate:")
     for cid, n in per_candidate.items():
         print(f"  {cid:<16} {n:>7}")
+    from elex_assets.demo_summary import x_spend_since
+
+    began = datetime.now(UTC) - timedelta(seconds=time.monotonic() - started)
+    posts, recent, full, usd = x_spend_since(lake, began)
+    print(f"X spend of this demo (sandbox, not billed): {posts} posts read, {recent + full} "
+          f"counts requests; the demo (its week and today) would have cost ${usd:,.2f} live at the price "
+          "settings (X_PRICE_*; README, \"Going live\")")
     for area, leaders in trends_leaders(lake, week).items():
         top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
         print(f"Google Trends, top candidates ({area}, comparable scale): {top}")

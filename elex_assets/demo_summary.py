@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -50,3 +50,15 @@ def trends_leaders(lake: Lake, days: list[date]) -> dict[str, list[tuple[str, fl
         )
         out[area] = list(zip(means["candidate_id"], means["interest"], strict=True))
     return out
+
+
+def x_spend_since(lake: Lake, since: datetime) -> tuple[int, int, int, float]:
+    """Posts read, recent and full-archive counts requests, and USD of the sandbox runs
+    started since ``since``: what they would have cost live at the price settings."""
+    from elex_assets.core.x_spend import DaySpend, read_ledgers
+
+    total = DaySpend()
+    for ledger in read_ledgers(lake):
+        if ledger.sandbox and ledger.started >= since:
+            total.add(ledger.total())
+    return total.posts_read, total.counts_recent, total.counts_all, total.usd

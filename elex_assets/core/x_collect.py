@@ -48,15 +48,29 @@ PLANS = ("full", "sample", "off")
 DEFAULT_SAMPLE_POSTS_PER_DAY = 400
 
 
-def sample_page_size(posts_per_day: int, queries: int, page_max: int) -> int:
-    """Posts asked per query and hour so that a day reads about ``posts_per_day``
-    (at least X's minimum page of 10)."""
-    return max(10, min(page_max, posts_per_day // (24 * max(1, queries))))
+def sample_plan(posts_per_day: int, queries: int, page_max: int) -> tuple[set[tuple[int, int]], int]:
+    """Which (hour of day, query index) pairs a sampled day asks, and the page size.
+
+    The budget buys ``R`` pages of at least 10 posts (X's smallest page), at least one
+    per hour; they are spread evenly over the 24 x ``queries`` pairs, hour by hour, so
+    every hour is sampled and the queries take turns when the budget is small.
+    """
+    queries = max(1, queries)
+    pages = min(24 * queries, max(24, posts_per_day // 10))
+    size = max(10, min(page_max, posts_per_day // pages))
+    chosen: set[tuple[int, int]] = set()
+    turn = 0
+    for hour in range(24):
+        for _ in range((hour + 1) * pages // 24 - hour * pages // 24):
+            chosen.add((hour, turn % queries))
+            turn += 1
+    return chosen, size
 
 
 def sample_posts_per_day(posts_per_day: int, queries: int, page_max: int = 100) -> int:
-    """The most a sampled day can read: 24 hours x queries x page size."""
-    return 24 * queries * sample_page_size(posts_per_day, queries, page_max)
+    """The most a sampled day can read: pages x page size."""
+    chosen, size = sample_plan(posts_per_day, queries, page_max)
+    return len(chosen) * size
 
 
 def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
@@ -412,10 +426,11 @@ def collect_day(
                         rollover_posts, log)
     error: BaseException | None = None
     try:
-        for query in queries if sampling else ():
-            size = sample_page_size(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
+        chosen, size = sample_plan(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
+        for index, query in enumerate(queries if sampling else ()):
             for hour in completed_hours(window, latest):
-                if subtract(hour, covered.get(query.text, [])):
+                hour_of_day = int(hour[0].time[11:13]) if hour[0].time else 0
+                if (hour_of_day, index) in chosen and subtract(hour, covered.get(query.text, [])):
                     _sweep(client, writer, query, hour, endpoint, size, per_query, usage,
                            max_posts_per_month, spend, pages=1)
         for query in () if sampling else queries:

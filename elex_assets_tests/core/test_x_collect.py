@@ -230,10 +230,10 @@ def test_a_sample_day_has_posts_in_every_hour(x_sandbox, lake, registry) -> None
     result = collect_day(client, lake, queries, DAY, endpoint="all", now=now, plan="sample",
                          sample_posts_per_day=480)
     cap = sample_posts_per_day(480, len(queries), 500)
-    assert 0 < result.posts <= cap
+    assert 0 < result.posts <= cap <= 480
     sizes = {r["params"]["max_results"] for r in x_sandbox.search_requests()}
-    assert sizes == {str(max(10, 480 // (24 * len(queries))))}
-    assert len(x_sandbox.search_requests()) == 24 * len(queries)  # one page per query and hour
+    assert sizes == {"10"}
+    assert len(x_sandbox.search_requests()) == 48  # 480 posts: 48 pages of 10, 2 an hour
     keys = raw_keys(lake, DAY)
     normalise_day(lake, keys, registry.candidates, DAY, layout.clean_tweets_key(DAY))
     table = pl.read_parquet(lake.uri(layout.clean_tweets_key(DAY)))
@@ -250,3 +250,14 @@ def test_plan_off_reads_no_post(x_sandbox, lake, queries) -> None:  # noqa: ANN0
                          plan="off")
     assert result.posts == 0 and not x_sandbox.search_requests()
     assert any("X_POSTS_PLAN=off" in n for n in result.notes)
+
+
+def test_the_sample_plan_spreads_pages_over_every_hour() -> None:
+    from elex_assets.core.x_collect import sample_plan
+
+    for budget, queries in [(400, 3), (400, 1), (5000, 3), (100, 5), (10_000, 2)]:
+        chosen, size = sample_plan(budget, queries, 100)
+        assert {h for h, _ in chosen} == set(range(24))
+        assert len(chosen) * size <= max(budget, 240)  # at least a page of 10 per hour
+        per_query = [sum(1 for _, q in chosen if q == i) for i in range(queries)]
+        assert max(per_query) - min(per_query) <= 1  # the queries take turns evenly

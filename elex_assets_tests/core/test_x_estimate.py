@@ -44,7 +44,7 @@ def test_the_estimate_of_a_full_day_is_what_collecting_it_costs(
 def test_a_campaign_day_under_the_default_plan() -> None:
     cost = campaign_day_cost(Prices(), plan="sample", sample_per_day=400, search_queries=2,
                              count_queries=18, posts_per_day=50_000)
-    assert cost == pytest.approx(2 * 24 * 10 * 0.005 + 24 * 18 * 0.005)
+    assert cost == pytest.approx(400 * 0.005 + 24 * 18 * 0.005)  # 40 pages of 10 posts
 
 
 def test_the_cli_prints_the_estimate_and_records_its_cost(
