@@ -45,3 +45,31 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=message.replace("$", r"\$")):
         XSettings.from_env()
+
+
+def test_the_readme_states_the_default_campaign_day_cost() -> None:
+    """README "Going live": the figure follows the price settings and the 2027 registry."""
+    import re
+
+    from elex_assets import PROJECT_DIR
+    from elex_assets.core.registry import load_registry
+    from elex_assets.core.x_counts import count_queries
+    from elex_assets.core.x_estimate import campaign_day_cost
+    from elex_assets.core.x_query import build_queries
+    from elex_assets.core.x_spend import Prices
+
+    s = XSettings.from_env()
+    cands = load_registry("2027").selected(s.min_status)
+    searches = len(build_queries(cands, max_length=512, languages=s.languages,
+                                 include_retweets=s.include_retweets))
+    counts = len(count_queries(cands, max_length=512, languages=s.languages,
+                               include_retweets=s.include_retweets))
+    prices = Prices(s.price_post_read_usd, s.price_counts_recent_usd, s.price_counts_all_usd)
+    cost = campaign_day_cost(prices, plan=s.posts_plan, sample_per_day=s.sample_posts_per_day,
+                             search_queries=searches, count_queries=counts,
+                             posts_per_day=10**6)
+    readme = (PROJECT_DIR / "README.md").read_text()
+    stated = re.search(r"A campaign day under the default plan costs \$([0-9.]+)", readme)
+    assert stated and float(stated.group(1)) == pytest.approx(cost, abs=0.005)
+    assert f"24 x {counts} counts queries" in readme
+    assert cost <= s.max_usd_per_day == 5.0
