@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x_collect import XCollectError
-from elex_assets.core.x_counts import count_queries
+from elex_assets.core.x_counts import count_queries, counts_endpoint
 from elex_assets.core.x_estimate import estimate_days, render
 from elex_assets.core.x_query import MAX_QUERY_LENGTH
 from elex_assets.core.x_spend import XSpendCeiling
@@ -28,9 +28,17 @@ def run_estimate(first: str, last: str, plan: str | None = None) -> int:
         return 2
     settings, xs = Settings.from_env(), XSettings.from_env()
     plan = plan or xs.posts_plan
+    max_length = xs.max_query_length
+    try:  # counts of recent days go to counts/recent, which takes 512-character queries
+        if any(counts_endpoint(d, datetime.now(UTC), xs.endpoint == "all") == "recent"
+               for d in (start, end)):
+            max_length = min(max_length or 512, 512)
+    except XCollectError as exc:
+        print(f"elex estimate: {exc}")
+        return 1
     x = XResource(
         bearer_token=os.environ.get("X_BEARER_TOKEN") or None, base_url=xs.base_url,
-        endpoint=xs.endpoint, max_query_length=xs.max_query_length,
+        endpoint=xs.endpoint, max_query_length=max_length,
         languages=list(xs.languages), include_retweets=xs.include_retweets,
         min_status=xs.min_status, price_post_read_usd=xs.price_post_read_usd,
         price_counts_recent_usd=xs.price_counts_recent_usd,

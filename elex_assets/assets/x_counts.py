@@ -14,7 +14,7 @@ from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_collect import XCollectError
-from elex_assets.core.x_counts import ALL, collect_counts_day, count_queries
+from elex_assets.core.x_counts import ALL, collect_counts_day, count_queries, counts_endpoint
 from elex_assets.core.x_query import MAX_QUERY_LENGTH
 from elex_assets.core.x_spend import XSpendCeiling
 from elex_assets.partitions import daily_partitions
@@ -49,9 +49,16 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
         day = date.fromisoformat(context.partition_key)
         the_lake = lake.lake()
         reg = registry.load()
+        now = datetime.now(UTC)
+        try:
+            endpoint = counts_endpoint(day, now, x.endpoint == "all")
+        except XCollectError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        # Queries fit the counts endpoint used (512 characters on recent, 1,024 on all).
+        limit = MAX_QUERY_LENGTH[endpoint]
         queries = count_queries(
             reg.selected(x.min_status),
-            max_length=x.max_query_length or MAX_QUERY_LENGTH.get(x.endpoint, 512),
+            max_length=min(x.max_query_length or limit, limit),
             languages=x.languages, include_retweets=x.include_retweets,
         )
         client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
@@ -59,7 +66,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
         try:
             frame = collect_counts_day(
                 client, queries, day, full_archive=x.endpoint == "all", spend=spend,
-                log=context.log.info,
+                log=context.log.info, now=now,
             )
         except XSpendCeiling as exc:
             raise spend_failure(exc, spend) from None
