@@ -225,3 +225,20 @@ def test_tweet_counts_for_a_week_and_its_kaggle_export(x_sandbox: XSandbox, tmp_
     assert len(rows) == sum(
         pl.read_parquet(tmp_path / f"clean/tweet_counts/date={d}/part-0.parquet").height
         for d in days)
+
+
+def test_the_counts_schedule_refreshes_today_every_hour() -> None:
+    from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
+
+    job, schedule = build_counts_automation(tweet_counts_for(load_registry("2027").election))
+    assert schedule.cron_schedule == "2 * * * *" and job.name == "x_counts_job"
+    with dg.instance_for_test() as instance:
+        noon = datetime.now(UTC).replace(hour=12, minute=2)
+        requests = schedule(dg.build_schedule_context(instance=instance,
+                                                      scheduled_execution_time=noon))
+        assert [r.partition_key for r in requests] == [noon.date().isoformat()]
+        just_after_midnight = noon.replace(hour=0)
+        requests = schedule(dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=just_after_midnight))
+        assert [r.partition_key for r in requests] == [
+            noon.date().isoformat(), (noon.date() - timedelta(days=1)).isoformat()]

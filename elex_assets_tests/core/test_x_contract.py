@@ -131,3 +131,11 @@ def test_an_unknown_next_token_is_refused_like_x(replay: XReplay) -> None:
     client = XClient("tok", replay.base_url, RetryPolicy(backoff_base=0.01))
     with pytest.raises(XApiError, match="HTTP 400.*next_token"):
         client.search("recent", "Tweepy", next_token="b26v89c19zqg8o3fnotarealtokenatall00000000")
+
+
+def test_a_file_without_accounting_passes_only_when_there_is_nothing_to_account() -> None:
+    from elex_assets.core.x_accounting import RawCount
+
+    assert check_accounting(RawCount(0, 0), 0, None)[0]
+    passed, why = check_accounting(RawCount(3, 0), 3, None)
+    assert not passed and "re-materialise" in why
