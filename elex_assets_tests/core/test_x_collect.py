@@ -261,3 +261,17 @@ def test_the_sample_plan_spreads_pages_over_every_hour() -> None:
         assert len(chosen) * size <= max(budget, 240)  # at least a page of 10 per hour
         per_query = [sum(1 for _, q in chosen if q == i) for i in range(queries)]
         assert max(per_query) - min(per_query) <= 1  # the queries take turns evenly
+
+
+def test_today_samples_each_hour_once_it_has_ended(x_sandbox, lake, queries) -> None:  # noqa: ANN001
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    noon = START + timedelta(hours=12, minutes=30)
+    first = collect_day(client, lake, queries, DAY, endpoint="all", now=noon, plan="sample",
+                        sample_posts_per_day=24 * 10 * len(queries))
+    hours = {r["params"]["start_time"][11:13] for r in x_sandbox.search_requests()}
+    assert hours == {f"{h:02d}" for h in range(12)} and first.posts > 0
+    seen = len(x_sandbox.search_requests())
+    collect_day(client, lake, queries, DAY, endpoint="all", now=noon + timedelta(minutes=100),
+                plan="sample", sample_posts_per_day=24 * 10 * len(queries))
+    later = {r["params"]["start_time"][11:13] for r in x_sandbox.search_requests()[seen:]}
+    assert later == {"12", "13"}  # only the hours that ended since
