@@ -2,10 +2,12 @@
 
 X bills per use (2026): a post read, a recent-counts request, a full-archive
 counts request each have a price (``Prices``). Every run keeps **its own** ledger
-file, ``state/x_spend/YYYY-MM/<started>-<run>.json``, rewritten after every
+file, ``state/x_spend/YYYY-MM-DD/<started>-<run>.json``, rewritten after every
 request: a run that crashes has its reads counted up to its last page, and two
 runs at once never overwrite each other (no read-modify-write of a shared
-counter). Totals are the sum of the files, read back when needed.
+counter). Totals are the sum of the files, read back when needed; a day that
+has ended is summed once into ``state/x_spend/closed/YYYY-MM-DD.json`` so a
+month's total reads one file per past day.
 
 ``SpendGuard`` sits in front of every request: it prices the request at its
 worst case (a full page of posts, or one counts request) and, when that would
@@ -25,7 +27,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from elex_assets.core.lake import Lake
@@ -58,8 +60,12 @@ class Ceilings:
     per_month: float | None = 100.0
 
 
+CLOSED_PREFIX = f"{SPEND_PREFIX}closed/"
+
+
 def spend_key(started: datetime, run_id: str) -> str:
-    return f"{SPEND_PREFIX}{started:%Y-%m}/{started:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
+    """One file per run, under the UTC day the run started."""
+    return f"{SPEND_PREFIX}{started:%Y-%m-%d}/{started:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
 
 
 @dataclass
@@ -133,36 +139,71 @@ class RunLedger:
         lake.write_bytes(self.key, json.dumps(self.to_json()).encode())
 
 
-def read_ledgers(lake: Lake, months: list[str] | None = None) -> list[RunLedger]:
-    """Every run's ledger (of ``months``, ``YYYY-MM``, or all)."""
-    prefixes = [f"{SPEND_PREFIX}{m}/" for m in months] if months else [SPEND_PREFIX]
+def read_ledgers(lake: Lake, days: list[str] | None = None) -> list[RunLedger]:
+    """The ledgers of runs started on ``days`` (``YYYY-MM-DD``), or every ledger."""
+    prefixes = [f"{SPEND_PREFIX}{d}/" for d in days] if days else [SPEND_PREFIX]
     out = []
     for prefix in prefixes:
         for key in lake.list(prefix):
-            if key.endswith(".json"):
+            if key.endswith(".json") and not key.startswith(CLOSED_PREFIX):
                 out.append(RunLedger.from_json(json.loads(lake.read_bytes(key))))
     return out
 
 
-def spent(
-    lake: Lake, *, sandbox: bool, day: str | None = None, month: str | None = None,
-    exclude_run: str | None = None,
-) -> DaySpend:
-    """Summed spend of the ledgers on a UTC ``day`` or in a ``month`` (live or sandbox)."""
-    months = [month] if month else ([day[:7], _previous_month(day)] if day else None)
+def _open_day(lake: Lake, day: date, sandbox: bool, exclude_run: str | None) -> DaySpend:
+    """Spend recorded on ``day`` by the runs started that day or the day before."""
     out = DaySpend()
-    for ledger in read_ledgers(lake, months):
-        if ledger.sandbox != sandbox or ledger.run_id == exclude_run:
-            continue
-        for d, s in ledger.days.items():
-            if (day and d == day) or (month and d.startswith(month)) or (not day and not month):
-                out.add(s)
+    started = [(day - timedelta(days=1)).isoformat(), day.isoformat()]
+    for ledger in read_ledgers(lake, started):
+        if ledger.sandbox == sandbox and ledger.run_id != exclude_run:
+            out.add(ledger.days.get(day.isoformat(), DaySpend()))
     return out
 
 
-def _previous_month(day: str) -> str:
-    first = datetime.fromisoformat(day[:7] + "-01")
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+def _closed_day(lake: Lake, day: date, sandbox: bool) -> DaySpend:
+    """A past day's spend, summed once from its run files and kept beside them.
+
+    Once the day has ended no run records spend on it any more, so its sum never
+    changes: later totals read one file per past day instead of every run's.
+    """
+    key = f"{CLOSED_PREFIX}{day.isoformat()}.json"
+    if lake.exists(key):
+        raw = json.loads(lake.read_bytes(key))
+    else:
+        raw = {"day": day.isoformat(),
+               "live": _open_day(lake, day, False, None).to_json(),
+               "sandbox": _open_day(lake, day, True, None).to_json()}
+        lake.write_bytes(key, json.dumps(raw).encode())
+    return DaySpend.from_json(raw["sandbox" if sandbox else "live"])
+
+
+def spent(
+    lake: Lake, *, sandbox: bool, day: str | None = None, month: str | None = None,
+    exclude_run: str | None = None, today: date | None = None,
+) -> DaySpend:
+    """Summed spend on a UTC ``day``, in a ``month`` (``YYYY-MM``) or in all (live or sandbox).
+
+    ``exclude_run`` leaves a run out of the days still open (``today``), where it
+    may be recording; past days count every run.
+    """
+    today = today or datetime.now(UTC).date()
+    if day:
+        d = date.fromisoformat(day)
+        return _closed_day(lake, d, sandbox) if d < today else \
+            _open_day(lake, d, sandbox, exclude_run)
+    if month:
+        out = DaySpend()
+        d = date.fromisoformat(month + "-01")
+        while d.strftime("%Y-%m") == month and d <= today:
+            out.add(_closed_day(lake, d, sandbox) if d < today else
+                    _open_day(lake, d, sandbox, exclude_run))
+            d += timedelta(days=1)
+        return out
+    out = DaySpend()
+    for ledger in read_ledgers(lake):
+        if ledger.sandbox == sandbox and ledger.run_id != exclude_run:
+            out.add(ledger.total())
+    return out
 
 
 def next_midnight(now: datetime) -> datetime:
@@ -193,15 +234,17 @@ class SpendGuard:
 
     # -- totals ------------------------------------------------------------------------
     def _other_runs(self, now: datetime) -> tuple[DaySpend, DaySpend]:
-        """Spend of the other runs today and this month (re-read every few seconds)."""
+        """Today's spend of the other runs, and the month's (past days: every run; today:
+        the other runs), re-read every few seconds."""
         day, month = now.date().isoformat(), now.strftime("%Y-%m")
         stale = time.monotonic() - self._others_at > self.refresh_seconds
         if stale or (day, month) != self._others_when:
+            mine = self.ledger.run_id
             self._others = (
-                spent(self.lake, sandbox=self.ledger.sandbox, day=day,
-                      exclude_run=self.ledger.run_id),
-                spent(self.lake, sandbox=self.ledger.sandbox, month=month,
-                      exclude_run=self.ledger.run_id),
+                spent(self.lake, sandbox=self.ledger.sandbox, day=day, exclude_run=mine,
+                      today=now.date()),
+                spent(self.lake, sandbox=self.ledger.sandbox, month=month, exclude_run=mine,
+                      today=now.date()),
             )
             self._others_when = (day, month)
             self._others_at = time.monotonic()
@@ -210,11 +253,9 @@ class SpendGuard:
     def totals(self) -> tuple[float, float]:
         """(today, this month) in USD, this run included."""
         now = self.clock()
-        other_day, other_month = self._other_runs(now)
-        mine_day = self.ledger.days.get(now.date().isoformat(), DaySpend()).usd
-        mine_month = sum(s.usd for d, s in self.ledger.days.items()
-                         if d.startswith(now.strftime("%Y-%m")))
-        return other_day.usd + mine_day, other_month.usd + mine_month
+        other_day, month = self._other_runs(now)
+        mine_today = self.ledger.days.get(now.date().isoformat(), DaySpend()).usd
+        return other_day.usd + mine_today, month.usd + mine_today
 
     def headroom(self) -> tuple[float, str, datetime]:
         """USD left before the nearest ceiling, which one, and when it resets."""

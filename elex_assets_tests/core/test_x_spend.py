@@ -110,6 +110,25 @@ def test_a_monthly_ceiling_names_itself_and_the_first_of_next_month(tmp_path) ->
     guard = SpendGuard(lake, "m2", ceilings=Ceilings(None, 0.006), clock=clock)
     guard.before_counts("recent")
     guard.record_counts("recent")
-    assert spent(lake, sandbox=False, month="2027-03").usd == pytest.approx(0.005)
+    assert spent(lake, sandbox=False, month="2027-03", today=date(2027, 3, 14)).usd == \
+        pytest.approx(0.005)
     with pytest.raises(XSpendCeiling):
         guard.before_counts("recent")
+
+
+def test_a_past_day_is_summed_once_and_a_run_spanning_midnight_counts_once(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    now = [datetime(2027, 3, 14, 23, 59, tzinfo=UTC)]
+    guard = SpendGuard(lake, "night", ceilings=Ceilings(None, None), clock=lambda: now[0],
+                       refresh_seconds=0)
+    guard.record_posts(100)  # $0.50 on the 14th
+    now[0] = datetime(2027, 3, 15, 0, 1, tzinfo=UTC)
+    guard.record_posts(20)  # $0.10 on the 15th, same run
+    other = SpendGuard(lake, "day", ceilings=Ceilings(None, None), clock=lambda: now[0])
+    other.record_counts("recent")  # $0.005 on the 15th
+    assert guard.totals() == pytest.approx((0.105, 0.605))
+    assert other.totals() == pytest.approx((0.105, 0.605))
+    assert lake.exists("state/x_spend/closed/2027-03-14.json")
+    assert spent(lake, sandbox=False, day="2027-03-14", today=date(2027, 3, 15)).usd == \
+        pytest.approx(0.5)
+    assert spent(lake, sandbox=False).usd == pytest.approx(0.605)
