@@ -28,7 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
     imp.add_argument("--prune", action="store_true", help="remove stale days of this source")
 
+    est = sub.add_parser(
+        "estimate", help="cost of collecting a range of days on X, from counts (cheap)")
+    est.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    est.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    est.add_argument("--plan", choices=["full", "sample", "off"],
+                     help="collection plan to price (default $X_POSTS_PLAN)")
+
     args = parser.parse_args(argv)
+    if args.command == "estimate":
+        from elex_assets.x_estimate_cli import run_estimate
+
+        return run_estimate(args.first, args.last, args.plan)
     if args.command == "import":
         from elex_assets.archive_cli import run_import
 

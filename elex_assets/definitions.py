@@ -18,6 +18,7 @@ from elex_assets.assets.kaggle import (
 from elex_assets.assets.registry import candidates
 from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.assets.x import x_assets_for
+from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
 from elex_assets.core.registry import load_registry
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
@@ -34,6 +35,8 @@ election = load_registry(settings.election, settings.candidates_file).election
 
 raw_tweets, tweets = x_assets_for(election)
 x_jobs, x_schedules, x_sensors = build_x_automation(raw_tweets, tweets)
+tweet_counts = tweet_counts_for(election)
+counts_job, counts_schedule = build_counts_automation(tweet_counts)
 kaggle_exports = kaggle_export_assets(election)
 bsky_settings = BskySettings.from_env()
 bsky_on = bsky_settings.credentials_set or BskyResource(base_url=bsky_settings.base_url).sandbox
@@ -60,6 +63,13 @@ resources = {
         include_retweets=x_settings.include_retweets,
         min_status=x_settings.min_status,
         max_posts_per_month=x_settings.max_posts_per_month,
+        price_post_read_usd=x_settings.price_post_read_usd,
+        price_counts_recent_usd=x_settings.price_counts_recent_usd,
+        price_counts_all_usd=x_settings.price_counts_all_usd,
+        max_usd_per_day=x_settings.max_usd_per_day,
+        max_usd_per_month=x_settings.max_usd_per_month,
+        posts_plan=x_settings.posts_plan,
+        sample_posts_per_day=x_settings.sample_posts_per_day,
     ),
     "kaggle": kaggle_resource_from_env(),
     "bsky": BskyResource(
@@ -87,10 +97,11 @@ trends = trends_assets(election)
 trends_refresh = trends_job(election)
 
 defs = dg.Definitions(
-    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets,
-            raw_bsky_posts, bsky_posts, bsky_compliance],
-    jobs=[registry_job, *x_jobs, trends_refresh, *bsky_jobs],
-    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election), *bsky_schedules],
+    assets=[candidates, raw_tweets, tweets, tweet_counts, *trends, *archive_assets,
+            *kaggle_assets, raw_bsky_posts, bsky_posts, bsky_compliance],
+    jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs],
+    schedules=[*x_schedules, counts_schedule, trends_hourly_schedule(trends_refresh, election),
+               *bsky_schedules],
     sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
     # One process per run, steps in order: each step of the default multiprocess

@@ -93,6 +93,7 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     live_today = election.campaign_start <= today <= election.campaign_end
     steps = [Step("candidates", "registry_job")]
     steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
+    steps += [Step(f"post counts {d}", "x_counts_job", d.isoformat()) for d in days]
     steps += [Step(f"bluesky {d}", "bsky_refresh_job", d.isoformat()) for d in days]
     steps += [Step(f"bluesky deletions {d}", "bsky_compliance_job", d.isoformat()) for d in week]
     steps += [
@@ -217,6 +218,13 @@ def summarise(
     print(f"Posts on X, {week[0]} .. {week[-1]}: {total} posts; posts naming each candidate:")
     for cid, n in per_candidate.items():
         print(f"  {cid:<16} {n:>7}")
+    from elex_assets.demo_summary import x_spend_since
+
+    began = datetime.now(UTC) - timedelta(seconds=time.monotonic() - started)
+    posts, recent, full, usd = x_spend_since(lake, began)
+    print(f"X spend of this demo (sandbox, not billed): {posts} posts read, {recent + full} "
+          f"counts requests; the demo (its week and today) would have cost ${usd:,.2f} live at the price "
+          "settings (X_PRICE_*; README, \"Going live\")")
     from elex_assets.demo_summary import bsky_posts_per_candidate
 
     bsky_total, bsky_deleted, bsky_per = bsky_posts_per_candidate(lake, week)

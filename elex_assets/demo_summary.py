@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -65,3 +65,15 @@ def bsky_posts_per_candidate(lake: Lake, days: list[date]) -> tuple[int, int, di
               .len().sort(["len", "candidates"], descending=[True, False]))
     return (live.height, df.height - live.height,
             dict(zip(counts["candidates"], counts["len"], strict=True)))
+
+
+def x_spend_since(lake: Lake, since: datetime) -> tuple[int, int, int, float]:
+    """Posts read, recent and full-archive counts requests, and USD of the sandbox runs
+    started since ``since``: what they would have cost live at the price settings."""
+    from elex_assets.core.x_spend import DaySpend, read_ledgers
+
+    total = DaySpend()
+    for ledger in read_ledgers(lake):
+        if ledger.sandbox and ledger.started >= since:
+            total.add(ledger.total())
+    return total.posts_read, total.counts_recent, total.counts_all, total.usd

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from elex_assets import PROJECT_DIR
 from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
+from elex_assets.core.x_client import is_sandbox_url
 
 DEFAULT_LAKE_DIR = PROJECT_DIR / "data" / "lake"
 
@@ -55,6 +56,13 @@ class XSettings:
     min_status: int
     max_posts_per_month: int
     token_set: bool
+    price_post_read_usd: float = 0.005
+    price_counts_recent_usd: float = 0.005
+    price_counts_all_usd: float = 0.01
+    max_usd_per_day: float = 5.0
+    max_usd_per_month: float = 100.0
+    posts_plan: str = "sample"
+    sample_posts_per_day: int = 400
 
     @classmethod
     def from_env(cls) -> XSettings:
@@ -62,8 +70,10 @@ class XSettings:
         if endpoint not in ("recent", "all"):
             raise ValueError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
         langs = os.environ.get("X_LANGUAGES")
+        base_url = (os.environ.get("X_API_BASE_URL") or "https://api.x.com").strip()
+        sandbox = is_sandbox_url(base_url)
         return cls(
-            base_url=(os.environ.get("X_API_BASE_URL") or "https://api.twitter.com").strip(),
+            base_url=base_url,
             endpoint=endpoint,
             max_query_length=_env_int("X_MAX_QUERY_LENGTH", 0),
             languages=tuple(
@@ -74,7 +84,39 @@ class XSettings:
             min_status=_env_int("X_MIN_STATUS", 0),
             max_posts_per_month=_env_int("X_MAX_POSTS_PER_MONTH", 0),
             token_set=bool(os.environ.get("X_BEARER_TOKEN")),
+            price_post_read_usd=_env_usd("X_PRICE_POST_READ_USD", 0.005),
+            price_counts_recent_usd=_env_usd("X_PRICE_COUNTS_RECENT_USD", 0.005),
+            price_counts_all_usd=_env_usd("X_PRICE_COUNTS_ALL_USD", 0.01),
+            # Live defaults keep a new user's first day under $5; on the sandbox (loopback)
+            # nothing is billed, so it reads every post with no ceiling unless told otherwise.
+            max_usd_per_day=_env_usd("X_MAX_USD_PER_DAY", 0.0 if sandbox else 5.0),
+            max_usd_per_month=_env_usd("X_MAX_USD_PER_MONTH", 0.0 if sandbox else 100.0),
+            posts_plan=_env_choice("X_POSTS_PLAN", "full" if sandbox else "sample",
+                                   ("full", "sample", "off")),
+            sample_posts_per_day=_env_int("X_SAMPLE_POSTS_PER_DAY", 400),
         )
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
+def _env_usd(name: str, default: float) -> float:
+    """A dollar amount (price or ceiling): a number >= 0 (``0`` turns a ceiling off)."""
+    value = (os.environ.get(name) or "").strip().lstrip("$")
+    if not value:
+        return default
+    try:
+        amount = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected an amount in US dollars, e.g. 5 or 0.005") \
+            from None
+    if amount < 0 or amount != amount or amount == float("inf"):
+        raise ValueError(f"{name}={value!r}: expected a finite amount >= 0")
+    return amount
 
 
 def _env_int(name: str, default: int) -> int:

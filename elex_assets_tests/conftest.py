@@ -10,6 +10,22 @@ from moto.server import ThreadedMotoServer
 from elex_assets.sandbox.trends_server import TrendsSandbox
 
 
+@pytest.fixture(autouse=True)
+def _dagster_state_storage_per_test() -> Iterator[None]:
+    """Each test starts with no current Dagster definitions-state storage.
+
+    A Dagster context that enters an instance and is never closed (a schedule context
+    built without ``with``) leaves that instance's state storage current; once the
+    instance is collected, the next ``materialize`` in the same process fails with
+    "Attempted to resolve undefined DagsterInstance weakref". Resetting it per test
+    keeps tests independent of their order.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's HTTP server on a free loopback port; yields its endpoint URL."""

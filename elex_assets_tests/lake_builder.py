@@ -157,7 +157,23 @@ def build_weeks(lake: Lake, mondays: list[date], tweets_per_day: int = 5) -> dic
             rows["tweets"] += write_tweets_day(lake, day, tweets_per_day + i)
             for kind in TRENDS_KINDS:
                 rows[f"trends_{kind}"] += write_trends_day(lake, kind, day)
+            rows["tweet_counts"] = rows.get("tweet_counts", 0) + write_tweet_counts_day(lake, day)
     return rows
+
+
+def write_tweet_counts_day(lake: Lake, day: date, hours: int = 3) -> int:
+    """A few hours of counts for two candidates and _all (the tweet_counts contract)."""
+    from elex_assets.core.layout import clean_tweet_counts_key
+    from elex_assets.core.schemas import TWEET_COUNTS
+
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    rows = [
+        (start + timedelta(hours=h), cid, n * (h + 1), "all", start + timedelta(days=1))
+        for h in range(hours) for cid, n in (("macron", 5), ("lepen", 3), ("_all", 7))
+    ]
+    df = pl.DataFrame(rows, schema=TWEET_COUNTS.polars, orient="row")
+    lake.write_parquet(clean_tweet_counts_key(day), df)
+    return df.height
 
 
 # A campaign wholly in the past: Dagster only knows weekly partitions of ended weeks.

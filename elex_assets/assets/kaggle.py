@@ -115,6 +115,8 @@ def kaggle_export_assets(election: Election) -> list[dg.AssetsDefinition]:
         _weekly_export_asset(election, f"trends_{kind}", f"trends_{kind}", multi=True)
         for kind in TRENDS_KINDS
     ]
+    # Hourly counts per candidate: aggregates only, safe to publish under X's terms.
+    assets.append(_weekly_export_asset(election, "tweet_counts", "tweet_counts", multi=False))
     return assets
 
 

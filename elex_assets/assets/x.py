@@ -11,8 +11,10 @@ import dagster as dg
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.x_accounting import Accounting, read_accounting
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
 from elex_assets.core.x_normalise import normalise_day, tweets_summary
+from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -28,6 +30,16 @@ class RawTweetsConfig(dg.Config):
 def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
     body = "\n".join(f"| {k} | {v} |" for k, v in rows.items()) or "| - | 0 |"
     return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
+
+
+def spend_failure(exc: XSpendCeiling, spend: SpendGuard) -> dg.Failure:
+    """A dollar ceiling: deterministic, so the run fails without retries, saying why."""
+    notes = "; ".join(getattr(exc, "__notes__", []))
+    return dg.Failure(
+        description=f"{exc}" + (f" ({notes})" if notes else ""),
+        metadata={k: v for k, v in spend.summary().items() if k != "spend_ledger"},
+        allow_retries=False,
+    )
 
 
 def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -58,17 +70,28 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         reg = registry.load()
         queries = x.queries(reg)
         the_lake = lake.lake()
-        result = collect_day(
-            client, the_lake, queries, day,
-            endpoint=x.endpoint,
-            run_id=context.run_id[:8],
-            mode=config.mode,
-            page_size=x.page_size or None,
-            max_posts_per_month=x.max_posts_per_month or None,
-            log=context.log.info,
-        )
+        spend = x.spend_guard(the_lake, context.run_id[:8], f"raw_tweets {day}")
+        try:
+            result = collect_day(
+                client, the_lake, queries, day,
+                endpoint=x.endpoint,
+                run_id=context.run_id[:8],
+                mode=config.mode,
+                page_size=x.page_size or None,
+                max_posts_per_month=x.max_posts_per_month or None,
+                log=context.log.info,
+                spend=spend,
+                plan=x.posts_plan,
+                sample_posts_per_day=x.sample_posts_per_day,
+            )
+        except XSpendCeiling as exc:
+            raise spend_failure(exc, spend) from None
         for note in result.notes:
             context.log.warning(note)
+        context.log.info(
+            f"X_POSTS_PLAN={x.posts_plan}: {result.posts} posts read, "
+            f"${spend.ledger.total().usd:.3f} spent by this run"
+        )
         per_query = {
             f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
             for i, q in enumerate(queries)
@@ -77,6 +100,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         return dg.MaterializeResult(
             metadata={
                 "mode": result.mode,
+                "plan": x.posts_plan,
                 "endpoint": result.endpoint,
                 "window": " .. ".join(result.window) if result.window else "none",
                 "pages": result.pages,
@@ -91,6 +115,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 if result.raw_key else "nothing new",
                 "path": dg.MetadataValue.path(the_lake.uri(layout.raw_tweets_prefix(day))),
                 "notes": "; ".join(result.notes) or "none",
+                **spend.summary(),
             }
         )
 
@@ -116,8 +141,22 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         normalise_day(the_lake, keys, candidates, day, target)
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
+        acc = read_accounting(the_lake, target) or Accounting(rows, rows)
+        context.log.info(acc.summary())
+        if acc.api_errors:
+            context.log.warning(
+                "X returned partial errors beside the data (referenced posts or users "
+                "withheld, deleted or not authorised): "
+                + ", ".join(f"{n} {t}" for t, n in sorted(acc.api_errors.items()))
+            )
         return dg.MaterializeResult(
             metadata={
+                "raw_unique_posts": acc.raw_unique,
+                "dropped_total": acc.dropped_total,
+                "dropped_by_reason": dg.MetadataValue.json(acc.dropped),
+                "created_at_from_id": acc.created_at_from_id,
+                "text_from_note_tweet": acc.from_note_tweet,
+                "x_partial_errors_by_type": dg.MetadataValue.json(acc.api_errors),
                 "dagster/row_count": rows,
                 "rows": rows,
                 "raw_files": len(keys),

@@ -18,6 +18,7 @@ from elex_assets.checks.freshness import (
     build_partition_freshness_checks,
 )
 from elex_assets.checks.thresholds import Thresholds
+from elex_assets.checks.x_accounting import build_accounting_checks
 from elex_assets.core.elections import Election
 
 __all__ = [
@@ -39,6 +40,7 @@ def build_checks(
     return [
         *build_content_checks(assets, election, thresholds),
         *build_partition_freshness_checks(assets, election, thresholds),
+        *build_accounting_checks(assets),
     ]
 
 

@@ -26,12 +26,13 @@ from elex_assets.core.layout import (
     TRENDS_KINDS,
     clean_bsky_prefix,
     clean_trends_prefix,
+    clean_tweet_counts_prefix,
     clean_tweets_prefix,
     kaggle_key,
     kaggle_manifest_key,
 )
 from elex_assets.core.markdown import markdown_rows
-from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS, Column, TableSchema
+from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEET_COUNTS, TWEETS, Column, TableSchema
 
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
@@ -60,7 +61,7 @@ TWEET_ID_COLUMNS = (
     "collected_at",
     "source",
 )
-SOURCES: tuple[str, ...] = ("tweets", *(f"trends_{k}" for k in TRENDS_KINDS))
+SOURCES: tuple[str, ...] = ("tweets", *(f"trends_{k}" for k in TRENDS_KINDS), "tweet_counts")
 # Bluesky (issue 17): the same policy as X. ``ids`` keeps URIs (they carry the author's
 # DID), times, candidates and metrics; ``full`` adds the text, handles and entities.
 BSKY_ID_COLUMNS = (
@@ -81,6 +82,8 @@ def schema_for(source: str) -> TableSchema:
         return BSKY_POSTS
     if source == "tweets":
         return TWEETS
+    if source == "tweet_counts":
+        return TWEET_COUNTS
     if source.startswith("trends_") and source.removeprefix("trends_") in TRENDS:
         return TRENDS[source.removeprefix("trends_")]
     raise ValueError(f"unknown export source {source!r}; expected one of {SOURCES}")
@@ -148,6 +151,8 @@ def day_prefixes(source: str, day: date) -> list[str]:
         return [clean_tweets_prefix(day)]
     if source == "bsky_posts":
         return [clean_bsky_prefix(day)]
+    if source == "tweet_counts":
+        return [clean_tweet_counts_prefix(day)]
     kind = schema_for(source).name.removeprefix("trends_")
     return [clean_trends_prefix(kind, area, day) for area in AREAS]
 
@@ -353,14 +358,19 @@ def _daily_series(
 
     Kept in the manifest so the chart and the description never rescan a week.
     """
-    if source not in ("tweets", "trends_interest_over_time", "bsky_posts"):
+    if source not in ("tweets", "trends_interest_over_time", "bsky_posts", "tweet_counts"):
         return {}
     out: dict[str, dict[str, float]] = {}
     for day, keys in files_by_day.items():
         if not keys:
             continue
         lf = scan_week(lake, source, keys)
-        if source in ("tweets", "bsky_posts"):
+        if source == "tweet_counts":  # posts per candidate per day, from X counts
+            agg = (
+                lf.group_by(pl.col("candidate_id").alias("c"))
+                .agg(pl.col("post_count").sum().cast(pl.Float64).alias("v"))
+            )
+        elif source in ("tweets", "bsky_posts"):
             agg = (
                 lf.select(pl.col("candidates").cast(pl.List(pl.String)))
                 .explode("candidates")

@@ -116,3 +116,15 @@ def bsky_compliance_prefix(day: date) -> str:
 def bsky_cooldown_key() -> str:
     """Until when Bluesky asked us to stop (a rate-limit reset beyond what a run waits)."""
     return "state/bsky_cooldown.json"
+
+
+CLEAN_TWEET_COUNTS = "clean/tweet_counts"
+
+
+def clean_tweet_counts_prefix(day: date) -> str:
+    return f"{CLEAN_TWEET_COUNTS}/date={day.isoformat()}/"
+
+
+def clean_tweet_counts_key(day: date) -> str:
+    """Hourly post counts per candidate for a day (X counts endpoints)."""
+    return f"{clean_tweet_counts_prefix(day)}part-0.parquet"

@@ -74,6 +74,10 @@ def _matcher(candidates: tuple[Candidate, ...]) -> _Matcher:
     for index, cand in enumerate(candidates):
         for name in cand.match_names:
             keys.setdefault(re.sub(r"\s+", " ", fold(name)), index)
+        # Reviewed aliases (surnames, nicknames, hashtags) found the post in search, so
+        # they name the candidate here too; a hashtag matches as its word after "#".
+        for alias in cand.aliases:
+            keys.setdefault(re.sub(r"\s+", " ", fold(alias.lstrip("#"))), index)
         for account in cand.accounts:
             keys.setdefault("@" + account.lower(), index)
     names = sorted((k for k in keys if not k.startswith("@")), key=len, reverse=True)

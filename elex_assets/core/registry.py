@@ -82,6 +82,8 @@ class Candidate:
     as_of: date | None = None
     bluesky_person: tuple[str, ...] = ()
     bluesky_party: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # reviewed terms people write (surname, nickname, hashtag)
+    exclude: tuple[str, ...] = ()  # terms that disqualify a post found by an alias
 
     @property
     def accounts(self) -> tuple[str, ...]:
@@ -105,6 +107,7 @@ class Candidate:
     def search_terms(self) -> tuple[str, ...]:
         """X search operators for this candidate: exact name, mentions, and posts by them."""
         terms = [f'"{self.name}"']
+        terms += alias_terms(self.aliases, self.exclude)
         terms += [f"@{a}" for a in self.accounts]
         terms += [f"from:{a}" for a in self.accounts]
         return tuple(terms)
@@ -120,9 +123,33 @@ class Candidate:
             "accounts": {"person": list(self.person_accounts), "party": list(self.party_accounts)},
             "image": self.image,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "aliases": list(self.aliases),
+            "exclude": list(self.exclude),
             "search_terms": list(self.search_terms),
             "bluesky": {"person": list(self.bluesky_person), "party": list(self.bluesky_party)},
         }
+
+
+ALIAS_RE = re.compile(r"^#?[\w][\w' .’-]{0,59}$")
+
+
+def render_term(term: str) -> str:
+    """An alias as an X search term: ``#tag``, a bare word, or an exact phrase."""
+    if term.startswith("#") or re.fullmatch(r"\w+", term):
+        return term
+    return f'"{term}"'
+
+
+def alias_terms(aliases: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """Search terms for aliases; with ``exclude``, one group ``((a OR b) -x -"y z")`` so the
+    exclusions apply to the aliases only (the exact name and the accounts stay as they are)."""
+    if not aliases:
+        return []
+    rendered = [render_term(a) for a in aliases]
+    if not exclude:
+        return rendered
+    body = rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")"
+    return ["(" + body + " " + " ".join(f"-{render_term(x)}" for x in exclude) + ")"]
 
 
 @dataclass(frozen=True)
@@ -293,9 +320,47 @@ def _parse_entries(path: Path, entries: list[Any]) -> tuple[Candidate, ...]:
                 image=_optional_str(path, cid, entry, "image"),
                 as_of=as_of,
                 **_bluesky(path, cid, entry),
+                aliases=_terms(path, cid, entry.get("aliases", []), "aliases"),
+                exclude=_terms(path, cid, entry.get("exclude", []), "exclude"),
             )
         )
+    _check_shared_aliases(path, out)
     return tuple(out)
+
+
+def _terms(path: Path, cid: str, value: Any, key: str) -> tuple[str, ...]:
+    """Aliases / exclusions: words, phrases or #hashtags, no search operators."""
+    if not isinstance(value, list):
+        raise RegistryError(path, "must be a list of terms", entry=cid, field_name=key)
+    out: list[str] = []
+    for term in value:
+        if not isinstance(term, str) or not ALIAS_RE.match(term.strip()) \
+                or term.strip().upper() in ("OR", "AND"):
+            raise RegistryError(
+                path,
+                f"{term!r} is not a valid term: a word, a phrase or a #hashtag of at most 60 "
+                "letters, digits, spaces, '-' or apostrophes (no quotes, parentheses, ':' or "
+                "'@': accounts go in 'accounts')",
+                entry=cid, field_name=key,
+            )
+        if term.strip().casefold() in {t.casefold() for t in out}:  # accents differ on X
+            raise RegistryError(path, f"{term!r} is listed twice", entry=cid, field_name=key)
+        out.append(term.strip())
+    return tuple(out)
+
+
+def _check_shared_aliases(path: Path, candidates: list[Candidate]) -> None:
+    """An alias of two candidates would count each one's posts for the other."""
+    owner: dict[str, str] = {}
+    for cand in candidates:
+        for alias in cand.aliases:
+            other = owner.setdefault(fold(alias), cand.id)
+            if other != cand.id:
+                raise RegistryError(
+                    path, f"{alias!r} is also an alias of {other!r}: an alias must name one "
+                    "candidate (use the full name or the accounts instead)",
+                    entry=cand.id, field_name="aliases",
+                )
 
 
 def _parse_legacy(path: Path, raw: dict[str, Any]) -> tuple[Candidate, ...]:

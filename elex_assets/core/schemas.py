@@ -89,6 +89,14 @@ TWEETS = TableSchema(
         Column("query", pl.String, "The search query (or stream rule / archive) that found it"),
         Column("collected_at", UTC_TS, "When elex collected this version of the post (UTC)", True),
         Column("source", pl.String, "x_search_recent, x_search_all, x_stream, archive_*", True),
+        Column(
+            "text_from_note_tweet", pl.Boolean,
+            "True when text is the full text of a long post (X's note_tweet), not the cut text",
+        ),
+        Column(
+            "edit_history_tweet_ids", pl.List(pl.String),
+            "Ids of the post's versions, oldest first (posts may be edited for 30 minutes)",
+        ),
     ),
 )
 
@@ -238,5 +246,21 @@ BSKY_POSTS = TableSchema(
         Column("reply_parent_id", pl.String, "AT URI of the post replied to"),
         Column("quote_id", pl.String, "AT URI of the quoted post"),
         Column("deleted_at", UTC_TS, "When elex found the post deleted (tombstone); else null"),
+    ),
+)
+
+TWEET_COUNTS = TableSchema(
+    "tweet_counts",
+    (
+        Column("hour", UTC_TS, "Start of the hour (UTC)", True),
+        Column(
+            "candidate_id", pl.String,
+            "Candidate id from the registry; _all for the union of every candidate's terms", True,
+        ),
+        Column("post_count", pl.Int64, "Posts matching the candidate's terms in the hour (X counts)",
+               True),
+        Column("endpoint", pl.String, "X counts endpoint: recent (7 days) or all (full archive)",
+               True),
+        Column("collected_at", UTC_TS, "When elex asked X for the counts (UTC)", True),
     ),
 )

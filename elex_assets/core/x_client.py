@@ -25,14 +25,15 @@ from urllib.parse import urlparse
 import requests
 import tweepy
 
-X_HOST = "https://api.twitter.com"
-DEFAULT_BASE_URL = X_HOST
+X_HOST = "https://api.twitter.com"  # what tweepy hard-codes; redirected to the base URL
+DEFAULT_BASE_URL = "https://api.x.com"
 SEARCH_ROUTES = {"recent": "/2/tweets/search/recent", "all": "/2/tweets/search/all"}
 TWEET_FIELDS = (
     "attachments,author_id,conversation_id,created_at,entities,id,in_reply_to_user_id,"
     "lang,possibly_sensitive,public_metrics,referenced_tweets,reply_settings,text,"
-    "edit_history_tweet_ids"
+    "edit_history_tweet_ids,note_tweet"
 )
+COUNTS_ROUTES = {"recent": "/2/tweets/counts/recent", "all": "/2/tweets/counts/all"}
 EXPANSIONS = (
     "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id,"
     "entities.mentions.username"
@@ -79,6 +80,7 @@ class RetryPolicy:
     backoff_max: float = 120.0
     max_rate_limit_wait: float = 960.0
     jitter: float = 0.5
+    rate_limit_min_wait: float = 1.0  # after a 429, never ask again sooner than this
 
 
 class _RedirectSession(requests.Session):
@@ -128,6 +130,21 @@ def _is_usage_cap(exc: tweepy.HTTPException) -> bool:
         return False
 
 
+def rate_limit_wait(reset: float | None, attempt: int, policy: RetryPolicy) -> tuple[float, str]:
+    """How long to wait after a 429: until ``x-rate-limit-reset`` when it lies ahead, else
+    the exponential backoff, and never less than ``rate_limit_min_wait`` (no burst of
+    retries when the reset is missing or already past, as X sends it on a busy window)."""
+    backoff = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
+    backoff *= 1 + policy.jitter * random.random()
+    floor = policy.rate_limit_min_wait
+    if reset:
+        ahead = reset - time.time() + 0.5
+        if ahead > 0:
+            return max(floor, ahead), "for x-rate-limit-reset"
+        return max(floor, backoff), "(backoff: x-rate-limit-reset already past)"
+    return max(floor, backoff), "(backoff: no x-rate-limit-reset)"
+
+
 def with_retries(policy_attr: str = "policy") -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Decorator: the one retry policy applied to every X API call of a client."""
 
@@ -146,16 +163,16 @@ def with_retries(policy_attr: str = "policy") -> Callable[[Callable[..., T]], Ca
                             "read this month on this account; collection stops until the cap "
                             "resets (see X_MAX_POSTS_PER_MONTH to stop before it)"
                         ) from None
-                    reset = exc.reset_time
-                    wait = (reset - time.time() + 0.5) if reset else policy.backoff_base
-                    wait = max(0.0, wait)
+                    wait, why = rate_limit_wait(exc.reset_time, attempt, policy)
                     if wait > policy.max_rate_limit_wait:
                         raise XRetriesExhausted(
                             f"X API rate limit: reset in {wait:.0f}s exceeds the bound of "
                             f"{policy.max_rate_limit_wait:.0f}s; run again later"
                         ) from None
-                    last = f"rate limited (429), waited {wait:.1f}s for x-rate-limit-reset"
-                    self.on_retry(last, attempt)
+                    last = f"rate limited (429), next wait {wait:.1f}s {why}"
+                    if attempt == policy.max_attempts:
+                        break
+                    self.on_retry(f"rate limited (429); waiting {wait:.1f}s {why}", attempt)
                     self.sleep(wait)
                     continue
                 except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
@@ -271,6 +288,25 @@ class XClient:
             raise TruncatedBody("response body without data or meta")
         sent = dict(response.request.url and _query_params(response.request.url))
         return Page(body=body, raw=raw, params=sent)
+
+    @with_retries()
+    def counts(self, endpoint: str, query: str, **params: Any) -> Page:
+        """One page of counts (``data``: start, end, tweet_count; ``meta.total_tweet_count``)."""
+        method = (
+            self._tweepy.get_recent_tweets_count if endpoint == "recent"
+            else self._tweepy.get_all_tweets_count
+        )
+        response: requests.Response = method(
+            query, **{k: v for k, v in params.items() if v is not None}
+        )
+        raw = response.content
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise TruncatedBody(f"truncated or invalid JSON body ({len(raw)} bytes)") from None
+        if not isinstance(body, dict) or "meta" not in body:
+            raise TruncatedBody("counts response body without meta")
+        return Page(body=body, raw=raw, params=_query_params(response.request.url or ""))
 
 
 def _query_params(url: str) -> dict[str, str]:

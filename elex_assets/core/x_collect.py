@@ -34,6 +34,7 @@ from elex_assets.core import layout
 from elex_assets.core.lake import Lake
 from elex_assets.core.x_client import Page, XClient
 from elex_assets.core.x_query import XQuery
+from elex_assets.core.x_spend import SpendGuard
 
 TWITTER_EPOCH_MS = 1288834974657
 PAGE_SIZE = {"recent": 100, "all": 500}
@@ -41,6 +42,54 @@ RECENT_REACH = timedelta(days=7)
 SAFETY_LAG = timedelta(seconds=30)  # X refuses end_time less than 10 s ago; index lag
 MODES = ("auto", "fill", "full")
 ROLLOVER_POSTS = 100_000  # posts per raw file before a run lands it and starts another
+
+
+PLANS = ("full", "sample", "off")
+DEFAULT_SAMPLE_POSTS_PER_DAY = 400
+
+
+def sample_plan(posts_per_day: int, queries: int, page_max: int) -> tuple[set[tuple[int, int]], int]:
+    """Which (hour of day, query index) pairs a sampled day asks, and the page size.
+
+    The budget buys ``R`` pages of at least 10 posts (X's smallest page), at least one
+    per hour; they are spread evenly over the 24 x ``queries`` pairs, hour by hour, so
+    every hour is sampled and the queries take turns when the budget is small.
+    """
+    queries = max(1, queries)
+    pages = min(24 * queries, max(24, posts_per_day // 10))
+    size = max(10, min(page_max, posts_per_day // pages))
+    chosen: set[tuple[int, int]] = set()
+    turn = 0
+    for hour in range(24):
+        for _ in range((hour + 1) * pages // 24 - hour * pages // 24):
+            chosen.add((hour, turn % queries))
+            turn += 1
+    return chosen, size
+
+
+def sample_posts_per_day(posts_per_day: int, queries: int, page_max: int = 100) -> int:
+    """The most a sampled day can read: pages x page size."""
+    chosen, size = sample_plan(posts_per_day, queries, page_max)
+    return len(chosen) * size
+
+
+def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
+    """The UTC hours of ``window`` that have ended, clipped to the window."""
+    start = datetime.fromisoformat(window[0].time.replace("Z", "+00:00")) if window[0].time \
+        else None
+    end = datetime.fromisoformat(window[1].time.replace("Z", "+00:00")) if window[1].time \
+        else None
+    if start is None or end is None:
+        return []
+    out = []
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        nxt = hour + timedelta(hours=1)
+        if nxt > latest and nxt > end:
+            break
+        out.append((Bound.at(max(hour, start)), Bound.at(min(nxt, end))))
+        hour = nxt
+    return out
 
 
 class XCollectError(RuntimeError):
@@ -299,8 +348,19 @@ def collect_day(
     max_posts_per_month: int | None = None,
     rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
+    spend: SpendGuard | None = None,
+    plan: str = "full",
+    sample_posts_per_day: int = 0,
 ) -> CollectResult:
-    """Fetch what ``day`` still lacks for every query and land it; see the module doc."""
+    """Fetch what ``day`` still lacks for every query and land it; see the module doc.
+
+    ``plan`` (``X_POSTS_PLAN``): ``full`` reads every post; ``sample`` reads about
+    ``sample_posts_per_day`` posts spread evenly over the day's completed hours (one
+    page per query and hour, so every hour of a debate night is represented);
+    ``off`` reads none (``tweet_counts`` still gives the volume).
+    """
+    if plan not in PLANS:
+        raise XCollectError(f"X_POSTS_PLAN={plan!r}: expected one of {', '.join(PLANS)}")
     if endpoint not in PAGE_SIZE:
         raise XCollectError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
     if mode not in MODES:
@@ -317,6 +377,9 @@ def collect_day(
     empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
     if day_start >= latest:
         notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
+        return empty
+    if plan == "off":
+        notes.append("X_POSTS_PLAN=off: no post is read (tweet_counts gives the volume)")
         return empty
     start, end = day_start, min(day_end, latest)
     open_end = day_end > latest
@@ -358,14 +421,23 @@ def collect_day(
             covered.setdefault(q, []).extend(ivs)
 
     per_query: dict[str, int] = {}
-    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end, rollover_posts, log)
+    sampling = plan == "sample"
+    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end and not sampling,
+                        rollover_posts, log)
     error: BaseException | None = None
     try:
-        for query in queries:
+        chosen, size = sample_plan(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
+        for index, query in enumerate(queries if sampling else ()):
+            for hour in completed_hours(window, latest):
+                hour_of_day = int(hour[0].time[11:13]) if hour[0].time else 0
+                if (hour_of_day, index) in chosen and subtract(hour, covered.get(query.text, [])):
+                    _sweep(client, writer, query, hour, endpoint, size, per_query, usage,
+                           max_posts_per_month, spend, pages=1)
+        for query in () if sampling else queries:
             gaps = subtract(window, covered.get(query.text, []))
             for gap in reversed(gaps):  # newest first, like X's pagination
                 _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
-                       max_posts_per_month)
+                       max_posts_per_month, spend)
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
     replaced: list[str] = []
@@ -479,8 +551,11 @@ def _sweep(
     per_query: dict[str, int],
     usage: Usage,
     budget: int | None,
+    spend: SpendGuard | None = None,
+    pages: int | None = None,
 ) -> None:
-    """Every page of ``query`` over ``gap``, each written out as it arrives."""
+    """Every page (or the first ``pages``) of ``query`` over ``gap``, each written out as it
+    arrives."""
     bounds = request_bounds(gap)
     token: str | None = None
     while True:
@@ -494,16 +569,20 @@ def _sweep(
                     "stops here (raise the budget or wait for next month)"
                 )
             size = min(size, left)
+        if spend is not None:  # stops before a request that could cross a dollar ceiling
+            size = spend.posts_page_size(size)
         params = {"max_results": size, **bounds}
         if token:
             params["next_token"] = token
         page: Page = client.search(endpoint, query.text, **params)
         meta = page.meta
+        if pages is not None:
+            pages -= 1
         summary = PageSummary(
             query.text, gap, page.result_count,
             int(meta["newest_id"]) if meta.get("newest_id") else None,
             int(meta["oldest_id"]) if meta.get("oldest_id") else None,
-            page.next_token is None,
+            page.next_token is None or pages == 0,  # a sample's page closes its sweep
         )
         request = {"endpoint": endpoint, "query": query.text,
                    **{k: str(v) for k, v in params.items()}}
@@ -516,7 +595,9 @@ def _sweep(
             summary, raw,
         )
         usage.posts += page.result_count
+        if spend is not None:
+            spend.record_posts(page.result_count)
         per_query[query.text] = per_query.get(query.text, 0) + page.result_count
         token = page.next_token
-        if token is None:
+        if token is None or pages == 0:
             return

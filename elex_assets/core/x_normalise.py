@@ -18,6 +18,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -26,6 +27,12 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.matching import match_candidates_expr
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import TWEETS, UTC_TS
+from elex_assets.core.x_accounting import (
+    ACCOUNTING_KEY,
+    Accounting,
+    error_type,
+    snowflake_time,
+)
 
 _TWEET = pl.Struct({
     "id": pl.String,
@@ -44,6 +51,8 @@ _TWEET = pl.Struct({
         "mentions": pl.List(pl.Struct({"username": pl.String})),
         "urls": pl.List(pl.Struct({"url": pl.String, "expanded_url": pl.String})),
     }),
+    "note_tweet": pl.Struct({"text": pl.String}),
+    "edit_history_tweet_ids": pl.List(pl.String),
 })
 _USER = pl.Struct({"id": pl.String, "username": pl.String, "name": pl.String,
                    "location": pl.String})
@@ -56,11 +65,14 @@ RAW_LINE_SCHEMA = pl.Schema({
     "response": pl.Struct({
         "data": pl.List(_TWEET),
         "includes": pl.Struct({"users": pl.List(_USER), "tweets": pl.List(_REF)}),
+        "errors": pl.List(pl.Struct({"type": pl.String})),
     }),
 })
 _LINE = pl.Struct(dict(RAW_LINE_SCHEMA))
 FINGERPRINT_KEY = "elex_inputs"
-NORMALISE_VERSION = "2"  # bump when the output of the same inputs changes
+NORMALISE_VERSION = "3"  # bump when the output of the same inputs changes
+DROP = "_drop"
+FROM_ID = "_time_from_id"
 SOURCES = {"recent": "x_search_recent", "all": "x_search_all", "stream": "x_stream"}
 
 
@@ -80,6 +92,17 @@ def normalise(
     pages: pl.LazyFrame, candidates: Sequence[Candidate], day: date | None = None
 ) -> pl.LazyFrame:
     """One row per post, in the ``TWEETS`` schema; see the module doc."""
+    table = posts_table(pages, candidates, day)
+    if day is not None:
+        table = table.filter(pl.col(DROP).is_null())
+    return TWEETS.conform(table.sort("id"))  # type: ignore[return-value]
+
+
+def posts_table(
+    pages: pl.LazyFrame, candidates: Sequence[Candidate], day: date | None = None
+) -> pl.LazyFrame:
+    """Every unique post of ``pages``, with ``_drop`` (the reason it is not a row of ``day``)
+    and ``_time_from_id`` (creation time taken from the snowflake id)."""
     pages = pages.select(
         _ts(pl.col("collected_at")).alias("collected_at"),
         pl.col("request").struct.field("query").alias("query"),
@@ -140,7 +163,12 @@ def normalise(
         posts.with_columns(
             post_type.alias("post_type"),
             referenced_id.alias("referenced_id"),
-            _ts(pl.col("created_at")).alias("created_at"),
+            pl.coalesce(_ts(pl.col("created_at")), snowflake_time(pl.col("id")))
+            .alias("created_at"),
+            _ts(pl.col("created_at")).is_null().alias(FROM_ID),
+            pl.col("note_tweet").struct.field("text").is_not_null()
+            .alias("text_from_note_tweet"),
+            pl.coalesce(pl.col("note_tweet").struct.field("text"), pl.col("text")).alias("text"),
         )
         .join(
             users.select(
@@ -177,16 +205,16 @@ def normalise(
             ).alias("candidates")
         )
     )
+    drop = pl.when(pl.col("created_at").is_null()).then(pl.lit("unparsable"))
     if day is not None:
         start = datetime(day.year, day.month, day.day)
-        table = table.filter(
-            pl.col("created_at").is_between(
-                pl.lit(start).dt.replace_time_zone("UTC"),
-                pl.lit(start + timedelta(days=1)).dt.replace_time_zone("UTC"),
-                closed="left",
-            )
+        inside = pl.col("created_at").is_between(
+            pl.lit(start).dt.replace_time_zone("UTC"),
+            pl.lit(start + timedelta(days=1)).dt.replace_time_zone("UTC"),
+            closed="left",
         )
-    return TWEETS.conform(table.sort("id"))  # type: ignore[return-value]
+        drop = drop.when(~inside).then(pl.lit("outside_day"))
+    return table.with_columns(drop.otherwise(None).cast(pl.String).alias(DROP))
 
 
 def normalise_day(
@@ -216,22 +244,64 @@ def normalise_day(
                 return pl.scan_parquet(path).select(pl.len()).collect().item()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
-        parts: list[str] = []
-        running: deque[Future[str]] = deque()
+        batches: list[_Batch] = []
+        running: deque[Future[_Batch]] = deque()
         with ThreadPoolExecutor(workers) as pool:
             for lines in _line_batches(lake, keys, batch_bytes):
                 while len(running) >= workers:  # bounded: at most `workers` batches in memory
-                    parts.append(running.popleft().result())
-                out = f"{tmp}/part-{len(parts) + len(running):05d}.parquet"
+                    batches.append(running.popleft().result())
+                out = f"{tmp}/part-{len(batches) + len(running):05d}.parquet"
                 running.append(pool.submit(_normalise_batch, lines, candidates, day, out))
             while running:
-                parts.append(running.popleft().result())
+                batches.append(running.popleft().result())
+        parts = [b.part for b in batches]
+        table = _deduplicated(parts)
+        accounting = _account(batches, table)
         with lake.writing(target_key, ".parquet") as path:
-            _deduplicated(parts).sink_parquet(
+            table.sink_parquet(
                 path, compression="zstd", statistics=True,
-                metadata={FINGERPRINT_KEY: fingerprint},
+                metadata={FINGERPRINT_KEY: fingerprint,
+                          ACCOUNTING_KEY: json.dumps(accounting.to_json())},
             )
             return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+@dataclass
+class _Batch:
+    """One batch's part file and what it dropped (accounted once the day is assembled)."""
+
+    part: str
+    drops: pl.DataFrame  # id, reason
+    from_id: pl.Series  # ids of rows whose time came from the id
+    no_id: int
+    api_errors: dict[str, int]
+
+
+def _account(batches: Sequence[_Batch], table: pl.LazyFrame) -> Accounting:
+    """Rows + drops by reason for the day; a post that is a row anywhere is not a drop."""
+    acc = Accounting()
+    stats = table.select(
+        pl.len().alias("rows"), pl.col("text_from_note_tweet").sum().alias("notes")
+    ).collect()
+    acc.rows = int(stats["rows"][0])
+    acc.from_note_tweet = int(stats["notes"][0] or 0)
+    drops = pl.concat([b.drops for b in batches]) if batches else pl.DataFrame(
+        schema={"id": pl.String, "reason": pl.String})
+    if not drops.is_empty():
+        drops = drops.unique(subset="id", keep="first").join(
+            table.select("id").collect(), on="id", how="anti")
+    counted = dict(drops.group_by("reason").len().iter_rows()) if not drops.is_empty() else {}
+    no_id = sum(b.no_id for b in batches)
+    if no_id:
+        counted["no_id"] = no_id
+    acc.dropped = {r: int(n) for r, n in sorted(counted.items())}
+    acc.raw_unique = acc.rows + acc.dropped_total
+    from_id = [b.from_id for b in batches if len(b.from_id)]
+    acc.created_at_from_id = pl.concat(from_id).n_unique() if from_id else 0
+    for b in batches:
+        for kind, n in b.api_errors.items():
+            acc.api_errors[kind] = acc.api_errors.get(kind, 0) + n
+    return acc
 
 
 def inputs_fingerprint(
@@ -305,16 +375,33 @@ def read_pages(lines: Sequence[bytes]) -> pl.DataFrame:
 
 def _normalise_batch(
     lines: list[bytes], candidates: Sequence[Candidate], day: date, out: str
-) -> str:
+) -> _Batch:
     # Eager: a lazy plan would decode the JSON once per branch (posts, users, refs).
     pages = read_pages(lines)
     lines.clear()
+    entries = pages.select(pl.col("response").struct.field("data").alias("d")).explode("d")
+    no_id = entries.filter(
+        pl.col("d").is_not_null() & pl.col("d").struct.field("id").is_null()).height
+    errors = (
+        pages.select(pl.col("response").struct.field("errors").alias("e")).explode("e")
+        .drop_nulls().select(error_type(pl.col("e").struct.field("type")).fill_null("unknown"))
+        .to_series().value_counts()
+    )
+    full = posts_table(pages.lazy(), candidates, day).collect(engine="in-memory")
+    del pages
+    rows = full.filter(pl.col(DROP).is_null())
     # A temporary part: lz4 without statistics is the cheapest to write and read back
     # (the day's file is re-encoded with zstd and statistics by the final sink).
-    normalise(pages.lazy(), candidates, day).collect(engine="in-memory").write_parquet(
+    TWEETS.conform(rows.sort("id")).write_parquet(  # type: ignore[union-attr]
         out, compression="lz4", statistics=False
     )
-    return out
+    return _Batch(
+        out,
+        full.filter(pl.col(DROP).is_not_null()).select("id", pl.col(DROP).alias("reason")),
+        rows.filter(pl.col(FROM_ID))["id"],
+        no_id,
+        {str(k): int(n) for k, n in errors.iter_rows()},
+    )
 
 
 def _deduplicated(parts: list[str]) -> pl.LazyFrame:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
+from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import (
     DEFAULT_BASE_URL,
@@ -16,6 +17,7 @@ from elex_assets.core.x_client import (
     is_sandbox_url,
 )
 from elex_assets.core.x_query import MAX_QUERY_LENGTH, XQuery, build_queries
+from elex_assets.core.x_spend import Ceilings, Prices, SpendGuard
 
 SANDBOX_TOKEN = "sandbox"
 
@@ -40,6 +42,13 @@ class XResource(dg.ConfigurableResource):
     max_attempts: int = 6
     backoff_base: float = 2.0
     max_rate_limit_wait: float = 960.0
+    price_post_read_usd: float = 0.005
+    price_counts_recent_usd: float = 0.005
+    price_counts_all_usd: float = 0.01
+    posts_plan: str = Field(default="full", description="X_POSTS_PLAN: full, sample or off")
+    sample_posts_per_day: int = Field(default=400, description="X_SAMPLE_POSTS_PER_DAY")
+    max_usd_per_day: float = Field(default=0.0, description="X_MAX_USD_PER_DAY; 0: none")
+    max_usd_per_month: float = Field(default=0.0, description="X_MAX_USD_PER_MONTH; 0: none")
 
     @property
     def sandbox(self) -> bool:
@@ -60,6 +69,18 @@ class XResource(dg.ConfigurableResource):
             max_rate_limit_wait=self.max_rate_limit_wait,
         )
         return XClient(token, self.base_url, policy, on_retry=on_retry)
+
+    def prices(self) -> Prices:
+        return Prices(self.price_post_read_usd, self.price_counts_recent_usd,
+                      self.price_counts_all_usd)
+
+    def spend_guard(self, lake: Lake, run_id: str, label: str = "") -> SpendGuard:
+        """The dollar guard of one run (its own ledger file in the lake)."""
+        return SpendGuard(
+            lake, run_id, prices=self.prices(),
+            ceilings=Ceilings(self.max_usd_per_day or None, self.max_usd_per_month or None),
+            sandbox=self.sandbox, label=label,
+        )
 
     def queries(self, registry: Registry) -> list[XQuery]:
         limit = self.max_query_length or MAX_QUERY_LENGTH.get(self.endpoint, 512)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,8 @@ from elex_assets.sandbox.x_query_eval import QuerySyntaxError, compile_query
 
 FAULT_KINDS = ("429", "503", "drop", "truncate", "401", "403", "usage_cap")
 SEARCH_PATHS = {"/2/tweets/search/recent": "recent", "/2/tweets/search/all": "all"}
+COUNTS_PATHS = {"/2/tweets/counts/recent": "recent", "/2/tweets/counts/all": "all"}
+GRANULARITY = {"minute": 60, "hour": 3600, "day": 86400}
 PAGE_LIMITS = {"recent": (10, 100), "all": (10, 500)}
 DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 DEFAULT_USER_FIELDS = ("id", "name", "username")
@@ -43,7 +45,7 @@ class Fault:
     times: int = 1
     after: int = 0
     path: str = "/2/tweets/search"
-    reset_in: float = 1.0
+    reset_in: float | None = 1.0  # 429: seconds to x-rate-limit-reset (<0: past, None: absent)
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Faults:
 
     def add(
         self, kind: str, times: int = 1, after: int = 0, path: str = "/2/tweets/search",
-        reset_in: float = 1.0,
+        reset_in: float | None = 1.0,
     ) -> None:
         """Fail ``times`` requests under ``path`` after letting ``after`` of them through."""
         if kind not in FAULT_KINDS:
@@ -90,6 +92,16 @@ def _parse_time(value: str, name: str) -> datetime:
     except ValueError:
         raise _Problem(400, _invalid(name, value, f"Invalid '{name}':'{value}'.")) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _bucket(edges: list[int], ms: int) -> int:
+    import bisect
+
+    return min(len(edges) - 2, max(0, bisect.bisect_right(edges, ms) - 1))
+
+
+def _iso_ms(ms: int) -> str:
+    return _iso(datetime.fromtimestamp(ms / 1000, UTC))
 
 
 def _iso(dt: datetime) -> str:
@@ -168,6 +180,7 @@ class XSandbox(LoopbackServer):
         self.token = token
         self.clock = clock or (lambda: datetime.now(UTC))
         self.faults = Faults()
+        self.served: Counter[str] = Counter()  # posts_read, counts_recent, counts_all
         self.requests: deque[dict[str, Any]] = deque(maxlen=100_000)  # recent requests
         self.rules: dict[str, dict[str, str]] = {}
         self.stream_interval = stream_interval
@@ -179,6 +192,24 @@ class XSandbox(LoopbackServer):
     def stop(self) -> None:
         self._stopping.set()  # ends open streams
         super().stop()
+
+    def bill(self, item: str, n: int, fault: Fault | None) -> None:
+        """What X would bill for a served response (a dropped or cut one is not served)."""
+        if fault is not None and fault.kind in ("drop", "truncate"):
+            return
+        with self._lock:
+            self.served[item] += n
+
+    def rate_window(self, path: str) -> tuple[int, int, int]:
+        """(limit, remaining, reset) of ``path``'s 15-minute window: the reset is the
+        window's fixed end (epoch seconds), remaining decreases with each request."""
+        now = time.time()
+        end = (int(now) // RATE_WINDOW + 1) * RATE_WINDOW
+        limit = RATE_LIMITS.get(path, 450)
+        with self._lock:
+            used = sum(1 for r in self.requests
+                       if r["path"] == path and r.get("wall", 0) >= end - RATE_WINDOW)
+        return limit, max(0, limit - used), end
 
     def search_requests(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -240,10 +271,11 @@ class XSandbox(LoopbackServer):
         token = params.get("pagination_token") or params.get("next_token")
         below = None
         if token:
-            try:
-                below = int(token, 36)
-            except ValueError:
-                raise _Problem(400, _invalid("next_token", token, "Invalid next_token")) from None
+            below = decode_token(token)
+            if below is None:
+                raise _Problem(400, _invalid(
+                    "next_token", token, f"The `next_token` query parameter value [{token}] "
+                    "is not one of [valid tokens]"))
         start_ms = int(start.timestamp() * 1000)
         end_ms = int(end.timestamp() * 1000)
         for bound in (below, until):
@@ -276,9 +308,68 @@ class XSandbox(LoopbackServer):
             "result_count": len(page),
         }
         if more:
-            meta["next_token"] = _b36(page[-1].id)
+            meta["next_token"] = encode_token(page[-1].id)
         body["meta"] = meta
         return body
+
+    # ---- counts -----------------------------------------------------------
+    def counts(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
+        """``GET /2/tweets/counts/{recent,all}``: posts matching the query per bucket."""
+        now = self.clock()
+        query = params.get("query")
+        if not query:
+            raise _Problem(400, _invalid("query", "", "The `query` query parameter can not be empty"))
+        limit = 512 if endpoint == "recent" else 1024
+        if len(query) > limit:
+            raise _Problem(400, _invalid(
+                "query", query, f"The `query` query parameter value [{query}] is not valid; "
+                f"query length {len(query)} exceeds {limit}"))
+        try:
+            predicate = compile_query(query)
+        except QuerySyntaxError as exc:
+            raise _Problem(400, _invalid("query", query, f"There were errors processing your "
+                                         f"request: {exc}")) from None
+        granularity = params.get("granularity", "hour")
+        if granularity not in GRANULARITY:
+            raise _Problem(400, _invalid(
+                "granularity", granularity, f"The `granularity` query parameter value "
+                f"[{granularity}] is not one of [minute,hour,day]"))
+        latest = now - timedelta(seconds=10)
+        earliest = now - timedelta(days=7) if endpoint == "recent" else datetime(2006, 3, 21,
+                                                                                 tzinfo=UTC)
+        start = _parse_time(params["start_time"], "start_time") if "start_time" in params \
+            else (now - timedelta(days=7) + timedelta(seconds=30) if endpoint == "recent"
+                  else now - timedelta(days=30))
+        end = _parse_time(params["end_time"], "end_time") if "end_time" in params else latest
+        if start < earliest:
+            raise _Problem(400, _invalid(
+                "start_time", params["start_time"],
+                f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be on or "
+                f"after {_iso(earliest)}"))
+        if end > latest:
+            raise _Problem(400, _invalid(
+                "end_time", params["end_time"],
+                f"Invalid 'end_time':'{params['end_time']}'. 'end_time' must be a minimum of "
+                "10 seconds prior to the request time."))
+        if end <= start:
+            raise _Problem(400, _invalid(
+                "end_time", params.get("end_time", ""),
+                "Invalid 'end_time'. 'end_time' must be after 'start_time'"))
+        step = GRANULARITY[granularity] * 1000
+        start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        edges = [start_ms]
+        nxt = (start_ms // step + 1) * step
+        while nxt < end_ms:
+            edges.append(nxt)
+            nxt += step
+        edges.append(end_ms)
+        counts = [0] * (len(edges) - 1)
+        for post in self.generator.posts_between(start_ms, end_ms):
+            if predicate(post):
+                counts[_bucket(edges, snowflake_ms(post.id))] += 1
+        data = [{"end": _iso_ms(b), "start": _iso_ms(a), "tweet_count": n}
+                for a, b, n in zip(edges, edges[1:], counts, strict=False)]
+        return {"data": data, "meta": {"total_tweet_count": sum(counts)}}
 
     @staticmethod
     def _id_param(params: dict[str, str], name: str) -> int | None:
@@ -367,6 +458,11 @@ def render_posts(posts: list[Post], params: dict[str, str], now_ms: int) -> dict
                 "in_reply_to_user_id" in expansions and post.ref_type == "replied_to"
             ):
                 add_user(post.ref.author)
+    errors = []
+    for ref_id in list(refs):
+        if _withheld(ref_id):  # X leaves the post out of includes and says why in errors[]
+            del refs[ref_id]
+            errors.append(_not_found(ref_id))
     body: dict[str, Any] = {"data": data}
     includes: dict[str, Any] = {}
     if users:
@@ -375,6 +471,8 @@ def render_posts(posts: list[Post], params: dict[str, str], now_ms: int) -> dict
         includes["tweets"] = list(refs.values())
     if includes:
         body["includes"] = includes
+    if errors:
+        body["errors"] = errors
     return body
 
 
@@ -382,7 +480,77 @@ def _render_tweet(post: Post, fields: set[str], now_ms: int) -> dict[str, Any]:
     out = {k: v for k, v in post.tweet.items() if k in fields}
     if "public_metrics" in fields:
         out["public_metrics"] = public_metrics(post.tweet, now_ms)
+    full = long_text(post)
+    if full is not None:  # X cuts long posts in `text`; the whole text is in note_tweet
+        out["text"] = full[:NOTE_CUT] + "…"
+        if "note_tweet" in fields:
+            out["note_tweet"] = {"text": full}
     return out
+
+
+# --- what the recordings show and a model easily gets wrong (recordings/README.md) ---------
+API_VERSION = "2.52"
+RATE_LIMITS = {"/2/tweets/search/recent": 450, "/2/tweets/search/all": 300,
+               "/2/tweets/counts/recent": 300, "/2/tweets/counts/all": 300}
+RATE_WINDOW = 900  # seconds; X's windows end at a fixed time, the reset header names it
+TOKEN_PREFIX = "b26v89c19zqg8o3f"  # every recorded next_token starts so
+NOTE_CUT = 279
+LONG_EVERY = 17  # one original post in ~17 is a long post (note_tweet)
+WITHHELD_EVERY = 41  # one referenced post in ~41 is withheld / deleted (partial errors[])
+LONG_TAIL = (
+    " Thread. Ce que j'en retiens après le meeting de ce soir : des propositions chiffrées "
+    "sur le pouvoir d'achat, l'école, la santé et la transition écologique, mais peu de "
+    "réponses sur le financement. À suivre lors du prochain débat télévisé, où chacun "
+    "devra enfin préciser son calendrier et ses priorités pour les cinq prochaines années."
+)
+
+
+def _digest(*parts: object) -> bytes:
+    import hashlib
+
+    return hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+
+
+def encode_token(post_id: int) -> str:
+    """An opaque ~45-character token (like X's) that only this sandbox can read back."""
+    body = _b36(post_id).rjust(13, "0")
+    check = _b36(int.from_bytes(_digest("next", body)[:10], "big")).rjust(16, "0")[:16]
+    return TOKEN_PREFIX + body + check
+
+
+def decode_token(token: str) -> int | None:
+    """The post id a token continues below, or None when this sandbox never issued it."""
+    if len(token) != 45 or not token.startswith(TOKEN_PREFIX):
+        return None
+    body = token[len(TOKEN_PREFIX):len(TOKEN_PREFIX) + 13]
+    try:
+        post_id = int(body, 36)
+    except ValueError:
+        return None
+    return post_id if encode_token(post_id) == token else None
+
+
+def long_text(post: Post) -> str | None:
+    """The full text of a long post (some originals are), else None."""
+    if post.ref_type is not None or _digest("long", post.tweet["id"])[0] % LONG_EVERY:
+        return None
+    return post.tweet["text"] + LONG_TAIL
+
+
+def _withheld(post_id: str) -> bool:
+    return _digest("withheld", post_id)[0] % WITHHELD_EVERY == 0
+
+
+def _not_found(post_id: str) -> dict[str, Any]:
+    return {
+        "value": post_id,
+        "detail": f"Could not find tweet with referenced_tweets.id: [{post_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "referenced_tweets.id",
+        "resource_id": post_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
 
 
 def _csv(value: str | None) -> set[str]:
@@ -408,16 +576,20 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- plumbing ---------------------------------------------------------
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
               fault: Fault | None = None) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        reset = int(time.time()) + 900
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        path = urlparse(self.path).path
+        limit, remaining, reset = self.sandbox.rate_window(path)
         self.send_response(status)
         self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("x-rate-limit-limit", "450")
-        self.send_header("x-rate-limit-remaining", "449")
+        self.send_header("api-version", API_VERSION)
+        self.send_header("x-rate-limit-limit", str(limit))
+        if not headers or "x-rate-limit-remaining" not in headers:
+            self.send_header("x-rate-limit-remaining", str(remaining))
         if not headers or "x-rate-limit-reset" not in headers:
             self.send_header("x-rate-limit-reset", str(reset))
         for k, v in (headers or {}).items():
-            self.send_header(k, v)
+            if v != "":  # an empty value: the header is left out
+                self.send_header(k, v)
         if fault is not None and fault.kind == "truncate":
             payload = payload[: max(1, len(payload) // 2)]
         self.send_header("content-length", str(len(payload)))
@@ -442,6 +614,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault_response(self, fault: Fault) -> _Problem | None:
         if fault.kind == "429":
+            if fault.reset_in is None:  # no reset header at all
+                return _Problem(429, PROBLEMS[429], {"x-rate-limit-reset": "",
+                                                     "x-rate-limit-remaining": "0"})
             reset = int(time.time() + fault.reset_in + 0.999)
             return _Problem(429, PROBLEMS[429], {"x-rate-limit-reset": str(reset),
                                                  "x-rate-limit-remaining": "0"})
@@ -455,7 +630,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlparse(self.path).path
         params = self._params()
         with self.sandbox._lock:
-            self.sandbox.requests.append({"method": method, "path": path, "params": params})
+            self.sandbox.requests.append({"method": method, "path": path, "params": params,
+                                          "at": time.monotonic(), "wall": time.time()})
         fault = self.sandbox.faults.take(path)
         try:
             if not self._authorised():
@@ -464,8 +640,14 @@ class _Handler(BaseHTTPRequestHandler):
                 problem = self._fault_response(fault)
                 if problem is not None:
                     raise problem
-            if method == "GET" and path in SEARCH_PATHS:
-                self._send(200, self.sandbox.search(SEARCH_PATHS[path], params), fault=fault)
+            if method == "GET" and path in COUNTS_PATHS:
+                body = self.sandbox.counts(COUNTS_PATHS[path], params)
+                self.sandbox.bill(f"counts_{COUNTS_PATHS[path]}", 1, fault)
+                self._send(200, body, fault=fault)
+            elif method == "GET" and path in SEARCH_PATHS:
+                body = self.sandbox.search(SEARCH_PATHS[path], params)
+                self.sandbox.bill("posts_read", body["meta"]["result_count"], fault)
+                self._send(200, body, fault=fault)
             elif path == "/2/tweets/search/stream/rules":
                 if method == "GET":
                     self._send(200, self.sandbox.rules_get(), fault=fault)

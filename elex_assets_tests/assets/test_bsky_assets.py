@@ -101,9 +101,11 @@ def test_schedule_refreshes_today_every_5_minutes() -> None:
     repo = defs.get_repository_def()
 
     def tick(when: datetime) -> list[dg.RunRequest]:
-        with dg.instance_for_test() as instance:
-            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                                repository_def=repo)
+        # Both as context managers: a schedule context left open keeps the instance's
+        # state storage current after the instance is gone, breaking later tests.
+        with dg.instance_for_test() as instance, dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when, repository_def=repo
+        ) as context:
             return every5.evaluate_tick(context).run_requests or []
 
     assert [r.partition_key for r in tick(datetime(2026, 11, 20, 14, 5, tzinfo=UTC))] == [

@@ -200,7 +200,7 @@ def test_dataset_folder_is_built_and_not_published_without_credentials(lake: Lak
     folder = dataset_folder(lake)
     meta = json.loads((folder / "dataset-metadata.json").read_text())
     assert meta["id"] == "jane/elex-french-2022"
-    assert len(meta["resources"]) == 10  # 5 sources x 2 weeks
+    assert len(meta["resources"]) == 12  # 6 sources x 2 weeks
     assert (folder / "chart_2022.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -148,3 +148,104 @@ def test_the_stream_lands_raw_files_and_the_sensor_refreshes_their_day(tmp_path:
         assert [r.partition_key for r in requests] == [today.isoformat()]
         ctx.update_cursor(ctx.cursor)
         assert isinstance(sensor(ctx), dg.SkipReason)
+
+
+def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_path: Path) -> None:
+    from elex_assets.checks.x_accounting import build_accounting_checks
+
+    checks = build_accounting_checks([RAW, TWEETS_ASSET])
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([RAW, TWEETS_ASSET, *checks], partition_key="2022-04-09",
+                            instance=instance, resources=resources(tmp_path, x_sandbox.base_url))
+    assert result.success
+    meta = result.asset_materializations_for_node("tweets")[0].metadata
+    evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}["tweets_accounted"]
+    assert evaluation.passed, evaluation.description
+    assert meta["raw_unique_posts"].value == meta["rows"].value + meta["dropped_total"].value
+    assert meta["created_at_from_id"].value == 0  # the sandbox sends created_at
+    # Long posts: the full text from note_tweet, flagged; edits kept.
+    table = pl.read_parquet(tmp_path / "clean/tweets/date=2022-04-09/part-0.parquet")
+    long_posts = table.filter(pl.col("text_from_note_tweet"))
+    assert long_posts.height == meta["text_from_note_tweet"].value > 0
+    assert long_posts["text"].str.len_chars().min() > 280
+    assert table["edit_history_tweet_ids"].list.first().to_list() == table["id"].to_list()
+    # X's partial errors beside the data: counted by type, in the metadata and the log.
+    errors = meta["x_partial_errors_by_type"].value
+    assert errors.get("resource-not-found", 0) > 0
+    logged = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any("partial errors" in m and "resource-not-found" in m for m in logged)
+
+
+def test_a_dollar_ceiling_fails_the_run_once_without_retry(
+    x_sandbox: XSandbox, tmp_path: Path
+) -> None:
+    first = dg.materialize([RAW], partition_key="2022-04-08", resources=resources(
+        tmp_path, x_sandbox.base_url, max_usd_per_day=0, max_usd_per_month=0))
+    meta = first.asset_materializations_for_node("raw_tweets")[0].metadata
+    cost = meta["spend_run_usd"].value
+    assert cost == pytest.approx(x_sandbox.served["posts_read"] * 0.005) and cost > 0
+    assert meta["spend_today_usd"].value == pytest.approx(cost)
+    served = len(x_sandbox.search_requests())
+    second = dg.materialize([RAW], partition_key="2022-04-09", raise_on_error=False,
+                            resources=resources(tmp_path, x_sandbox.base_url,
+                                                max_usd_per_day=cost + 0.02))
+    assert not second.success
+    assert len(x_sandbox.search_requests()) == served
+    failure = next(e for e in second.all_events if e.event_type_value == "STEP_FAILURE")
+    text = failure.step_failure_data.error.to_string()
+    assert "X_MAX_USD_PER_DAY=" in text and "resets at" in text
+    assert failure.step_failure_data.user_failure_data.metadata["spend_today_usd"].value == \
+        pytest.approx(cost)
+
+
+def test_tweet_counts_for_a_week_and_its_kaggle_export(x_sandbox: XSandbox, tmp_path: Path) -> None:
+    import gzip
+
+    from elex_assets.assets.kaggle import kaggle_export_assets
+    from elex_assets.assets.x_counts import tweet_counts_for
+    from elex_assets.core.schemas import TWEET_COUNTS
+    from elex_assets.resources.kaggle import KaggleResource
+
+    counts = tweet_counts_for(ELECTION)
+    export = next(a for a in kaggle_export_assets(ELECTION)
+                  if a.key.to_user_string() == "kaggle_tweet_counts")
+    res = {**resources(tmp_path, x_sandbox.base_url, max_usd_per_day=0, max_usd_per_month=0),
+           "kaggle": KaggleResource()}
+    instance = dg.DagsterInstance.ephemeral()
+    days = [f"2022-04-{d:02d}" for d in range(4, 11)]
+    for day in days:
+        result = dg.materialize([counts], partition_key=day, instance=instance, resources=res)
+        meta = result.asset_materializations_for_node("tweet_counts")[0].metadata
+        assert meta["endpoint"].value == "all" and meta["posts_all_candidates"].value > 0
+        table = pl.read_parquet(tmp_path / f"clean/tweet_counts/date={day}/part-0.parquet")
+        assert table.schema == TWEET_COUNTS.polars
+        assert table.filter(pl.col("candidate_id") == "_all").height == 24
+    assert meta["spend_run_usd"].value == pytest.approx(meta["counts_requests"].value * 0.01)
+    result = dg.materialize([export], partition_key="2022-04-04", instance=instance,
+                            resources=res, selection=[export])
+    assert result.success
+    path = tmp_path / "kaggle/2022/tweet_counts/2022_14.csv.gz"
+    with gzip.open(path, "rt") as handle:
+        header = handle.readline().strip().split(",")
+        rows = handle.readlines()
+    assert header == ["hour", "candidate_id", "post_count", "endpoint", "collected_at"]
+    assert len(rows) == sum(
+        pl.read_parquet(tmp_path / f"clean/tweet_counts/date={d}/part-0.parquet").height
+        for d in days)
+
+
+def test_the_counts_schedule_refreshes_today_every_hour() -> None:
+    from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
+
+    job, schedule = build_counts_automation(tweet_counts_for(load_registry("2027").election))
+    assert schedule.cron_schedule == "2 * * * *" and job.name == "x_counts_job"
+    with dg.instance_for_test() as instance:
+        noon = datetime.now(UTC).replace(hour=12, minute=2)
+        requests = schedule(dg.build_schedule_context(instance=instance,
+                                                      scheduled_execution_time=noon))
+        assert [r.partition_key for r in requests] == [noon.date().isoformat()]
+        just_after_midnight = noon.replace(hour=0)
+        requests = schedule(dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=just_after_midnight))
+        assert [r.partition_key for r in requests] == [
+            noon.date().isoformat(), (noon.date() - timedelta(days=1)).isoformat()]

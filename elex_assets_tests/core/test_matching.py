@@ -71,3 +71,17 @@ def test_expression_merges_text_referenced_text_and_author() -> None:
     assert got[4] == []
     assert set(got[0]) == {"jadot", "macron", "pecresse"}
     assert set(got[3]) == {"macron", "pecresse"}
+
+
+def test_reviewed_aliases_name_the_candidate_as_in_search() -> None:
+    # A post found only through an alias (a surname, a hashtag) must not land with no
+    # candidate: the matcher uses the same reviewed aliases as the X queries.
+    from elex_assets.core.registry import load_registry
+
+    cands = load_registry("2027").candidates
+    assert match_text(cands, "Meeting de Bardella ce soir") == ["bardella"]
+    assert match_text(cands, "Tous derrière #MarineLePen !") == ["le-pen"]
+    assert match_text(cands, "Melenchon et Zemmour en débat") == ["melenchon", "zemmour"]
+    df = pl.DataFrame({"text": ["#MarineLePen face à Bardella", "rien"]})
+    got = df.select(match_candidates_expr(cands, ["text"]).alias("c"))["c"].to_list()
+    assert got == [["bardella", "le-pen"], []]

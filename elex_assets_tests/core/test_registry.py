@@ -171,6 +171,12 @@ def test_elex_format_duplicate_id(tmp_path: Path) -> None:
         ),
         ({"name": ""}, "name", "must not be empty"),
         ({"as_of": "yesterday"}, "as_of", "not a YYYY-MM-DD date"),
+        ({"aliases": ['Anne" OR "B']}, "aliases", "'Anne\" OR \"B' is not a valid term"),
+        ({"aliases": ["from:anne_a"]}, "aliases", "'from:anne_a' is not a valid term"),
+        ({"aliases": ["@anne_a"]}, "aliases", "'@anne_a' is not a valid term"),
+        ({"aliases": "Anne"}, "aliases", "must be a list of terms"),
+        ({"aliases": ["Anne", "anne"]}, "aliases", "'anne' is listed twice"),
+        ({"exclude": ["(x)"]}, "exclude", "'(x)' is not a valid term"),
     ],
 )
 def test_elex_format_errors(tmp_path: Path, patch: dict, field: str, message: str) -> None:
@@ -193,3 +199,51 @@ def test_missing_file_and_unknown_election(tmp_path: Path) -> None:
 def test_fold_ignores_case_and_accents() -> None:
     assert fold("Mélenchon") == fold("MELENCHON") == "melenchon"
     assert fold("Éric Zemmour") == "eric zemmour"
+
+
+def test_an_alias_of_two_candidates_is_refused(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(ELEX_OK))
+    data["candidates"][0]["aliases"] = ["Dupont"]
+    data["candidates"].append({**data["candidates"][0], "id": "b", "name": "Bob B",
+                               "aliases": ["DUPONT"]})
+    with pytest.raises(RegistryError, match=(
+            r"entry 'b': field 'aliases': 'DUPONT' is also an alias of 'a'")):
+        load_registry("2027", _write(tmp_path, data))
+
+
+def test_aliases_and_exclusions_become_search_terms() -> None:
+    reg = load_registry("2027")
+    assert reg["melenchon"].search_terms[:3] == (
+        '"Jean-Luc Mélenchon"', "Mélenchon", "Melenchon")
+    # Exclusions scope the aliases only, never the exact name or the accounts.
+    assert reg["arthaud"].search_terms == (
+        '"Nathalie Arthaud"', '(Arthaud -"Florence Arthaud")', "@n_arthaud", "from:n_arthaud")
+    assert '"Dupont-Aignan"' in reg["dupont-aignan"].search_terms
+
+
+def test_2027_ambiguous_surnames_stay_full_names_or_handles() -> None:
+    reg = load_registry("2027")
+    for cid, surname in [("philippe", "Philippe"), ("bertrand", "Bertrand"),
+                         ("roussel", "Roussel"), ("le-pen", "Le Pen")]:
+        bare = {surname, f'"{surname}"'}
+        assert not bare & set(reg[cid].search_terms), cid
+    distinctive = {"melenchon": "Mélenchon", "zemmour": "Zemmour", "bardella": "Bardella"}
+    for cid, alias in distinctive.items():
+        assert alias in reg[cid].aliases
+    assert all(c.aliases or c.accounts for c in reg.candidates)  # reviewed, every entry
+
+
+def test_alias_terms_find_more_posts_in_the_sandbox() -> None:
+    """The surname alone finds the posts that say only "Mélenchon" (the sandbox writes both)."""
+    from datetime import UTC, datetime
+
+    from elex_assets.sandbox.x_generator import XGenerator
+    from elex_assets.sandbox.x_query_eval import compile_query
+
+    reg = load_registry("2027")
+    gen = XGenerator(reg.selected(), reg.election, 3000, 1)
+    start = int(datetime(2027, 3, 1, tzinfo=UTC).timestamp() * 1000)
+    posts = list(gen.posts_between(start, start + 86_400_000))
+    name_only = compile_query('"Jean-Luc Mélenchon"')
+    with_aliases = compile_query("(" + " OR ".join(reg["melenchon"].search_terms) + ")")
+    assert sum(map(with_aliases, posts)) > sum(map(name_only, posts)) > 0

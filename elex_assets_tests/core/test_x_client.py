@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -38,3 +39,34 @@ def test_sandbox_mode_is_a_loopback_base_url() -> None:
     assert is_sandbox_url("http://[::1]:9")
     assert not is_sandbox_url("https://api.twitter.com")
     assert not is_sandbox_url("http://10.0.0.1")
+
+
+@pytest.mark.parametrize("reset_in", [-30.0, None], ids=["reset-in-the-past", "no-reset"])
+def test_a_429_without_a_future_reset_waits_the_backoff_never_a_burst(
+    x_sandbox, reset_in  # noqa: ANN001
+) -> None:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01), sleep=sleep)
+    x_sandbox.faults.add("429", times=3, reset_in=reset_in)
+    page = client.search("all", "Macron", max_results=10, **PARAMS)
+    assert page.result_count > 0
+    assert len(waits) == 3 and all(w >= 1.0 for w in waits)
+    times = [r["at"] for r in x_sandbox.search_requests()]
+    assert len(times) == 4
+    assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False))
+
+
+def test_the_wait_grows_with_the_attempts_when_the_reset_is_past() -> None:
+    from elex_assets.core.x_client import rate_limit_wait
+
+    policy = RetryPolicy(backoff_base=2.0, jitter=0.0)
+    past = time.time() - 60
+    assert [rate_limit_wait(past, n, policy)[0] for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    assert rate_limit_wait(None, 1, RetryPolicy(backoff_base=0.01))[0] == 1.0
+    ahead, why = rate_limit_wait(time.time() + 30, 1, policy)
+    assert 29 < ahead < 32 and "x-rate-limit-reset" in why

@@ -219,3 +219,59 @@ def test_big_runs_roll_over_into_several_raw_files(x_sandbox, client, lake, quer
     assert sorted(second.replaced) == sorted(first.landed)
     assert sorted(second.landed) == raw_keys(lake, DAY)
     assert_exactly_once(lake, x_sandbox, queries, START, END)
+
+
+def test_a_sample_day_has_posts_in_every_hour(x_sandbox, lake, registry) -> None:  # noqa: ANN001
+    from elex_assets.core.x_collect import sample_posts_per_day
+
+    queries = build_queries(registry.selected(), max_length=1024)
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    now = END + timedelta(days=2)
+    result = collect_day(client, lake, queries, DAY, endpoint="all", now=now, plan="sample",
+                         sample_posts_per_day=480)
+    cap = sample_posts_per_day(480, len(queries), 500)
+    assert 0 < result.posts <= cap <= 480
+    sizes = {r["params"]["max_results"] for r in x_sandbox.search_requests()}
+    assert sizes == {"10"}
+    assert len(x_sandbox.search_requests()) == 48  # 480 posts: 48 pages of 10, 2 an hour
+    keys = raw_keys(lake, DAY)
+    normalise_day(lake, keys, registry.candidates, DAY, layout.clean_tweets_key(DAY))
+    table = pl.read_parquet(lake.uri(layout.clean_tweets_key(DAY)))
+    assert table["created_at"].dt.hour().unique().sort().to_list() == list(range(24))
+    # A second run finds every hour sampled and reads nothing more.
+    again = collect_day(client, lake, queries, DAY, endpoint="all", now=now, plan="sample",
+                        sample_posts_per_day=480, mode="fill")
+    assert again.posts == 0
+
+
+def test_plan_off_reads_no_post(x_sandbox, lake, queries) -> None:  # noqa: ANN001
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    result = collect_day(client, lake, queries, DAY, endpoint="all", now=END + timedelta(days=1),
+                         plan="off")
+    assert result.posts == 0 and not x_sandbox.search_requests()
+    assert any("X_POSTS_PLAN=off" in n for n in result.notes)
+
+
+def test_the_sample_plan_spreads_pages_over_every_hour() -> None:
+    from elex_assets.core.x_collect import sample_plan
+
+    for budget, queries in [(400, 3), (400, 1), (5000, 3), (100, 5), (10_000, 2)]:
+        chosen, size = sample_plan(budget, queries, 100)
+        assert {h for h, _ in chosen} == set(range(24))
+        assert len(chosen) * size <= max(budget, 240)  # at least a page of 10 per hour
+        per_query = [sum(1 for _, q in chosen if q == i) for i in range(queries)]
+        assert max(per_query) - min(per_query) <= 1  # the queries take turns evenly
+
+
+def test_today_samples_each_hour_once_it_has_ended(x_sandbox, lake, queries) -> None:  # noqa: ANN001
+    client = XClient(TOKEN, x_sandbox.base_url, RetryPolicy(backoff_base=0.01))
+    noon = START + timedelta(hours=12, minutes=30)
+    first = collect_day(client, lake, queries, DAY, endpoint="all", now=noon, plan="sample",
+                        sample_posts_per_day=24 * 10 * len(queries))
+    hours = {r["params"]["start_time"][11:13] for r in x_sandbox.search_requests()}
+    assert hours == {f"{h:02d}" for h in range(12)} and first.posts > 0
+    seen = len(x_sandbox.search_requests())
+    collect_day(client, lake, queries, DAY, endpoint="all", now=noon + timedelta(minutes=100),
+                plan="sample", sample_posts_per_day=24 * 10 * len(queries))
+    later = {r["params"]["start_time"][11:13] for r in x_sandbox.search_requests()[seen:]}
+    assert later == {"12", "13"}  # only the hours that ended since

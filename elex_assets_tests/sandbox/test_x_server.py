@@ -40,8 +40,9 @@ def test_search_returns_v2_shape_with_includes_and_honours_the_query(x_sandbox: 
         assert t["lang"] == "fr"
         assert t["author_id"] in users
         assert {"like_count", "retweet_count"} <= set(t["public_metrics"])
+        withheld = {e["resource_id"] for e in body.get("errors", [])}
         for ref in t.get("referenced_tweets", []):
-            assert ref["id"] in refs
+            assert ref["id"] in refs or ref["id"] in withheld
         text = t["text"].lower()
         ref_texts = [x["text"].lower() for x in body["includes"]["tweets"]
                      if x["id"] in {r["id"] for r in t.get("referenced_tweets", [])}]
@@ -146,3 +147,92 @@ def test_operators_from_lang_and_retweet_exclusion(x_sandbox: XSandbox) -> None:
     authored = _get(x_sandbox, query="from:EmmanuelMacron OR from:enmarchefr", **window).json()
     names = {u["id"]: u["username"] for u in authored["includes"]["users"]}
     assert {names[t["author_id"]] for t in authored["data"]} <= {"EmmanuelMacron", "enmarchefr"}
+
+
+DAY = {"start_time": "2022-04-09T00:00:00Z", "end_time": "2022-04-10T00:00:00Z"}
+
+
+def test_the_wire_format_is_the_recorded_one(x_sandbox: XSandbox) -> None:
+    """Compact JSON, opaque ~45-character tokens, api-version, a draining rate window."""
+    import json
+
+    responses = []
+    token = None
+    for _ in range(4):
+        extra = {"next_token": token} if token else {}
+        r = _get(x_sandbox, query='"Marine Le Pen"', max_results="10", **DAY, **extra)
+        responses.append(r)
+        token = r.json()["meta"]["next_token"]
+    raw = responses[0].content
+    assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode()
+    tokens = [r.json()["meta"]["next_token"] for r in responses]
+    assert all(len(t) == 45 and t.startswith("b26v89c19zqg8o3f") for t in tokens)
+    assert len(set(tokens)) == 4
+    assert all(r.headers["api-version"] == "2.52" for r in responses)
+    resets = {r.headers["x-rate-limit-reset"] for r in responses}
+    remaining = [int(r.headers["x-rate-limit-remaining"]) for r in responses]
+    if len(resets) == 1:  # the 15-minute window did not end between the requests
+        assert remaining == sorted(remaining, reverse=True) and len(set(remaining)) == 4
+        assert int(resets.pop()) % 900 == 0
+
+
+def test_an_unknown_or_altered_next_token_answers_400(x_sandbox: XSandbox) -> None:
+    good = _get(x_sandbox, query='"Marine Le Pen"', max_results="10", **DAY).json()
+    token = good["meta"]["next_token"]
+    for bad in ("zzzz", token[:-1] + ("0" if token[-1] != "0" else "1"),
+                "b26v89c19zqg8o3fpzbn1e0frlukytxrp1o8pel01jb7h"):
+        r = _get(x_sandbox, query='"Marine Le Pen"', max_results="10", next_token=bad, **DAY)
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["parameters"] == {"next_token": [bad]}
+
+
+def test_long_posts_carry_note_tweet_and_some_references_come_back_as_errors(
+    x_sandbox: XSandbox,
+) -> None:
+    notes, errors, cut = [], [], []
+    token = None
+    while True:
+        extra = {"next_token": token} if token else {}
+        r = _get(x_sandbox, query="Macron OR Zemmour OR Pécresse", max_results="500",
+                 **{"tweet.fields": "created_at,referenced_tweets,note_tweet"}, **DAY, **extra)
+        body = r.json()
+        for t in body.get("data", []):
+            if "note_tweet" in t:
+                notes.append(t)
+            elif t["text"].endswith("…"):
+                cut.append(t)
+        errors += body.get("errors", [])
+        token = body["meta"].get("next_token")
+        if not token:
+            break
+    assert notes and not cut
+    for t in notes:
+        assert len(t["note_tweet"]["text"]) > 280 and len(t["text"]) == 280
+        assert t["note_tweet"]["text"].startswith(t["text"][:-1])
+    assert errors and {e["type"] for e in errors} == {
+        "https://api.twitter.com/2/problems/resource-not-found"}
+
+
+def test_counts_match_what_search_returns(x_sandbox: XSandbox) -> None:
+    query = '"Marine Le Pen" lang:fr'
+    r = requests.get(f"{x_sandbox.base_url}/2/tweets/counts/all", headers=AUTH,
+                     params={"query": query, "granularity": "hour", **DAY}, timeout=10)
+    assert r.status_code == 200 and r.headers["api-version"]
+    body = r.json()
+    assert len(body["data"]) == 24
+    assert body["data"][0] == {**body["data"][0], "start": "2022-04-09T00:00:00.000Z",
+                               "end": "2022-04-09T01:00:00.000Z"}
+    total = body["meta"]["total_tweet_count"]
+    assert total == sum(b["tweet_count"] for b in body["data"]) > 0
+    found, token = 0, None
+    while True:
+        extra = {"next_token": token} if token else {}
+        page = _get(x_sandbox, query=query, max_results="500", **DAY, **extra).json()
+        found += page["meta"]["result_count"]
+        token = page["meta"].get("next_token")
+        if not token:
+            break
+    assert found == total
+    bad = requests.get(f"{x_sandbox.base_url}/2/tweets/counts/all", headers=AUTH,
+                       params={"query": query, "granularity": "week", **DAY}, timeout=10)
+    assert bad.status_code == 400

@@ -1,0 +1,55 @@
+"""``tweets_accounted``: every unique raw post of a day is a row or a counted drop."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from elex_assets.checks.assets import monitored_assets
+from elex_assets.core import layout
+from elex_assets.core.x_accounting import check_accounting, read_accounting, recount_raw
+from elex_assets.core.x_collect import raw_keys
+from elex_assets.resources import LakeResource
+
+TWEETS_ACCOUNTED = "tweets_accounted"
+
+
+def build_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDefinition]:
+    found = monitored_assets(assets).get("tweets")
+    if found is None or found[0].partitions_def is None:
+        return []
+    asset, key = found
+
+    @dg.asset_check(
+        asset=key, name=TWEETS_ACCOUNTED, partitions_def=asset.partitions_def,
+        description=(
+            "Unique raw posts of the day (recounted from raw/tweets) = rows + drops counted "
+            "by reason; no post unparsable."
+        ),
+    )
+    def tweets_accounted(
+        context: dg.AssetCheckExecutionContext, lake: LakeResource
+    ) -> dg.AssetCheckResult:
+        day = date.fromisoformat(context.partition_key)
+        the_lake = lake.lake()
+        target = layout.clean_tweets_key(day)
+        count = recount_raw(the_lake, raw_keys(the_lake, day))
+        rows = 0
+        if the_lake.exists(target):
+            with the_lake.local_copy(target) as path:
+                rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+        acc = read_accounting(the_lake, target)
+        passed, why = check_accounting(count, rows, acc)
+        return dg.AssetCheckResult(
+            passed=passed, description=why,
+            metadata={
+                "partition": context.partition_key,
+                "raw_unique_posts": count.posts,
+                "rows": rows,
+                "dropped": dg.MetadataValue.json(acc.dropped if acc else {}),
+            },
+        )
+
+    return [tweets_accounted]
