@@ -12,7 +12,7 @@ from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
-from elex_assets.core.x_normalise import normalise_day, tweets_summary
+from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -113,7 +113,10 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         keys = raw_keys(the_lake, day)
         candidates = registry.load().candidates
         target = layout.clean_tweets_key(day)
-        normalise_day(the_lake, keys, candidates, day, target)
+        try:
+            normalise_day(the_lake, keys, candidates, day, target)
+        except RawFileError as exc:  # a damaged file does not heal by retrying
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
         return dg.MaterializeResult(

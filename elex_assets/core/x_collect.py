@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -215,8 +216,14 @@ def raw_keys(lake: Lake, day: date) -> list[str]:
     return [k for k in lake.list(layout.raw_tweets_prefix(day)) if k.endswith(".jsonl.gz")]
 
 
-def read_manifests(lake: Lake, day: date) -> list[Manifest]:
-    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing."""
+def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]:
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing
+    or unreadable.
+
+    A raw file that cannot be read either (truncated, corrupt) raises an error
+    naming it, unless ``not strict`` (a full refresh replaces it anyway): then it
+    counts as covering nothing.
+    """
     keys = lake.list(layout.raw_tweets_prefix(day))
     present = set(keys)
     out = []
@@ -224,25 +231,55 @@ def read_manifests(lake: Lake, day: date) -> list[Manifest]:
         if not key.endswith(".jsonl.gz"):
             continue
         mkey = manifest_key(key)
-        if mkey in present:
-            out.append(Manifest.from_json(json.loads(lake.read_bytes(mkey))))
-        else:
-            out.append(_manifest_from_raw(lake, key))
+        manifest = _read_manifest(lake, mkey) if mkey in present else None
+        if manifest is None:
+            try:
+                manifest = _manifest_from_raw(lake, key)
+            except RawManifestError:
+                if strict:
+                    raise
+                manifest = Manifest(key, None, day.isoformat(), "", "", key, [], False, False)
+        out.append(manifest)
     return sorted(out, key=lambda m: m.collected_at)
 
 
+class RawManifestError(XCollectError):
+    """A raw file whose manifest cannot be rebuilt because the file itself is damaged."""
+
+
+def _read_manifest(lake: Lake, mkey: str) -> Manifest | None:
+    """A manifest as stored; ``None`` when it is not valid JSON of the expected shape."""
+    try:
+        return Manifest.from_json(json.loads(lake.read_bytes(mkey)))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
 def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
+    """The manifest of a raw file, rebuilt from its lines (each page carries its summary).
+
+    Stream files (``summary: null``) cover no search interval: they rebuild with no pages.
+    """
     pages = []
     first: dict[str, Any] = {}
-    for line in gzip.decompress(lake.read_bytes(key)).splitlines():
+    try:
+        body = gzip.decompress(lake.read_bytes(key))
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RawManifestError(
+            f"{lake.uri(key)}: damaged raw file ({exc}); re-fetch the day with raw_tweets "
+            "run config mode: full (it replaces the day's raw files)"
+        ) from None
+    for line in body.splitlines():
         if not line.strip():
             continue
         rec = json.loads(line)
         first = first or rec
-        pages.append(PageSummary.from_json(rec["summary"]))
+        if rec.get("summary") is not None:
+            pages.append(PageSummary.from_json(rec["summary"]))
+    stream = first.get("endpoint") == "stream"
     return Manifest(
         first.get("run_id", key), first.get("refresh_id"), first.get("day", ""),
-        first.get("endpoint", ""), first.get("collected_at", ""), key, pages, False,
+        first.get("endpoint", ""), first.get("collected_at", ""), key, pages, stream,
         bool(first.get("open_end", False)),
     )
 
@@ -336,7 +373,7 @@ def collect_day(
             )
     window = (Bound.at(start), Bound.at(end))
 
-    manifests = read_manifests(lake, day)
+    manifests = read_manifests(lake, day, strict=mode != "full")
     refresh_id: str | None = None
     if mode == "full" or (mode == "auto" and not open_end):
         refresh_id = run_id
@@ -376,7 +413,8 @@ def collect_day(
         usage.runs += 1
         usage.save(lake)
     if complete and refresh_id is not None:
-        keep = {m.raw_key for m in read_manifests(lake, day) if m.refresh_id == refresh_id}
+        keep = {m.raw_key for m in read_manifests(lake, day, strict=False)
+                if m.refresh_id == refresh_id}
         for key in raw_keys(lake, day):
             if key not in keep:
                 lake.delete(manifest_key(key))
