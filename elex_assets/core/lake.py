@@ -237,7 +237,38 @@ class Lake:
             raise LakeError(f"{self.uri(prefix)}: listing failed: {exc}") from exc
         return sorted(keys)
 
+    def move(self, src: str, dst: str) -> str:
+        """Put the object ``src`` at ``dst`` (replacing it) and remove ``src``.
+
+        Locally a rename (atomic); on S3 a server-side copy (``dst`` appears whole
+        when the copy completes) then a delete. Either way ``dst`` is never partial.
+        """
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            source = {"Bucket": bucket, "Key": self._s3_key(src)}
+            self._wrap(dst, lambda: self._s3.copy(source, bucket, self._s3_key(dst)))
+            self.delete(src)
+        else:
+            target = self._path(dst)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(self._path(src), target)
+            except FileNotFoundError:
+                raise LakeError(f"{self.uri(src)}: no such object in the lake") from None
+        return self.uri(dst)
+
     # ---- deleting ---------------------------------------------------------
+    def delete_temporaries(self, folder: str, name_prefix: str = "") -> int:
+        """Remove the hidden temporary files a killed writer left in ``folder`` (local only;
+        S3 writes never leave one). Call it only where no other writer is at work."""
+        if self.is_s3:
+            return 0
+        base = self._path(folder)
+        stale = list(base.glob(f".{name_prefix}*.tmp*")) if base.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     def delete(self, key: str) -> None:
         if self.is_s3:
             bucket, _ = self._bucket_prefix

@@ -83,3 +83,18 @@ def kaggle_manifest_key(election: str, source: str, iso_year: int, iso_week: int
 def kaggle_published_key() -> str:
     """Which exported files the last successful Kaggle publication carried."""
     return f"meta/{KAGGLE}/published.json"
+
+
+KAGGLE_STAGED = f"meta/{KAGGLE}/staged"
+
+
+def kaggle_staged_key(final_key: str, export_id: str) -> str:
+    """Where an export writes a weekly file before its manifest, outside ``kaggle/``.
+
+    ``kaggle/2027/tweets/2026_48.csv.gz`` -> ``meta/kaggle/staged/2027/tweets/2026_48.<id>.csv.gz``:
+    the publishable folder never holds a file still being written.
+    """
+    rel = final_key.removeprefix(f"{KAGGLE}/")
+    folder, _, name = rel.rpartition("/")
+    stem, _, ext = name.partition(".")
+    return f"{KAGGLE_STAGED}/{folder}/{stem}.{export_id}.{ext}"
