@@ -23,11 +23,12 @@ from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
 from elex_assets.resources.x import XResource
 from elex_assets.sensors.x import build_x_automation
-from elex_assets.settings import Settings, TrendsSettings, XSettings
+from elex_assets.settings import LeaseSettings, Settings, TrendsSettings, XSettings
 
 settings = Settings.from_env()
 x_settings = XSettings.from_env()
 trends_settings = TrendsSettings.from_env()
+lease_settings = LeaseSettings.from_env()
 election = load_registry(settings.election, settings.candidates_file).election
 
 raw_tweets, tweets = x_assets_for(election)
@@ -36,7 +37,11 @@ kaggle_exports = kaggle_export_assets(election)
 kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 
 resources = {
-    "lake": LakeResource(url=settings.lake_url),
+    "lake": LakeResource(
+        url=settings.lake_url,
+        lease_ttl_seconds=lease_settings.ttl_seconds,
+        lease_wait_seconds=lease_settings.wait_seconds,
+    ),
     "registry": RegistryResource(
         election=settings.election, candidates_file=settings.candidates_file
     ),

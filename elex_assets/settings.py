@@ -117,3 +117,43 @@ class TrendsSettings:
             )
         except ValueError as exc:
             raise ValueError(f"a TRENDS_* setting is not a number: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """One writer per partition across processes (``core.lease``)."""
+
+    ttl_seconds: float = 120.0
+    wait_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> LeaseSettings:
+        return cls(
+            ttl_seconds=env_float("ELEX_LEASE_TTL_SECONDS", cls.ttl_seconds, minimum=1),
+            wait_seconds=env_float("ELEX_LEASE_WAIT_SECONDS", cls.wait_seconds, minimum=0),
+        )
+
+
+def env_float(name: str, default: float, minimum: float | None = None,
+              maximum: float | None = None) -> float:
+    """A number from the environment, range-checked; the error names the variable."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected a number") from None
+    check_range(name, number, minimum, maximum)
+    return number
+
+
+def check_range(name: str, value: float, minimum: float | None = None,
+                maximum: float | None = None) -> None:
+    if value != value or (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        bounds = (f"between {minimum:g} and {maximum:g}" if minimum is not None and
+                  maximum is not None else f"at least {minimum:g}" if minimum is not None
+                  else f"at most {maximum:g}")
+        raise ValueError(f"{name}={value:g}: expected a number {bounds}")

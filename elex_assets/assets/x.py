@@ -4,12 +4,15 @@ Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
 ``core.x_normalise``; these definitions only wire resources, config and metadata.
 """
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
 
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
+from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
 from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
@@ -28,6 +31,18 @@ class RawTweetsConfig(dg.Config):
 def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
     body = "\n".join(f"| {k} | {v} |" for k, v in rows.items()) or "| - | 0 |"
     return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
+
+
+@contextlib.contextmanager
+def _one_writer(
+    lake: LakeResource, context: dg.AssetExecutionContext, what: str
+) -> Iterator[Lease]:
+    """Hold the partition's lease in the lake; another live writer ends this run, unretried."""
+    try:
+        with lake.lease(context, what).hold() as lease:
+            yield lease
+    except (LeaseHeld, LeaseLost) as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
 def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -58,15 +73,17 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         reg = registry.load()
         queries = x.queries(reg)
         the_lake = lake.lake()
-        result = collect_day(
-            client, the_lake, queries, day,
-            endpoint=x.endpoint,
-            run_id=context.run_id[:8],
-            mode=config.mode,
-            page_size=x.page_size or None,
-            max_posts_per_month=x.max_posts_per_month or None,
-            log=context.log.info,
-        )
+        with _one_writer(lake, context, f"day {day}") as lease:
+            result = collect_day(
+                client, the_lake, queries, day,
+                endpoint=x.endpoint,
+                run_id=context.run_id[:8],
+                mode=config.mode,
+                page_size=x.page_size or None,
+                max_posts_per_month=x.max_posts_per_month or None,
+                log=context.log.info,
+                before_delete=lease.check,
+            )
         for note in result.notes:
             context.log.warning(note)
         per_query = {
@@ -114,7 +131,8 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         candidates = registry.load().candidates
         target = layout.clean_tweets_key(day)
         try:
-            normalise_day(the_lake, keys, candidates, day, target)
+            with _one_writer(lake, context, f"day {day} (tweets)"):
+                normalise_day(the_lake, keys, candidates, day, target)
         except RawFileError as exc:  # a damaged file does not heal by retrying
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)

@@ -336,8 +336,13 @@ def collect_day(
     max_posts_per_month: int | None = None,
     rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
+    before_delete: Callable[[], None] = lambda: None,
 ) -> CollectResult:
-    """Fetch what ``day`` still lacks for every query and land it; see the module doc."""
+    """Fetch what ``day`` still lacks for every query and land it; see the module doc.
+
+    ``before_delete`` is called before a complete refresh deletes the files it
+    supersedes (the lease check: a writer that lost its lease must not delete).
+    """
     if endpoint not in PAGE_SIZE:
         raise XCollectError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
     if mode not in MODES:
@@ -374,6 +379,9 @@ def collect_day(
     window = (Bound.at(start), Bound.at(end))
 
     manifests = read_manifests(lake, day, strict=mode != "full")
+    # Only files present now can be superseded by this run: a file another writer
+    # lands meanwhile is not covered by what this run read, so it is never deleted.
+    existing = {m.raw_key for m in manifests}
     refresh_id: str | None = None
     if mode == "full" or (mode == "auto" and not open_end):
         refresh_id = run_id
@@ -415,8 +423,9 @@ def collect_day(
     if complete and refresh_id is not None:
         keep = {m.raw_key for m in read_manifests(lake, day, strict=False)
                 if m.refresh_id == refresh_id}
+        before_delete()
         for key in raw_keys(lake, day):
-            if key not in keep:
+            if key not in keep and key in existing:
                 lake.delete(manifest_key(key))
                 lake.delete(key)
                 replaced.append(key)
