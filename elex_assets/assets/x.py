@@ -14,8 +14,10 @@ from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
 from elex_assets.core.markdown import markdown_table
-from elex_assets.core.x_collect import MODES, collect_day, raw_keys
+from elex_assets.core.x_client import XApiError, XRetriesExhausted
+from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_keys
 from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
+from elex_assets.failures import deterministic, stop_without_retry
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -33,6 +35,13 @@ def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
 
 
+# Errors that the same run cannot overcome by running again (config, auth, usage cap,
+# a day out of reach, a damaged file, another writer): failed at once, never retried.
+X_DETERMINISTIC: tuple[type[BaseException], ...] = (
+    XApiError, XCollectError, RawFileError, LeaseHeld, LeaseLost,
+)
+
+
 @contextlib.contextmanager
 def _one_writer(
     lake: LakeResource, context: dg.AssetExecutionContext, what: str
@@ -42,7 +51,7 @@ def _one_writer(
         with lake.lease(context, what).hold() as lease:
             yield lease
     except (LeaseHeld, LeaseLost) as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+        raise stop_without_retry(context, exc) from None
 
 
 def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -67,13 +76,22 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         registry: RegistryResource,
     ) -> dg.MaterializeResult:
         if config.mode not in MODES:
-            raise dg.Failure(f"raw_tweets mode {config.mode!r}: expected one of {MODES}")
+            raise stop_without_retry(
+                context, f"raw_tweets mode {config.mode!r}: expected one of {MODES}"
+            )
         day = date.fromisoformat(context.partition_key)
-        client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
-        reg = registry.load()
-        queries = x.queries(reg)
+        # A registry or setting that does not load is configuration: ValueError too.
+        with deterministic(context, (*X_DETERMINISTIC, ValueError)):
+            client = x.client(
+                on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}")
+            )
+            reg = registry.load()
+            queries = x.queries(reg)
         the_lake = lake.lake()
-        with _one_writer(lake, context, f"day {day}") as lease:
+        with (
+            deterministic(context, X_DETERMINISTIC, transient=(XRetriesExhausted,)),
+            _one_writer(lake, context, f"day {day}") as lease,
+        ):
             result = collect_day(
                 client, the_lake, queries, day,
                 endpoint=x.endpoint,
@@ -134,7 +152,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             with _one_writer(lake, context, f"day {day} (tweets)"):
                 normalise_day(the_lake, keys, candidates, day, target)
         except RawFileError as exc:  # a damaged file does not heal by retrying
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            raise stop_without_retry(context, exc) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
         return dg.MaterializeResult(
