@@ -23,8 +23,15 @@ from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
 from elex_assets.resources.x import XResource
 from elex_assets.sensors.x import build_x_automation
-from elex_assets.settings import LeaseSettings, Settings, TrendsSettings, XSettings
+from elex_assets.settings import (
+    LeaseSettings,
+    Settings,
+    TrendsSettings,
+    XSettings,
+    validate_env,
+)
 
+validate_env()  # every setting range-checked now, each error naming its variable
 settings = Settings.from_env()
 x_settings = XSettings.from_env()
 trends_settings = TrendsSettings.from_env()

@@ -157,3 +157,73 @@ def check_range(name: str, value: float, minimum: float | None = None,
                   maximum is not None else f"at least {minimum:g}" if minimum is not None
                   else f"at most {maximum:g}")
         raise ValueError(f"{name}={value:g}: expected a number {bounds}")
+
+
+# ---- every setting range-checked when the definitions load -------------------------
+
+_FLAGS = ("1", "true", "yes", "on", "0", "false", "no", "off")
+_NUMBERS: tuple[tuple[str, float | None, float | None, bool], ...] = (
+    # name, minimum, maximum, integer
+    ("X_MAX_POSTS_PER_MONTH", 0, None, True),
+    ("X_MIN_STATUS", -1, None, True),
+    ("X_SANDBOX_PORT", 0, 65535, True),
+    ("X_SANDBOX_POSTS_PER_DAY", 1, None, True),
+    ("TRENDS_SANDBOX_PORT", 0, 65535, True),
+    ("TRENDS_MIN_INTERVAL_SECONDS", 0, None, False),
+    ("TRENDS_MAX_ATTEMPTS", 1, 100, True),
+    ("TRENDS_BACKOFF_MAX_SECONDS", 0, None, False),
+    ("TRENDS_TIMEOUT_SECONDS", 0.1, None, False),
+    ("ELEX_LEASE_TTL_SECONDS", 1, None, False),
+    ("ELEX_LEASE_WAIT_SECONDS", 0, None, False),
+)
+
+
+def validate_env(env: dict[str, str] | None = None) -> None:
+    """Check every non-secret setting's type and range; one message names each bad variable.
+
+    Called when the definitions load, so a bad value fails at once (in the UI's
+    code location, the CLI, the daemon) instead of at the first step that reads it.
+    """
+    env = dict(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def value(name: str) -> str:
+        return (env.get(name) or "").strip()
+
+    for name, low, high, integer in _NUMBERS:
+        raw = value(name)
+        if not raw:
+            continue
+        try:
+            number = int(raw) if integer else float(raw)
+        except ValueError:
+            problems.append(f"{name}={raw!r}: expected {'an integer' if integer else 'a number'}")
+            continue
+        try:
+            check_range(name, number, low, high)
+        except ValueError as exc:
+            problems.append(str(exc))
+    endpoint = value("X_SEARCH_ENDPOINT") or "recent"
+    raw = value("X_MAX_QUERY_LENGTH")
+    if raw:
+        limit = {"recent": 512, "all": 1024}.get(endpoint, 1024)
+        try:
+            length = int(raw)
+            if length != 0 and not 32 <= length <= limit:
+                problems.append(
+                    f"X_MAX_QUERY_LENGTH={length}: expected 0 (the endpoint's limit) or "
+                    f"between 32 and {limit} (X_SEARCH_ENDPOINT={endpoint})"
+                )
+        except ValueError:
+            problems.append(f"X_MAX_QUERY_LENGTH={raw!r}: expected an integer")
+    for name in ("X_INCLUDE_RETWEETS", "ELEX_KAGGLE_PUBLISH", "ELEX_KAGGLE_PARQUET",
+                 "ELEX_KAGGLE_PRIVATE"):
+        raw = value(name)
+        if raw and raw.lower() not in _FLAGS:
+            problems.append(f"{name}={raw!r}: expected true or false")
+    for name in ("X_API_BASE_URL", "TRENDS_BASE_URL", "KAGGLE_API_ENDPOINT", "ELEX_UI_URL"):
+        raw = value(name)
+        if raw and not raw.startswith(("http://", "https://")):
+            problems.append(f"{name}={raw!r}: expected an http:// or https:// URL")
+    if problems:
+        raise ValueError("invalid setting: " + "; ".join(problems))
