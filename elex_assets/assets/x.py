@@ -14,6 +14,7 @@ from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.run_temp import run_temp_dir
 from elex_assets.core.x_client import XApiError, XRetriesExhausted
 from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_keys
 from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
@@ -91,6 +92,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         with (
             deterministic(context, X_DETERMINISTIC, transient=(XRetriesExhausted,)),
             _one_writer(lake, context, f"day {day}") as lease,
+            run_temp_dir("raw_tweets", context.run_id) as tmp,
         ):
             result = collect_day(
                 client, the_lake, queries, day,
@@ -101,6 +103,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 max_posts_per_month=x.max_posts_per_month or None,
                 log=context.log.info,
                 before_delete=lease.check,
+                tmp_dir=tmp,
             )
         for note in result.notes:
             context.log.warning(note)
@@ -149,8 +152,11 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         candidates = registry.load().candidates
         target = layout.clean_tweets_key(day)
         try:
-            with _one_writer(lake, context, f"day {day} (tweets)"):
-                normalise_day(the_lake, keys, candidates, day, target)
+            with (
+                _one_writer(lake, context, f"day {day} (tweets)"),
+                run_temp_dir("tweets", context.run_id) as tmp,
+            ):
+                normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
         except RawFileError as exc:  # a damaged file does not heal by retrying
             raise stop_without_retry(context, exc) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)

@@ -303,5 +303,20 @@ class Lease:
         return Path(name)
 
 
+def read_lease(lake: Lake, asset: str, partition: str) -> LeaseInfo | None:
+    """The lease on a partition as stored (``None``: free or unreadable)."""
+    return Lease(lake, asset, partition, owner="")._read()[0]
+
+
+def clear_lease(lake: Lake, asset: str, partition: str, owner: str) -> bool:
+    """Remove the lease if ``owner`` still holds it (its run is known dead)."""
+    lease = Lease(lake, asset, partition, owner="")
+    current, version = lease._read()
+    if current is None or current.owner != owner:
+        return False
+    lease._delete(version)
+    return True
+
+
 def _at(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()

@@ -337,6 +337,7 @@ def collect_day(
     rollover_posts: int = ROLLOVER_POSTS,
     log: Callable[[str], None] = lambda _msg: None,
     before_delete: Callable[[], None] = lambda: None,
+    tmp_dir: str | os.PathLike[str] | None = None,
 ) -> CollectResult:
     """Fetch what ``day`` still lacks for every query and land it; see the module doc.
 
@@ -403,7 +404,8 @@ def collect_day(
             covered.setdefault(q, []).extend(ivs)
 
     per_query: dict[str, int] = {}
-    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end, rollover_posts, log)
+    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end, rollover_posts, log,
+                        tmp_dir=tmp_dir)
     error: BaseException | None = None
     try:
         for query in queries:
@@ -456,6 +458,7 @@ class _RawWriter:
     def __init__(
         self, lake: Lake, day: date, run_id: str, refresh_id: str | None, endpoint: str,
         open_end: bool, rollover_posts: int, log: Callable[[str], None],
+        tmp_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
         self.endpoint, self.open_end, self.rollover_posts, self.log = (
@@ -466,11 +469,13 @@ class _RawWriter:
         }
         self.summaries: list[PageSummary] = []
         self.landed: list[str] = []
+        self._tmp_dir = tmp_dir  # pages in progress: the run's own temporary folder
         self._open()
 
     def _open(self) -> None:
         self.collected_at = datetime.now(UTC)
-        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz")
+        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz",
+                                        dir=self._tmp_dir)
         os.close(fd)
         self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
         self.pages: list[PageSummary] = []

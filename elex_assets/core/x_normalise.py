@@ -201,6 +201,7 @@ def normalise_day(
     target_key: str,
     batch_bytes: int = 32 << 20,
     workers: int | None = None,
+    tmp_dir: str | os.PathLike[str] | None = None,
 ) -> int:
     """Normalise the raw files ``keys`` into ``target_key`` (atomically); returns the rows.
 
@@ -219,7 +220,7 @@ def normalise_day(
                 # Nothing new since it was written (the 5-minute refresh's usual case).
                 return pl.scan_parquet(path).select(pl.len()).collect().item()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="elex-tweets-", dir=tmp_dir) as tmp:
         parts: list[str] = []
         running: deque[Future[str]] = deque()
         with ThreadPoolExecutor(workers) as pool:

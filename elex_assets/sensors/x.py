@@ -11,6 +11,7 @@ from elex_assets.core.x_collect import Manifest
 from elex_assets.core.x_stream import stream_to_lake
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import SANDBOX_TOKEN, XResource
+from elex_assets.run_health import reap_dead_runs
 
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
@@ -53,7 +54,9 @@ def build_x_automation(
             "yesterday still lacks."
         ),
     )
-    def x_every_5_minutes(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
+    def x_every_5_minutes(context: dg.ScheduleEvaluationContext, lake: LakeResource):  # noqa: ANN202
+        # A crashed refresh (kill -9, OOM) is not "in progress": free it first.
+        reap_dead_runs(context.instance, lake.lake(), log=context.log.warning)
         active = context.instance.get_run_records(
             dg.RunsFilter(job_name="x_refresh_job", statuses=ACTIVE), limit=1
         )

@@ -87,7 +87,7 @@ def test_a_wrong_token_fails_clearly_and_is_not_shown(tmp_path: Path) -> None:
     assert "WRONG-secret-42" not in failure.to_string()
 
 
-def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs() -> None:
+def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: Path) -> None:
     election = load_registry("2027").election
     raw, tweets = x_assets_for(election)
     jobs, schedules, _ = build_x_automation(raw, tweets)
@@ -95,12 +95,15 @@ def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs() -> None:
     assert schedule.cron_schedule == "*/5 * * * *"
     with dg.instance_for_test() as instance:
         now = datetime.now(UTC).replace(hour=12, minute=5)
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now)
+        lake = {"lake": LakeResource(url=str(tmp_path))}
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
+                                            resources=lake)
         requests = schedule(context)
         assert [r.partition_key for r in requests] == [now.date().isoformat()]
         midnight = now.replace(hour=0, minute=5)
         requests = schedule(
-            dg.build_schedule_context(instance=instance, scheduled_execution_time=midnight)
+            dg.build_schedule_context(instance=instance, scheduled_execution_time=midnight,
+                                      resources=lake)
         )
         assert [r.partition_key for r in requests] == [
             (now.date() - timedelta(days=1)).isoformat(), now.date().isoformat()]
