@@ -234,8 +234,18 @@ class Lake:
             for page in paginator.paginate(Bucket=bucket, Prefix=full):
                 keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         except Exception as exc:
+            if _no_such_bucket(exc):
+                raise self._missing_bucket() from exc
             raise LakeError(f"{self.uri(prefix)}: listing failed: {exc}") from exc
         return sorted(keys)
+
+    def _missing_bucket(self) -> LakeError:
+        bucket, _ = self._bucket_prefix
+        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
+        return LakeError(
+            f"{self.url}: the S3 bucket {bucket!r} does not exist{where}; create it or fix "
+            "ELEX_LAKE_URL"
+        )
 
     def move(self, src: str, dst: str) -> str:
         """Put the object ``src`` at ``dst`` (replacing it) and remove ``src``.
@@ -286,9 +296,16 @@ class Lake:
         except LakeError:
             raise
         except Exception as exc:
+            if _no_such_bucket(exc):
+                raise self._missing_bucket() from exc
             if _status_code(exc) == 404:
                 raise LakeError(f"{self.uri(key)}: no such object in the lake") from exc
             raise LakeError(f"{self.uri(key)}: {type(exc).__name__}: {exc}") from exc
+
+
+def _no_such_bucket(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "NoSuchBucket"
 
 
 def _status_code(exc: Exception) -> int | None:

@@ -47,7 +47,8 @@ def lake(tmp_path) -> Lake:  # noqa: ANN001
 
 @pytest.fixture
 def client(x_sandbox: XSandbox) -> XClient:
-    return XClient("t", x_sandbox.base_url, RetryPolicy(max_attempts=2, backoff_base=0.01))
+    return XClient(
+        "sandbox-token-faults", x_sandbox.base_url, RetryPolicy(max_attempts=2, backoff_base=0.01))
 
 
 def _truncate_at_flush_point(lake: Lake, key: str) -> None:

@@ -104,7 +104,7 @@ WRITER = textwrap.dedent(
     base_url, lake_url, run, wait = sys.argv[1:5]
     lake = Lake.from_url(lake_url)
     queries = build_queries(load_registry("2022").selected()[:4], max_length=1024)
-    client = XClient("t", base_url, RetryPolicy(max_attempts=3, backoff_base=0.01))
+    client = XClient("sandbox-token-faults", base_url, RetryPolicy(max_attempts=3, backoff_base=0.01))
     day = date(2022, 4, 9)
     try:
         with Lease(lake, "raw_tweets", day.isoformat(), run, wait_seconds=float(wait),
