@@ -18,6 +18,7 @@ from elex_assets.assets.registry import candidates
 from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.assets.x import x_assets_for
 from elex_assets.core.registry import load_registry
+from elex_assets.executor import stoppable_in_process_executor
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
@@ -89,7 +90,9 @@ defs = dg.Definitions(
     # executor re-imports Dagster and these definitions (~4 s on 2 cores), which
     # dominated the 5-minute refresh. The work is I/O-bound and the API pools
     # serialise steps anyway, so in-process loses no useful parallelism.
-    executor=dg.in_process_executor,
+    # (Dagster's in-process executor, made to stop within seconds of SIGTERM even
+    # while a step waits for a pool slot: elex_assets/executor.py.)
+    executor=stoppable_in_process_executor,
 )
 
 # Freshness policies, checks and the alert sensor, on whichever collecting assets `defs` holds.

@@ -87,7 +87,7 @@ def test_a_killed_run_is_failed_its_slot_freed_and_the_next_refresh_is_clean(
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
-    with dg.instance_for_test(temp_dir=str(home / "dagster_home")) as instance:
+    with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
         (dead,) = instance.get_runs()
         assert dead.status == dg.DagsterRunStatus.STARTED  # what the crash leaves
         assert instance.event_log_storage.get_concurrency_info("x_api").claimed_slots
