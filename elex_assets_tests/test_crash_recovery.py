@@ -127,3 +127,22 @@ def test_a_killed_run_is_failed_its_slot_freed_and_the_next_refresh_is_clean(
         got = landed.get(q.text, [])
         assert len(got) == len(set(got)) and set(got) == truth[q.text]
     assert not runs_root("raw_tweets").exists() or not any(runs_root("raw_tweets").iterdir())
+
+
+def test_a_refresh_started_hours_ago_no_longer_skips_the_schedule(tmp_path: Path) -> None:
+    raw, tweets = x_assets_for(REGISTRY.election)
+    _, (schedule,), _ = build_x_automation(raw, tweets)
+    with dg.instance_for_test() as instance:
+        run = instance.add_run(dg.DagsterRun(job_name="x_refresh_job",
+                                             status=dg.DagsterRunStatus.STARTED))
+        start = dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name="x_refresh_job")
+        tick = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 12, 1, 12, 5, tzinfo=UTC),
+            resources={"lake": LakeResource(url=str(tmp_path))},
+        )
+        instance.run_storage.handle_run_event(run.run_id, start, datetime.now(UTC))
+        assert isinstance(schedule(tick), dg.SkipReason)  # started just now: in progress
+        hours_ago = datetime.now(UTC) - timedelta(hours=3)
+        instance.run_storage.handle_run_event(run.run_id, start, hours_ago)
+        requests = schedule(tick)
+        assert [r.partition_key for r in requests] == ["2026-12-01"]
