@@ -7,6 +7,7 @@ reach resources through ``dg.EnvVar`` so they never enter run config or logs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from elex_assets import PROJECT_DIR
@@ -225,5 +226,22 @@ def validate_env(env: dict[str, str] | None = None) -> None:
         raw = value(name)
         if raw and not raw.startswith(("http://", "https://")):
             problems.append(f"{name}={raw!r}: expected an http:// or https:// URL")
+    dataset = value("KAGGLE_DATASET")
+    if dataset:
+        from elex_assets.core.kaggle_metadata import check_dataset_id
+
+        try:
+            check_dataset_id(dataset)
+        except ValueError as exc:
+            problems.append(str(exc))
+    content = value("ELEX_KAGGLE_CONTENT")
+    if content and content not in ("ids", "full"):
+        problems.append(f"ELEX_KAGGLE_CONTENT={content!r}: expected ids or full")
+    phone = value("ELEX_ALERT_PHONE_NUMBER")
+    if phone and not re.fullmatch(r"\+[1-9]\d{6,14}", phone):
+        problems.append("ELEX_ALERT_PHONE_NUMBER: expected an E.164 number (+33612345678)")
+    topic = value("ELEX_ALERT_SNS_TOPIC_ARN")
+    if topic and not topic.startswith("arn:"):
+        problems.append(f"ELEX_ALERT_SNS_TOPIC_ARN={topic!r}: expected an SNS topic ARN (arn:...)")
     if problems:
         raise ValueError("invalid setting: " + "; ".join(problems))

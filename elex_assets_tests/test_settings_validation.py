@@ -25,6 +25,10 @@ from elex_assets.settings import validate_env
         ({"X_INCLUDE_RETWEETS": "maybe"}, "X_INCLUDE_RETWEETS='maybe': expected true or false"),
         ({"X_API_BASE_URL": "api.x.com"}, "X_API_BASE_URL='api.x.com': expected an http"),
         ({"ELEX_LEASE_TTL_SECONDS": "0"}, "ELEX_LEASE_TTL_SECONDS=0"),
+        ({"KAGGLE_DATASET": "jane"}, "KAGGLE_DATASET='jane' is not owner/slug"),
+        ({"ELEX_KAGGLE_CONTENT": "text"}, "ELEX_KAGGLE_CONTENT='text': expected ids or full"),
+        ({"ELEX_ALERT_PHONE_NUMBER": "0612345678"}, "ELEX_ALERT_PHONE_NUMBER: expected an E.164"),
+        ({"ELEX_ALERT_SNS_TOPIC_ARN": "alerts"}, "ELEX_ALERT_SNS_TOPIC_ARN='alerts': expected"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], message: str) -> None:
