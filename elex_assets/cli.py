@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="elex", description=__doc__)
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show the full traceback of an error"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the whole pipeline offline on the sandbox APIs")
@@ -36,6 +41,44 @@ def main(argv: list[str] | None = None) -> int:
                      help="collection plan to price (default $X_POSTS_PLAN)")
 
     args = parser.parse_args(argv)
+    # SIGTERM stops elex like Ctrl-C: servers and runs clean up instead of dying mid-write.
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("elex: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        print(f"elex: error: {one_line(exc)} (--verbose shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _raise_interrupt(_signo: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def one_line(exc: BaseException) -> str:
+    """The error a user can act on, on one line: the innermost elex or user error.
+
+    Dagster wraps a step's error (``DagsterExecutionStepExecutionError`` and the
+    like); its ``user_exception`` or ``__cause__`` is the one that names the file,
+    the setting or the API answer.
+    """
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "user_exception", None) or exc.__cause__
+        if inner is None or not type(exc).__module__.startswith("dagster"):
+            break
+        exc = inner
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "estimate":
         from elex_assets.x_estimate_cli import run_estimate
 

@@ -20,17 +20,27 @@ from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, tre
 from elex_assets.assets.x import x_assets_for
 from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
 from elex_assets.core.registry import load_registry
+from elex_assets.executor import stoppable_in_process_executor
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.resources.bsky import BskyResource
 from elex_assets.resources.kaggle import kaggle_resource_from_env
 from elex_assets.resources.x import XResource
 from elex_assets.sensors.x import build_x_automation
-from elex_assets.settings import BskySettings, Settings, TrendsSettings, XSettings
+from elex_assets.settings import (
+    BskySettings,
+    LeaseSettings,
+    Settings,
+    TrendsSettings,
+    XSettings,
+    validate_env,
+)
 
+validate_env()  # every setting range-checked now, each error naming its variable
 settings = Settings.from_env()
 x_settings = XSettings.from_env()
 trends_settings = TrendsSettings.from_env()
+lease_settings = LeaseSettings.from_env()
 election = load_registry(settings.election, settings.candidates_file).election
 
 raw_tweets, tweets = x_assets_for(election)
@@ -48,7 +58,11 @@ kaggle_exports.append(kaggle_bsky_posts)
 kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
 
 resources = {
-    "lake": LakeResource(url=settings.lake_url),
+    "lake": LakeResource(
+        url=settings.lake_url,
+        lease_ttl_seconds=lease_settings.ttl_seconds,
+        lease_wait_seconds=lease_settings.wait_seconds,
+    ),
     "registry": RegistryResource(
         election=settings.election, candidates_file=settings.candidates_file
     ),
@@ -108,7 +122,9 @@ defs = dg.Definitions(
     # executor re-imports Dagster and these definitions (~4 s on 2 cores), which
     # dominated the 5-minute refresh. The work is I/O-bound and the API pools
     # serialise steps anyway, so in-process loses no useful parallelism.
-    executor=dg.in_process_executor,
+    # (Dagster's in-process executor, made to stop within seconds of SIGTERM even
+    # while a step waits for a pool slot: elex_assets/executor.py.)
+    executor=stoppable_in_process_executor,
 )
 
 # Freshness policies, checks and the alert sensor, on whichever collecting assets `defs` holds.

@@ -7,6 +7,7 @@ reach resources through ``dg.EnvVar`` so they never enter run config or logs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from elex_assets import PROJECT_DIR
@@ -207,3 +208,130 @@ class BskySettings:
             credentials_set=bool(os.environ.get("BSKY_HANDLE"))
             and bool(os.environ.get("BSKY_APP_PASSWORD")),
         )
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """One writer per partition across processes (``core.lease``)."""
+
+    ttl_seconds: float = 120.0
+    wait_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> LeaseSettings:
+        return cls(
+            ttl_seconds=env_float("ELEX_LEASE_TTL_SECONDS", cls.ttl_seconds, minimum=1),
+            wait_seconds=env_float("ELEX_LEASE_WAIT_SECONDS", cls.wait_seconds, minimum=0),
+        )
+
+
+def env_float(name: str, default: float, minimum: float | None = None,
+              maximum: float | None = None) -> float:
+    """A number from the environment, range-checked; the error names the variable."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected a number") from None
+    check_range(name, number, minimum, maximum)
+    return number
+
+
+def check_range(name: str, value: float, minimum: float | None = None,
+                maximum: float | None = None) -> None:
+    if value != value or (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        bounds = (f"between {minimum:g} and {maximum:g}" if minimum is not None and
+                  maximum is not None else f"at least {minimum:g}" if minimum is not None
+                  else f"at most {maximum:g}")
+        raise ValueError(f"{name}={value:g}: expected a number {bounds}")
+
+
+# ---- every setting range-checked when the definitions load -------------------------
+
+_FLAGS = ("1", "true", "yes", "on", "0", "false", "no", "off")
+_NUMBERS: tuple[tuple[str, float | None, float | None, bool], ...] = (
+    # name, minimum, maximum, integer
+    ("X_MAX_POSTS_PER_MONTH", 0, None, True),
+    ("X_MIN_STATUS", -1, None, True),
+    ("X_SANDBOX_PORT", 0, 65535, True),
+    ("X_SANDBOX_POSTS_PER_DAY", 1, None, True),
+    ("TRENDS_SANDBOX_PORT", 0, 65535, True),
+    ("TRENDS_MIN_INTERVAL_SECONDS", 0, None, False),
+    ("TRENDS_MAX_ATTEMPTS", 1, 100, True),
+    ("TRENDS_BACKOFF_MAX_SECONDS", 0, None, False),
+    ("TRENDS_TIMEOUT_SECONDS", 0.1, None, False),
+    ("ELEX_LEASE_TTL_SECONDS", 1, None, False),
+    ("ELEX_LEASE_WAIT_SECONDS", 0, None, False),
+)
+
+
+def validate_env(env: dict[str, str] | None = None) -> None:
+    """Check every non-secret setting's type and range; one message names each bad variable.
+
+    Called when the definitions load, so a bad value fails at once (in the UI's
+    code location, the CLI, the daemon) instead of at the first step that reads it.
+    """
+    env = dict(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def value(name: str) -> str:
+        return (env.get(name) or "").strip()
+
+    for name, low, high, integer in _NUMBERS:
+        raw = value(name)
+        if not raw:
+            continue
+        try:
+            number = int(raw) if integer else float(raw)
+        except ValueError:
+            problems.append(f"{name}={raw!r}: expected {'an integer' if integer else 'a number'}")
+            continue
+        try:
+            check_range(name, number, low, high)
+        except ValueError as exc:
+            problems.append(str(exc))
+    endpoint = value("X_SEARCH_ENDPOINT") or "recent"
+    raw = value("X_MAX_QUERY_LENGTH")
+    if raw:
+        limit = {"recent": 512, "all": 1024}.get(endpoint, 1024)
+        try:
+            length = int(raw)
+            if length != 0 and not 32 <= length <= limit:
+                problems.append(
+                    f"X_MAX_QUERY_LENGTH={length}: expected 0 (the endpoint's limit) or "
+                    f"between 32 and {limit} (X_SEARCH_ENDPOINT={endpoint})"
+                )
+        except ValueError:
+            problems.append(f"X_MAX_QUERY_LENGTH={raw!r}: expected an integer")
+    for name in ("X_INCLUDE_RETWEETS", "ELEX_KAGGLE_PUBLISH", "ELEX_KAGGLE_PARQUET",
+                 "ELEX_KAGGLE_PRIVATE"):
+        raw = value(name)
+        if raw and raw.lower() not in _FLAGS:
+            problems.append(f"{name}={raw!r}: expected true or false")
+    for name in ("X_API_BASE_URL", "TRENDS_BASE_URL", "KAGGLE_API_ENDPOINT", "ELEX_UI_URL"):
+        raw = value(name)
+        if raw and not raw.startswith(("http://", "https://")):
+            problems.append(f"{name}={raw!r}: expected an http:// or https:// URL")
+    dataset = value("KAGGLE_DATASET")
+    if dataset:
+        from elex_assets.core.kaggle_metadata import check_dataset_id
+
+        try:
+            check_dataset_id(dataset)
+        except ValueError as exc:
+            problems.append(str(exc))
+    content = value("ELEX_KAGGLE_CONTENT")
+    if content and content not in ("ids", "full"):
+        problems.append(f"ELEX_KAGGLE_CONTENT={content!r}: expected ids or full")
+    phone = value("ELEX_ALERT_PHONE_NUMBER")
+    if phone and not re.fullmatch(r"\+[1-9]\d{6,14}", phone):
+        problems.append("ELEX_ALERT_PHONE_NUMBER: expected an E.164 number (+33612345678)")
+    topic = value("ELEX_ALERT_SNS_TOPIC_ARN")
+    if topic and not topic.startswith("arn:"):
+        problems.append(f"ELEX_ALERT_SNS_TOPIC_ARN={topic!r}: expected an SNS topic ARN (arn:...)")
+    if problems:
+        raise ValueError("invalid setting: " + "; ".join(problems))

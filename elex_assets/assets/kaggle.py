@@ -22,6 +22,8 @@ from elex_assets.core.export import (
 )
 from elex_assets.core.kaggle_dataset import assemble_dataset
 from elex_assets.core.layout import KAGGLE, TRENDS_KINDS
+from elex_assets.core.lease import LeaseHeld
+from elex_assets.failures import stop_without_retry
 from elex_assets.partitions import weekly_partitions
 from elex_assets.resources import LakeResource
 from elex_assets.resources.kaggle import KaggleResource
@@ -74,18 +76,20 @@ def _weekly_export_asset(
         iso_year, iso_week = week_of_partition_key(context.partition_key)
         the_lake = lake.lake()
         try:
-            export = export_week(
-                the_lake,
-                election,
-                source,
-                iso_year,
-                iso_week,
-                content_policy=kaggle.policy(),
-                parquet_twin=kaggle.parquet_twin,
-                allow_incomplete=_forced(context, config),
-            )
-        except IncompleteWeekError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+            # One writer per week across processes (a second export waits, then fails).
+            with lake.lease(context, f"week {iso_year}-W{iso_week:02d} of {source}").hold():
+                export = export_week(
+                    the_lake,
+                    election,
+                    source,
+                    iso_year,
+                    iso_week,
+                    content_policy=kaggle.policy(),
+                    parquet_twin=kaggle.parquet_twin,
+                    allow_incomplete=_forced(context, config),
+                )
+        except (IncompleteWeekError, LeaseHeld) as exc:
+            raise stop_without_retry(context, exc) from None
         if export.missing_days:
             context.log.warning(
                 f"{source} {iso_year}-W{iso_week:02d} forced out incomplete; missing "

@@ -4,17 +4,23 @@ Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
 ``core.x_normalise``; these definitions only wire resources, config and metadata.
 """
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
 
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
+from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.run_temp import run_temp_dir
 from elex_assets.core.x_accounting import Accounting, read_accounting
-from elex_assets.core.x_collect import MODES, collect_day, raw_keys
-from elex_assets.core.x_normalise import normalise_day, tweets_summary
+from elex_assets.core.x_client import XApiError, XRetriesExhausted
+from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_keys
+from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
 from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
+from elex_assets.failures import deterministic, stop_without_retry
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -32,14 +38,38 @@ def _table(rows: dict[str, int], key: str, value: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"| {key} | {value} |\n|---|---|\n{body}")
 
 
-def spend_failure(exc: XSpendCeiling, spend: SpendGuard) -> dg.Failure:
+def spend_failure(
+    exc: XSpendCeiling, spend: SpendGuard,
+    context: dg.AssetExecutionContext | dg.OpExecutionContext | None = None,
+) -> dg.Failure:
     """A dollar ceiling: deterministic, so the run fails without retries, saying why."""
+    if context is not None:
+        stop_without_retry(context, exc)  # tags the run: no run retry either
     notes = "; ".join(getattr(exc, "__notes__", []))
     return dg.Failure(
         description=f"{exc}" + (f" ({notes})" if notes else ""),
         metadata={k: v for k, v in spend.summary().items() if k != "spend_ledger"},
         allow_retries=False,
     )
+
+
+# Errors that the same run cannot overcome by running again (config, auth, usage cap,
+# a day out of reach, a damaged file, another writer): failed at once, never retried.
+X_DETERMINISTIC: tuple[type[BaseException], ...] = (
+    XApiError, XCollectError, RawFileError, LeaseHeld, LeaseLost,
+)
+
+
+@contextlib.contextmanager
+def _one_writer(
+    lake: LakeResource, context: dg.AssetExecutionContext, what: str
+) -> Iterator[Lease]:
+    """Hold the partition's lease in the lake; another live writer ends this run, unretried."""
+    try:
+        with lake.lease(context, what).hold() as lease:
+            yield lease
+    except (LeaseHeld, LeaseLost) as exc:
+        raise stop_without_retry(context, exc) from None
 
 
 def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -64,28 +94,41 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         registry: RegistryResource,
     ) -> dg.MaterializeResult:
         if config.mode not in MODES:
-            raise dg.Failure(f"raw_tweets mode {config.mode!r}: expected one of {MODES}")
+            raise stop_without_retry(
+                context, f"raw_tweets mode {config.mode!r}: expected one of {MODES}"
+            )
         day = date.fromisoformat(context.partition_key)
-        client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
-        reg = registry.load()
-        queries = x.queries(reg)
+        # A registry or setting that does not load is configuration: ValueError too.
+        with deterministic(context, (*X_DETERMINISTIC, ValueError)):
+            client = x.client(
+                on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}")
+            )
+            reg = registry.load()
+            queries = x.queries(reg)
         the_lake = lake.lake()
         spend = x.spend_guard(the_lake, context.run_id[:8], f"raw_tweets {day}")
         try:
-            result = collect_day(
-                client, the_lake, queries, day,
-                endpoint=x.endpoint,
-                run_id=context.run_id[:8],
-                mode=config.mode,
-                page_size=x.page_size or None,
-                max_posts_per_month=x.max_posts_per_month or None,
-                log=context.log.info,
-                spend=spend,
-                plan=x.posts_plan,
-                sample_posts_per_day=x.sample_posts_per_day,
-            )
+            with (
+                deterministic(context, X_DETERMINISTIC, transient=(XRetriesExhausted,)),
+                _one_writer(lake, context, f"day {day}") as lease,
+                run_temp_dir("raw_tweets", context.run_id) as tmp,
+            ):
+                result = collect_day(
+                    client, the_lake, queries, day,
+                    endpoint=x.endpoint,
+                    run_id=context.run_id[:8],
+                    mode=config.mode,
+                    page_size=x.page_size or None,
+                    max_posts_per_month=x.max_posts_per_month or None,
+                    log=context.log.info,
+                    spend=spend,
+                    plan=x.posts_plan,
+                    sample_posts_per_day=x.sample_posts_per_day,
+                    before_delete=lease.check,
+                    tmp_dir=tmp,
+                )
         except XSpendCeiling as exc:
-            raise spend_failure(exc, spend) from None
+            raise spend_failure(exc, spend, context) from None
         for note in result.notes:
             context.log.warning(note)
         context.log.info(
@@ -138,7 +181,14 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         keys = raw_keys(the_lake, day)
         candidates = registry.load().candidates
         target = layout.clean_tweets_key(day)
-        normalise_day(the_lake, keys, candidates, day, target)
+        try:
+            with (
+                _one_writer(lake, context, f"day {day} (tweets)"),
+                run_temp_dir("tweets", context.run_id) as tmp,
+            ):
+                normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
+        except RawFileError as exc:  # a damaged file does not heal by retrying
+            raise stop_without_retry(context, exc) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
         acc = read_accounting(the_lake, target) or Accounting(rows, rows)

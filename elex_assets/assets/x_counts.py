@@ -17,6 +17,7 @@ from elex_assets.core.x_collect import XCollectError
 from elex_assets.core.x_counts import ALL, collect_counts_day, count_queries, counts_endpoint
 from elex_assets.core.x_query import MAX_QUERY_LENGTH
 from elex_assets.core.x_spend import XSpendCeiling
+from elex_assets.failures import stop_without_retry
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
@@ -53,7 +54,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
         try:
             endpoint = counts_endpoint(day, now, x.endpoint == "all")
         except XCollectError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            raise stop_without_retry(context, exc) from None
         # Queries fit the counts endpoint used (512 characters on recent, 1,024 on all).
         limit = MAX_QUERY_LENGTH[endpoint]
         queries = count_queries(
@@ -69,9 +70,9 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                 log=context.log.info, now=now,
             )
         except XSpendCeiling as exc:
-            raise spend_failure(exc, spend) from None
+            raise spend_failure(exc, spend, context) from None
         except XCollectError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            raise stop_without_retry(context, exc) from None
         key = layout.clean_tweet_counts_key(day)
         the_lake.write_parquet(key, frame)
         totals = {

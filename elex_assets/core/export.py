@@ -23,6 +23,7 @@ from elex_assets.core.elections import Election
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import (
     AREAS,
+    KAGGLE_STAGED,
     TRENDS_KINDS,
     clean_bsky_prefix,
     clean_trends_prefix,
@@ -30,6 +31,7 @@ from elex_assets.core.layout import (
     clean_tweets_prefix,
     kaggle_key,
     kaggle_manifest_key,
+    kaggle_staged_key,
 )
 from elex_assets.core.markdown import markdown_rows
 from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEET_COUNTS, TWEETS, Column, TableSchema
@@ -232,6 +234,7 @@ class WeekExport:
     exported_at: str
     daily: dict[str, dict[str, float]] = field(default_factory=dict)
     preview: str = ""  # first rows as a Markdown table (Dagster UI), not in the manifest
+    staged: dict[str, str] = field(default_factory=dict)  # final key -> where it was written
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -277,7 +280,13 @@ def export_week(
     lf = scan_week(lake, source, keys)
 
     csv_key = kaggle_key(election.id, source, iso_year, iso_week)
-    with lake.writing(csv_key, suffix=".csv.gz") as path:
+    # The files are written outside kaggle/, named in the manifest, then moved into
+    # place: a crash leaves the old week whole, or a manifest whose files finish moving
+    # on the next read (read_manifests), never a new file beside an old manifest.
+    _finish_staged(lake, election.id, source, iso_year, iso_week)
+    export_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staged = {csv_key: kaggle_staged_key(csv_key, export_id)}
+    with lake.writing(staged[csv_key], suffix=".csv.gz") as path:
         csv_frame(lf, source, policy).sink_csv(
             path,
             compression="gzip",
@@ -289,7 +298,8 @@ def export_week(
     written = [csv_key]
     if parquet_twin:
         pq_key = kaggle_key(election.id, source, iso_year, iso_week, ext="parquet")
-        with lake.writing(pq_key, suffix=".parquet") as path:
+        staged[pq_key] = kaggle_staged_key(pq_key, export_id)
+        with lake.writing(staged[pq_key], suffix=".parquet") as path:
             schema_for(source).conform(lf).select([c.name for c in columns]).sink_parquet(
                 path, compression="zstd"
             )
@@ -313,13 +323,38 @@ def export_week(
         files=written,
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         daily=daily,
+        staged=staged,
     )
     manifest = export.to_json()
     export.preview = preview
     lake.write_bytes(
         kaggle_manifest_key(election.id, source, iso_year, iso_week), manifest.encode()
     )
+    for final, pending in staged.items():
+        lake.move(pending, final)
     return export
+
+
+def _finish_staged(lake: Lake, election: str, source: str, iso_year: int, iso_week: int) -> None:
+    """Before a week is exported again: finish what its manifest names, drop orphans."""
+    mkey = kaggle_manifest_key(election, source, iso_year, iso_week)
+    if lake.exists(mkey):
+        finish_moves(lake, [json.loads(lake.read_bytes(mkey))])
+    folder = f"{KAGGLE_STAGED}/{election}/{source}/"
+    for key in lake.list(folder):
+        if key.removeprefix(folder).startswith(f"{iso_year:04d}_{iso_week:02d}."):
+            lake.delete(key)
+    lake.delete_temporaries(folder, f"{iso_year:04d}_{iso_week:02d}.")  # written by an export that crashed before its manifest
+
+
+def finish_moves(lake: Lake, manifests: list[dict]) -> None:
+    """Move into place the staged files of manifests whose export stopped after them."""
+    pending = {st: final for m in manifests for final, st in m.get("staged", {}).items()}
+    if not pending:
+        return
+    for key in lake.list(f"{KAGGLE_STAGED}/"):
+        if key in pending:
+            lake.move(key, pending[key])
 
 
 def csv_preview(path: str | Path, rows: int = 5, width: int = 40) -> str:
@@ -396,8 +431,12 @@ def read_manifests(lake: Lake) -> list[dict]:
     """Every weekly export's manifest, all elections, sorted by election, source, week."""
     from elex_assets.core.layout import KAGGLE
 
-    keys = [k for k in lake.list(f"meta/{KAGGLE}/") if k.endswith(".json")]
+    keys = [
+        k for k in lake.list(f"meta/{KAGGLE}/")
+        if k.endswith(".json") and not k.startswith(f"{KAGGLE_STAGED}/")
+    ]
     manifests = [json.loads(lake.read_bytes(k)) for k in keys if not k.endswith("published.json")]
+    finish_moves(lake, manifests)  # the manifest is the truth: its files are what it says
     return sorted(
         manifests, key=lambda m: (m["election"], m["source"], m["iso_year"], m["iso_week"])
     )

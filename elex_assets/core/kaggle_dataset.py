@@ -7,6 +7,8 @@ cheap and always agrees with the files that were exported.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +105,22 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
     }
 
 
+def publishable(key: str) -> bool:
+    """Whether a key under ``kaggle/`` is a finished file to publish.
+
+    The one exclusion rule shared by the publisher and the dataset asset: a
+    hidden name (``.name``: a temporary file being written) or a ``.tmp`` part
+    is never a finished file.
+    """
+    parts = key.split("/")
+    return not any(p.startswith(".") or ".tmp" in p for p in parts)
+
+
+def publishable_keys(lake: Lake) -> list[str]:
+    """The files a publication uploads: every finished file under ``kaggle/``."""
+    return [k for k in lake.list(f"{KAGGLE}/") if publishable(k)]
+
+
 class _local_folder:  # noqa: N801 (used as a context manager)
     """The lake's ``kaggle/`` as a local folder: itself on disk, a download from S3."""
 
@@ -111,15 +129,18 @@ class _local_folder:  # noqa: N801 (used as a context manager)
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> Path:
-        if not self.lake.is_s3:
-            return Path(self.lake.url) / KAGGLE
+        # Always a copy of the publishable files only (hard links on a local lake): the
+        # kaggle API uploads every file of the folder it is given.
         self.tmp = tempfile.TemporaryDirectory(prefix="elex-kaggle-")
         root = Path(self.tmp.name)
-        for key in self.lake.list(f"{KAGGLE}/"):
+        for key in publishable_keys(self.lake):
             target = root / key.removeprefix(f"{KAGGLE}/")
             target.parent.mkdir(parents=True, exist_ok=True)
             with self.lake.local_copy(key) as path:
-                target.write_bytes(path.read_bytes())
+                try:
+                    os.link(path, target)
+                except OSError:
+                    shutil.copyfile(path, target)
         return root
 
     def __exit__(self, *exc: object) -> None:

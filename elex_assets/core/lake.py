@@ -234,10 +234,51 @@ class Lake:
             for page in paginator.paginate(Bucket=bucket, Prefix=full):
                 keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         except Exception as exc:
+            if _no_such_bucket(exc):
+                raise self._missing_bucket() from exc
             raise LakeError(f"{self.uri(prefix)}: listing failed: {exc}") from exc
         return sorted(keys)
 
+    def _missing_bucket(self) -> LakeError:
+        bucket, _ = self._bucket_prefix
+        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
+        return LakeError(
+            f"{self.url}: the S3 bucket {bucket!r} does not exist{where}; create it or fix "
+            "ELEX_LAKE_URL"
+        )
+
+    def move(self, src: str, dst: str) -> str:
+        """Put the object ``src`` at ``dst`` (replacing it) and remove ``src``.
+
+        Locally a rename (atomic); on S3 a server-side copy (``dst`` appears whole
+        when the copy completes) then a delete. Either way ``dst`` is never partial.
+        """
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix
+            source = {"Bucket": bucket, "Key": self._s3_key(src)}
+            self._wrap(dst, lambda: self._s3.copy(source, bucket, self._s3_key(dst)))
+            self.delete(src)
+        else:
+            target = self._path(dst)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(self._path(src), target)
+            except FileNotFoundError:
+                raise LakeError(f"{self.uri(src)}: no such object in the lake") from None
+        return self.uri(dst)
+
     # ---- deleting ---------------------------------------------------------
+    def delete_temporaries(self, folder: str, name_prefix: str = "") -> int:
+        """Remove the hidden temporary files a killed writer left in ``folder`` (local only;
+        S3 writes never leave one). Call it only where no other writer is at work."""
+        if self.is_s3:
+            return 0
+        base = self._path(folder)
+        stale = list(base.glob(f".{name_prefix}*.tmp*")) if base.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     def delete(self, key: str) -> None:
         if self.is_s3:
             bucket, _ = self._bucket_prefix
@@ -255,9 +296,16 @@ class Lake:
         except LakeError:
             raise
         except Exception as exc:
+            if _no_such_bucket(exc):
+                raise self._missing_bucket() from exc
             if _status_code(exc) == 404:
                 raise LakeError(f"{self.uri(key)}: no such object in the lake") from exc
             raise LakeError(f"{self.uri(key)}: {type(exc).__name__}: {exc}") from exc
+
+
+def _no_such_bucket(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "NoSuchBucket"
 
 
 def _status_code(exc: Exception) -> int | None:

@@ -128,3 +128,18 @@ def clean_tweet_counts_prefix(day: date) -> str:
 def clean_tweet_counts_key(day: date) -> str:
     """Hourly post counts per candidate for a day (X counts endpoints)."""
     return f"{clean_tweet_counts_prefix(day)}part-0.parquet"
+
+
+KAGGLE_STAGED = f"meta/{KAGGLE}/staged"
+
+
+def kaggle_staged_key(final_key: str, export_id: str) -> str:
+    """Where an export writes a weekly file before its manifest, outside ``kaggle/``.
+
+    ``kaggle/2027/tweets/2026_48.csv.gz`` -> ``meta/kaggle/staged/2027/tweets/2026_48.<id>.csv.gz``:
+    the publishable folder never holds a file still being written.
+    """
+    rel = final_key.removeprefix(f"{KAGGLE}/")
+    folder, _, name = rel.rpartition("/")
+    stem, _, ext = name.partition(".")
+    return f"{KAGGLE_STAGED}/{folder}/{stem}.{export_id}.{ext}"

@@ -205,6 +205,7 @@ def load_registry(election_id: str, candidates_file: str | Path | None = None) -
     if _is_legacy(raw):
         election = _parse_election(builtin, _read_json(builtin))
         candidates = _parse_legacy(path, raw)
+        _require_candidates(path, candidates)
         return Registry(election, candidates, source=str(path), legacy=True)
     if not isinstance(raw, dict):
         raise RegistryError(path, "expected a JSON object with 'election' and 'candidates'")
@@ -213,7 +214,17 @@ def load_registry(election_id: str, candidates_file: str | Path | None = None) -
     if not isinstance(entries, list):
         raise RegistryError(path, "'candidates' must be a list of entries", field_name="candidates")
     candidates = _parse_entries(path, entries)
+    _require_candidates(path, candidates)
     return Registry(election, candidates, source=str(path))
+
+
+def _require_candidates(path: Path, candidates: tuple[Candidate, ...]) -> None:
+    """An empty registry (``{}``, ``"candidates": []``) would collect nothing, silently."""
+    if not candidates:
+        raise RegistryError(
+            path, "no candidates: expected an object with 'election' and a non-empty "
+            "'candidates' list, or a legacy object {id: {name, group, ...}}"
+        )
 
 
 def _read_json(path: Path) -> Any:

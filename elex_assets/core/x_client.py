@@ -259,9 +259,12 @@ class XClient:
         return f"XClient(base_url={self.base_url!r})"
 
     def on_retry(self, message: str, attempt: int) -> None:
-        log.warning("X API attempt %d: %s", attempt, message)
+        """Report a retry once: to the caller's callback (the run's log) when given, else
+        to this module's logger (both would show every message twice in a run)."""
         if self._on_retry:
             self._on_retry(message, attempt)
+        else:
+            log.warning("X API attempt %d: %s", attempt, message)
 
     @with_retries()
     def search(self, endpoint: str, query: str, **params: Any) -> Page:

@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -264,8 +265,14 @@ def raw_keys(lake: Lake, day: date) -> list[str]:
     return [k for k in lake.list(layout.raw_tweets_prefix(day)) if k.endswith(".jsonl.gz")]
 
 
-def read_manifests(lake: Lake, day: date) -> list[Manifest]:
-    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing."""
+def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]:
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing
+    or unreadable.
+
+    A raw file that cannot be read either (truncated, corrupt) raises an error
+    naming it, unless ``not strict`` (a full refresh replaces it anyway): then it
+    counts as covering nothing.
+    """
     keys = lake.list(layout.raw_tweets_prefix(day))
     present = set(keys)
     out = []
@@ -273,25 +280,55 @@ def read_manifests(lake: Lake, day: date) -> list[Manifest]:
         if not key.endswith(".jsonl.gz"):
             continue
         mkey = manifest_key(key)
-        if mkey in present:
-            out.append(Manifest.from_json(json.loads(lake.read_bytes(mkey))))
-        else:
-            out.append(_manifest_from_raw(lake, key))
+        manifest = _read_manifest(lake, mkey) if mkey in present else None
+        if manifest is None:
+            try:
+                manifest = _manifest_from_raw(lake, key)
+            except RawManifestError:
+                if strict:
+                    raise
+                manifest = Manifest(key, None, day.isoformat(), "", "", key, [], False, False)
+        out.append(manifest)
     return sorted(out, key=lambda m: m.collected_at)
 
 
+class RawManifestError(XCollectError):
+    """A raw file whose manifest cannot be rebuilt because the file itself is damaged."""
+
+
+def _read_manifest(lake: Lake, mkey: str) -> Manifest | None:
+    """A manifest as stored; ``None`` when it is not valid JSON of the expected shape."""
+    try:
+        return Manifest.from_json(json.loads(lake.read_bytes(mkey)))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
 def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
+    """The manifest of a raw file, rebuilt from its lines (each page carries its summary).
+
+    Stream files (``summary: null``) cover no search interval: they rebuild with no pages.
+    """
     pages = []
     first: dict[str, Any] = {}
-    for line in gzip.decompress(lake.read_bytes(key)).splitlines():
+    try:
+        body = gzip.decompress(lake.read_bytes(key))
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RawManifestError(
+            f"{lake.uri(key)}: damaged raw file ({exc}); re-fetch the day with raw_tweets "
+            "run config mode: full (it replaces the day's raw files)"
+        ) from None
+    for line in body.splitlines():
         if not line.strip():
             continue
         rec = json.loads(line)
         first = first or rec
-        pages.append(PageSummary.from_json(rec["summary"]))
+        if rec.get("summary") is not None:
+            pages.append(PageSummary.from_json(rec["summary"]))
+    stream = first.get("endpoint") == "stream"
     return Manifest(
         first.get("run_id", key), first.get("refresh_id"), first.get("day", ""),
-        first.get("endpoint", ""), first.get("collected_at", ""), key, pages, False,
+        first.get("endpoint", ""), first.get("collected_at", ""), key, pages, stream,
         bool(first.get("open_end", False)),
     )
 
@@ -351,6 +388,8 @@ def collect_day(
     spend: SpendGuard | None = None,
     plan: str = "full",
     sample_posts_per_day: int = 0,
+    before_delete: Callable[[], None] = lambda: None,
+    tmp_dir: str | os.PathLike[str] | None = None,
 ) -> CollectResult:
     """Fetch what ``day`` still lacks for every query and land it; see the module doc.
 
@@ -358,6 +397,9 @@ def collect_day(
     ``sample_posts_per_day`` posts spread evenly over the day's completed hours (one
     page per query and hour, so every hour of a debate night is represented);
     ``off`` reads none (``tweet_counts`` still gives the volume).
+
+    ``before_delete`` is called before a complete refresh deletes the files it
+    supersedes (the lease check: a writer that lost its lease must not delete).
     """
     if plan not in PLANS:
         raise XCollectError(f"X_POSTS_PLAN={plan!r}: expected one of {', '.join(PLANS)}")
@@ -399,7 +441,10 @@ def collect_day(
             )
     window = (Bound.at(start), Bound.at(end))
 
-    manifests = read_manifests(lake, day)
+    manifests = read_manifests(lake, day, strict=mode != "full")
+    # Only files present now can be superseded by this run: a file another writer
+    # lands meanwhile is not covered by what this run read, so it is never deleted.
+    existing = {m.raw_key for m in manifests}
     refresh_id: str | None = None
     if mode == "full" or (mode == "auto" and not open_end):
         refresh_id = run_id
@@ -423,7 +468,7 @@ def collect_day(
     per_query: dict[str, int] = {}
     sampling = plan == "sample"
     writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end and not sampling,
-                        rollover_posts, log)
+                        rollover_posts, log, tmp_dir=tmp_dir)
     error: BaseException | None = None
     try:
         chosen, size = sample_plan(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
@@ -448,9 +493,11 @@ def collect_day(
         usage.runs += 1
         usage.save(lake)
     if complete and refresh_id is not None:
-        keep = {m.raw_key for m in read_manifests(lake, day) if m.refresh_id == refresh_id}
+        keep = {m.raw_key for m in read_manifests(lake, day, strict=False)
+                if m.refresh_id == refresh_id}
+        before_delete()
         for key in raw_keys(lake, day):
-            if key not in keep:
+            if key not in keep and key in existing:
                 lake.delete(manifest_key(key))
                 lake.delete(key)
                 replaced.append(key)
@@ -481,6 +528,7 @@ class _RawWriter:
     def __init__(
         self, lake: Lake, day: date, run_id: str, refresh_id: str | None, endpoint: str,
         open_end: bool, rollover_posts: int, log: Callable[[str], None],
+        tmp_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
         self.endpoint, self.open_end, self.rollover_posts, self.log = (
@@ -491,11 +539,13 @@ class _RawWriter:
         }
         self.summaries: list[PageSummary] = []
         self.landed: list[str] = []
+        self._tmp_dir = tmp_dir  # pages in progress: the run's own temporary folder
         self._open()
 
     def _open(self) -> None:
         self.collected_at = datetime.now(UTC)
-        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz")
+        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz",
+                                        dir=self._tmp_dir)
         os.close(fd)
         self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
         self.pages: list[PageSummary] = []

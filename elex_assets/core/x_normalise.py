@@ -76,6 +76,10 @@ FROM_ID = "_time_from_id"
 SOURCES = {"recent": "x_search_recent", "all": "x_search_all", "stream": "x_stream"}
 
 
+class RawFileError(ValueError):
+    """A raw file that cannot be read whole (truncated or corrupt); names the file."""
+
+
 def _ts(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_datetime(time_zone="UTC", time_unit="us", strict=False).cast(UTC_TS)
 
@@ -225,6 +229,7 @@ def normalise_day(
     target_key: str,
     batch_bytes: int = 32 << 20,
     workers: int | None = None,
+    tmp_dir: str | os.PathLike[str] | None = None,
 ) -> int:
     """Normalise the raw files ``keys`` into ``target_key`` (atomically); returns the rows.
 
@@ -239,11 +244,11 @@ def normalise_day(
     fingerprint = inputs_fingerprint(lake, keys, candidates, day)
     if lake.exists(target_key):
         with lake.local_copy(target_key) as path:
-            if pl.read_parquet_metadata(path).get(FINGERPRINT_KEY) == fingerprint:
+            if _stored_fingerprint(path) == fingerprint:
                 # Nothing new since it was written (the 5-minute refresh's usual case).
                 return pl.scan_parquet(path).select(pl.len()).collect().item()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="elex-tweets-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="elex-tweets-", dir=tmp_dir) as tmp:
         batches: list[_Batch] = []
         running: deque[Future[_Batch]] = deque()
         with ThreadPoolExecutor(workers) as pool:
@@ -304,6 +309,18 @@ def _account(batches: Sequence[_Batch], table: pl.LazyFrame) -> Accounting:
     return acc
 
 
+def _stored_fingerprint(path: str | os.PathLike[str]) -> str | None:
+    """The fingerprint of an existing day file; ``None`` when it cannot be read.
+
+    An unreadable file (cut, overwritten with garbage) is simply replaced: the
+    day is recomputed from the raw layer, which is the source of truth.
+    """
+    try:
+        return pl.read_parquet_metadata(path).get(FINGERPRINT_KEY)
+    except Exception:  # polars raises ComputeError / OSError variants on a broken file
+        return None
+
+
 def inputs_fingerprint(
     lake: Lake, keys: Sequence[str], candidates: Sequence[Candidate], day: date
 ) -> str:
@@ -327,14 +344,20 @@ def _line_batches(lake: Lake, keys: Sequence[str], batch_bytes: int) -> Iterator
     size = 0
     for key in keys:
         with lake.local_copy(key) as path:
-            for line in _raw_lines(path):
-                if not line.strip():
-                    continue
-                batch.append(line)
-                size += len(line)
-                if size >= batch_bytes:
-                    yield batch
-                    batch, size = [], 0
+            try:
+                for line in _raw_lines(path):
+                    if not line.strip():
+                        continue
+                    batch.append(line)
+                    size += len(line)
+                    if size >= batch_bytes:
+                        yield batch
+                        batch, size = [], 0
+            except (RawFileError, zlib.error) as exc:
+                raise RawFileError(
+                    f"{lake.uri(key)}: {exc}. The raw file is damaged; re-fetch the day with "
+                    "raw_tweets run config mode: full (it replaces the day's raw files)"
+                ) from None
     if batch:
         yield batch
 
@@ -357,6 +380,11 @@ def _raw_lines(path: str | os.PathLike[str], chunk: int = 4 << 20) -> Iterator[b
             lines = (rest + data).split(b"\n")
             rest = lines.pop()
             yield from lines
+        if inflate is not None and not inflate.eof:
+            # A gzip member cut short (a partial upload, a copy interrupted at a flush
+            # point) decompresses cleanly up to the cut: only the missing end marker
+            # and CRC tell that posts are lost.
+            raise RawFileError("truncated gzip stream (no end-of-stream marker)")
         if rest:
             yield rest
 

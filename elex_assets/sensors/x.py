@@ -7,10 +7,13 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.core import layout
+from elex_assets.core.x_client import XAuthError
 from elex_assets.core.x_collect import Manifest
 from elex_assets.core.x_stream import stream_to_lake
+from elex_assets.failures import deterministic, stop_without_retry
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import SANDBOX_TOKEN, XResource
+from elex_assets.run_health import reap_dead_runs
 
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
@@ -18,6 +21,12 @@ ACTIVE = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
+
+
+# A 5-minute refresh of today takes seconds to minutes; one STARTED for longer than
+# this is presumed dead (its worker lost without a trace) and no longer skips ticks.
+# Another refresh beside a live one is safe anyway: the pool and the lease serialise them.
+STALE_REFRESH_SECONDS = 2 * 3600
 
 
 class StreamConfig(dg.Config):
@@ -53,10 +62,18 @@ def build_x_automation(
             "yesterday still lacks."
         ),
     )
-    def x_every_5_minutes(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
-        active = context.instance.get_run_records(
-            dg.RunsFilter(job_name="x_refresh_job", statuses=ACTIVE), limit=1
+    def x_every_5_minutes(context: dg.ScheduleEvaluationContext, lake: LakeResource):  # noqa: ANN202
+        # A crashed refresh (kill -9, OOM) is not "in progress": free it first.
+        reap_dead_runs(context.instance, lake.lake(), log=context.log.warning)
+        records = context.instance.get_run_records(
+            dg.RunsFilter(job_name="x_refresh_job", statuses=ACTIVE), limit=20
         )
+        stale_before = datetime.now(UTC).timestamp() - STALE_REFRESH_SECONDS
+        active = [  # a refresh STARTED long ago is presumed dead, not "in progress"
+            r for r in records
+            if r.dagster_run.status != dg.DagsterRunStatus.STARTED
+            or (r.start_time or stale_before + 1) > stale_before
+        ]
         if active:
             return dg.SkipReason(
                 f"a refresh is still in progress (run {active[0].dagster_run.run_id[:8]})"
@@ -95,12 +112,15 @@ def build_x_automation(
     ) -> None:
         token = x.bearer_token or (SANDBOX_TOKEN if x.sandbox else None)
         if not token:
-            raise dg.Failure("X_BEARER_TOKEN is not set: the stream needs an app bearer token")
-        result = stream_to_lake(
-            token, x.base_url, lake.lake(), x.queries(registry.load()),
-            config.duration_seconds, context.run_id[:8], config.flush_seconds,
-            log=context.log.info,
-        )
+            raise stop_without_retry(
+                context, "X_BEARER_TOKEN is not set: the stream needs an app bearer token"
+            )
+        with deterministic(context, (XAuthError,)):
+            result = stream_to_lake(
+                token, x.base_url, lake.lake(), x.queries(registry.load()),
+                config.duration_seconds, context.run_id[:8], config.flush_seconds,
+                log=context.log.info,
+            )
         context.log.info(
             f"stream: {result.posts} posts in {len(result.files)} files for "
             f"{sorted(d.isoformat() for d in result.days)}"

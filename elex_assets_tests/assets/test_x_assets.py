@@ -95,7 +95,9 @@ def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: P
     assert schedule.cron_schedule == "*/5 * * * *"
     with dg.instance_for_test() as instance:
         now = datetime.now(UTC).replace(hour=12, minute=5)
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now)
+        lake = {"lake": LakeResource(url=str(tmp_path))}
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
+                                            resources=lake)
         requests = schedule(context)
         assert [r.partition_key for r in requests] == [now.date().isoformat()]
         midnight = now.replace(hour=0, minute=5)
@@ -106,7 +108,8 @@ def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: P
         ).get_repository_def()
         requests = schedule.evaluate_tick(
             dg.build_schedule_context(
-                instance=instance, scheduled_execution_time=midnight, repository_def=repository
+                instance=instance, scheduled_execution_time=midnight,
+                repository_def=repository, resources=lake,
             )
         ).run_requests
         assert [r.partition_key for r in requests] == [

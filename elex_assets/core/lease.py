@@ -1,0 +1,322 @@
+"""One writer per partition across processes: a lease object in the lake.
+
+Dagster's pools only order steps inside one instance; a CLI run beside the
+daemon, or a dev instance and production on one S3 lake, would refresh the same
+day at once and delete each other's files. A lease is a small JSON object at
+``state/leases/<asset>/<partition>.json`` created only if absent:
+
+* local folder: the lease is written to a temporary file and hard-linked to its
+  name (``link`` fails when the name exists, like ``O_EXCL``, and the content is
+  whole from the first instant);
+* S3: ``PutObject`` with ``If-None-Match: *`` (conditional writes); renewal and
+  takeover use ``If-Match`` on the ETag that was read, so of two racers one wins.
+
+The owner renews the expiry while it works (a background thread). A run that
+dies stops renewing; once its lease has expired (or at once when its process
+is known dead on this host) the next writer takes it over. A writer that finds
+a live lease waits a little, then fails with who holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from elex_assets.core.lake import Lake, LakeError, _status_code
+
+DEFAULT_TTL_SECONDS = 120.0
+DEFAULT_WAIT_SECONDS = 30.0
+
+
+class LeaseHeld(RuntimeError):
+    """Another live writer holds the partition (deterministic for this run: not retried)."""
+
+
+class LeaseLost(RuntimeError):
+    """This writer's lease expired and was taken over: it must not delete anything."""
+
+
+def lease_key(asset: str, partition: str) -> str:
+    return f"state/leases/{asset}/{partition}.json"
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    token: str  # unique per acquisition
+    owner: str  # run id
+    host: str
+    pid: int
+    acquired_at: str
+    expires_at: str
+
+    @property
+    def expired(self) -> bool:
+        return datetime.fromisoformat(self.expires_at) <= datetime.now(UTC)
+
+    @property
+    def process_dead(self) -> bool:
+        """True only when the owner ran on this host and its process no longer exists."""
+        if self.host != socket.gethostname() or self.pid <= 0:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return _is_zombie(self.pid)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> LeaseInfo | None:
+        try:
+            return cls(**json.loads(raw))
+        except (ValueError, TypeError):
+            return None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+class Lease:
+    """The lease on one partition; use :meth:`hold` as a context manager."""
+
+    def __init__(
+        self,
+        lake: Lake,
+        asset: str,
+        partition: str,
+        owner: str,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        poll_seconds: float = 1.0,
+        what: str | None = None,
+        log: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.lake, self.key, self.owner = lake, lease_key(asset, partition), owner
+        self.ttl, self.wait, self.poll = ttl_seconds, wait_seconds, poll_seconds
+        self.what = what or f"{asset} {partition}"
+        self.log = log
+        self.info: LeaseInfo | None = None
+        self._etag: str | None = None
+        self._lost: str | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # ---- public -----------------------------------------------------------
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[Lease]:
+        self.acquire()
+        thread = threading.Thread(target=self._renew_loop, name="elex-lease", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join(timeout=10)
+            self.release()
+
+    def check(self) -> None:
+        """Raise :class:`LeaseLost` when the lease is no longer this writer's."""
+        if self._lost:
+            raise LeaseLost(self._lost)
+        current, _ = self._read()
+        if current is None or self.info is None or current.token != self.info.token:
+            holder = f" (now held by run {current.owner} on {current.host})" if current else ""
+            self._lost = f"the lease on {self.what} was lost{holder}"
+            raise LeaseLost(self._lost)
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait
+        while True:
+            mine = self._new_info()
+            if self._create(mine):
+                self.info = mine
+                return
+            current, etag = self._read()
+            if current is None and etag is None:
+                continue  # released between our create and read: try again at once
+            if current is None or current.expired or current.process_dead:
+                why = ("unreadable" if current is None else
+                       "expired" if current.expired else "left by a dead process")
+                if self._take_over(current, etag, mine):
+                    self.info = mine
+                    prev = f"run {current.owner} on {current.host}" if current else "unknown"
+                    self.log(f"took over the {why} lease on {self.what} ({prev})")
+                    return
+                continue
+            if time.monotonic() >= deadline:
+                raise LeaseHeld(
+                    f"{self.what} is being refreshed by run {current.owner} on host "
+                    f"{current.host} since {current.acquired_at} (lease until "
+                    f"{current.expires_at}); this run stops rather than write beside it"
+                )
+            time.sleep(min(self.poll, max(0.0, deadline - time.monotonic())) or 0.01)
+
+    def renew(self) -> None:
+        with self._lock:
+            if self.info is None or self._lost:
+                return
+            new = LeaseInfo(**{**asdict(self.info), "expires_at": _at(self.ttl)})
+            if self._replace(self.info, new):
+                self.info = new
+            else:
+                current, _ = self._read()
+                holder = f" (now held by run {current.owner} on {current.host})" if current else ""
+                self._lost = f"the lease on {self.what} was lost{holder}"
+                self.log(self._lost)
+
+    def release(self) -> None:
+        with self._lock:
+            if self.info is None:
+                return
+            current, etag = self._read()
+            if current is not None and current.token == self.info.token:
+                self._delete(etag)
+            self.info = None
+
+    # ---- internals --------------------------------------------------------
+    def _renew_loop(self) -> None:
+        interval = max(0.05, self.ttl / 3)
+        while not self._stop.wait(interval):
+            try:
+                self.renew()
+            except Exception as exc:  # a failed renewal is retried at the next interval
+                self.log(f"lease renewal on {self.what} failed: {exc}")
+
+    def _new_info(self) -> LeaseInfo:
+        return LeaseInfo(
+            token=uuid.uuid4().hex, owner=self.owner, host=socket.gethostname(),
+            pid=os.getpid(), acquired_at=_at(0), expires_at=_at(self.ttl),
+        )
+
+    def _read(self) -> tuple[LeaseInfo | None, str | None]:
+        """The lease as stored and its version (ETag, or content on disk); (None, None): absent."""
+        if self.lake.is_s3:
+            bucket, _ = self.lake._bucket_prefix
+            try:
+                obj = self.lake._s3.get_object(Bucket=bucket, Key=self.lake._s3_key(self.key))
+            except Exception as exc:
+                if _status_code(exc) == 404:
+                    return None, None
+                raise LakeError(f"{self.lake.uri(self.key)}: {exc}") from exc
+            raw = obj["Body"].read()
+            return LeaseInfo.from_bytes(raw), obj["ETag"]
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        return LeaseInfo.from_bytes(raw), raw.decode(errors="replace")
+
+    @property
+    def _path(self) -> Path:
+        return Path(self.lake.url) / self.key
+
+    def _create(self, info: LeaseInfo) -> bool:
+        if self.lake.is_s3:
+            return self._put(info, IfNoneMatch="*")
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._tmp(info)
+        try:
+            os.link(tmp, self._path)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _take_over(self, seen: LeaseInfo | None, version: str | None, mine: LeaseInfo) -> bool:
+        if self.lake.is_s3:
+            return version is not None and self._put(mine, IfMatch=version)
+        # Move the stale lease aside, check it is the one we judged stale, then create.
+        aside = self._path.with_name(f".{self._path.name}.{mine.token}.stale")
+        try:
+            os.rename(self._path, aside)
+        except FileNotFoundError:
+            return False
+        try:
+            if aside.read_text(errors="replace") != version:
+                # Someone replaced it meanwhile: put theirs back (unless a third one exists).
+                with contextlib.suppress(FileExistsError):
+                    os.link(aside, self._path)
+                return False
+            return self._create(mine)
+        finally:
+            aside.unlink(missing_ok=True)
+
+    def _replace(self, old: LeaseInfo, new: LeaseInfo) -> bool:
+        """Write ``new`` over the stored lease only if it is still ``old``."""
+        current, version = self._read()
+        if current is None or current.token != old.token:
+            return False
+        if self.lake.is_s3:
+            return self._put(new, IfMatch=version)
+        tmp = self._tmp(new)
+        os.replace(tmp, self._path)
+        return True
+
+    def _delete(self, version: str | None) -> None:
+        if self.lake.is_s3:
+            self.lake.delete(self.key)
+        else:
+            self._path.unlink(missing_ok=True)
+
+    def _put(self, info: LeaseInfo, **condition: Any) -> bool:
+        bucket, _ = self.lake._bucket_prefix
+        try:
+            self.lake._s3.put_object(
+                Bucket=bucket, Key=self.lake._s3_key(self.key), Body=info.to_bytes(),
+                ContentType="application/json", **condition,
+            )
+            return True
+        except Exception as exc:
+            if _status_code(exc) in (409, 412):  # precondition failed / concurrent write
+                return False
+            raise LakeError(f"{self.lake.uri(self.key)}: {type(exc).__name__}: {exc}") from exc
+
+    def _tmp(self, info: LeaseInfo) -> Path:
+        fd, name = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp",
+                                    dir=self._path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(info.to_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        return Path(name)
+
+
+def read_lease(lake: Lake, asset: str, partition: str) -> LeaseInfo | None:
+    """The lease on a partition as stored (``None``: free or unreadable)."""
+    return Lease(lake, asset, partition, owner="")._read()[0]
+
+
+def clear_lease(lake: Lake, asset: str, partition: str, owner: str) -> bool:
+    """Remove the lease if ``owner`` still holds it (its run is known dead)."""
+    lease = Lease(lake, asset, partition, owner="")
+    current, version = lease._read()
+    if current is None or current.owner != owner:
+        return False
+    lease._delete(version)
+    return True
+
+
+def _at(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()

@@ -1,0 +1,155 @@
+"""One writer per partition: the lease in the lake, on a local folder and on moto's S3."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from elex_assets.core.lake import Lake
+from elex_assets.core.lease import Lease, LeaseHeld, LeaseInfo, LeaseLost, lease_key
+from elex_assets.core.registry import load_registry
+from elex_assets.core.x_collect import raw_keys
+from elex_assets.core.x_query import build_queries
+from elex_assets_tests.x_helpers import expected_ids, landed_ids
+
+
+@pytest.fixture(params=["local", "s3"])
+def lake(request, tmp_path) -> Lake:  # noqa: ANN001
+    if request.param == "local":
+        return Lake.from_url(str(tmp_path / "lake"))
+    bucket = request.getfixturevalue("s3_bucket")
+    return Lake.from_url(f"s3://{bucket}/lake")
+
+
+def _lease(lake: Lake, owner: str, **kw) -> Lease:  # noqa: ANN003
+    kw.setdefault("wait_seconds", 0.3)
+    kw.setdefault("poll_seconds", 0.05)
+    return Lease(lake, "raw_tweets", "2022-04-09", owner, what="day 2022-04-09", **kw)
+
+
+def _store(lake: Lake, info: LeaseInfo) -> None:
+    lake.write_bytes(lease_key("raw_tweets", "2022-04-09"), info.to_bytes())
+
+
+def test_a_second_writer_waits_then_fails_naming_the_holder(lake: Lake) -> None:
+    with _lease(lake, "run-aaa").hold():
+        with pytest.raises(LeaseHeld) as info:
+            _lease(lake, "run-bbb").acquire()
+        message = str(info.value)
+        assert message.startswith("day 2022-04-09 is being refreshed by run run-aaa on host")
+        assert socket.gethostname() in message and " since " in message
+    with _lease(lake, "run-bbb").hold():  # released: the next writer gets it
+        pass
+    assert not lake.exists(lease_key("raw_tweets", "2022-04-09"))
+
+
+def test_the_holder_renews_its_lease_while_it_works(lake: Lake) -> None:
+    with _lease(lake, "run-aaa", ttl_seconds=0.6).hold() as held:
+        first = held.info.expires_at
+        time.sleep(1.0)  # longer than the ttl: only renewals keep it
+        with pytest.raises(LeaseHeld):
+            _lease(lake, "run-bbb").acquire()
+        assert held.info.expires_at > first
+        held.check()
+
+
+def test_an_expired_lease_is_taken_over_and_its_owner_may_not_delete(lake: Lake) -> None:
+    stale = _lease(lake, "run-old", ttl_seconds=60)
+    stale.acquire()
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    _store(lake, LeaseInfo(stale.info.token, "run-old", "other-host", 1,
+                           stale.info.acquired_at, past))
+    with _lease(lake, "run-new").hold() as new:
+        new.check()
+        with pytest.raises(LeaseLost, match="now held by run run-new"):
+            stale.check()
+
+
+def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_at_once(lake: Lake) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    _store(lake, LeaseInfo("t", "run-killed", socket.gethostname(), pid, future, future))
+    with _lease(lake, "run-next").hold() as held:
+        assert held.info.owner == "run-next"
+
+
+def test_an_unreadable_lease_is_replaced(lake: Lake) -> None:
+    lake.write_bytes(lease_key("raw_tweets", "2022-04-09"), b"garbage")
+    with _lease(lake, "run-next").hold() as held:
+        held.check()
+
+
+# ---- two processes refreshing one past day on one lake ---------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import date
+    from elex_assets.core.lake import Lake
+    from elex_assets.core.lease import Lease, LeaseHeld
+    from elex_assets.core.registry import load_registry
+    from elex_assets.core.x_client import RetryPolicy, XClient
+    from elex_assets.core.x_collect import collect_day
+    from elex_assets.core.x_query import build_queries
+
+    base_url, lake_url, run, wait = sys.argv[1:5]
+    lake = Lake.from_url(lake_url)
+    queries = build_queries(load_registry("2022").selected()[:4], max_length=1024)
+    client = XClient("sandbox-token-faults", base_url, RetryPolicy(max_attempts=3, backoff_base=0.01))
+    day = date(2022, 4, 9)
+    try:
+        with Lease(lake, "raw_tweets", day.isoformat(), run, wait_seconds=float(wait),
+                   poll_seconds=0.1, what=f"day {day}").hold() as lease:
+            collect_day(client, lake, queries, day, endpoint="all", page_size=20,
+                        run_id=run, before_delete=lease.check)
+    except LeaseHeld as exc:
+        print(exc)
+        sys.exit(3)
+    """
+)
+
+
+@pytest.mark.parametrize("wait", [60.0, 0.0], ids=["second-waits", "second-fails"])
+def test_two_processes_refreshing_one_day_end_with_one_clean_run(
+    x_sandbox, lake: Lake, wait: float
+) -> None:
+    queries = build_queries(load_registry("2022").selected()[:4], max_length=1024)
+    def start(run: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", WRITER, x_sandbox.base_url, lake.url, run, str(wait)],
+            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    # A rate limit early in the first run keeps it at work (holding the day) for seconds.
+    x_sandbox.faults.add("429", after=2, reset_in=6.0)
+    procs = [start("runone")]
+    # The second starts once the first holds the day and is fetching it.
+    while not x_sandbox.search_requests() and procs[0].poll() is None:
+        time.sleep(0.05)
+    procs.append(start("runtwo"))
+    outs = [p.communicate(timeout=240) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    if wait:
+        assert codes == [0, 0], outs
+    else:
+        assert codes == [0, 3], outs
+        (message,) = [o for o, _ in outs if o]
+        assert "day 2022-04-09 is being refreshed by run run" in message
+    start = datetime(2022, 4, 9, tzinfo=UTC)
+    truth = expected_ids(x_sandbox, queries, start, start + timedelta(days=1))
+    landed = landed_ids(lake, date(2022, 4, 9))
+    for q in queries:
+        got = landed.get(q.text, [])
+        assert len(got) == len(set(got)), "a post landed twice"
+        assert set(got) == truth[q.text]
+    assert len(raw_keys(lake, date(2022, 4, 9))) == 1
+    assert not lake.exists(lease_key("raw_tweets", "2022-04-09"))
