@@ -11,6 +11,7 @@ import pytest
 from elex_assets.core.trends_client import (
     Politeness,
     Transport,
+    TrendsBlocked,
     TrendsClient,
     TrendsRateLimited,
     TrendsResponseError,
@@ -100,8 +101,8 @@ def test_today_is_flagged_partial(trends_sandbox: TrendsSandbox) -> None:
     assert series["timestamp"].max() <= datetime.now(UTC)
 
 
-@pytest.mark.parametrize("status", ["429", "500", "503"])
-def test_rate_limit_and_server_errors_back_off_then_succeed(trends_sandbox, status) -> None:
+@pytest.mark.parametrize("status", ["500", "502", "503"])
+def test_server_errors_back_off_then_succeed(trends_sandbox, status) -> None:
     sleeps = Sleeps()
     client = client_for(trends_sandbox, sleeps=sleeps, backoff_base=1.0)
     trends_sandbox.inject(status, times=2, path="multiline")
@@ -117,11 +118,31 @@ def test_backoff_is_bounded_then_fails_plainly(trends_sandbox: TrendsSandbox) ->
     client = client_for(
         trends_sandbox, sleeps=sleeps, max_attempts=5, backoff_base=10.0, backoff_max=15.0
     )
-    trends_sandbox.inject("429", times=None, path="/api/explore")
-    with pytest.raises(TrendsRateLimited, match=r"still rate-limited \(429\).*after 5 attempts"):
+    trends_sandbox.inject("503", times=None, path="/api/explore")
+    with pytest.raises(TrendsRateLimited, match=r"still failing.*after 5 attempts"):
         client.interest_over_time(["Marine Le Pen"], WINDOW)
     assert len(sleeps.calls) == 4
     assert max(sleeps.calls) <= 15.0
+
+
+@pytest.mark.parametrize("fault", ["429", "captcha"])
+def test_a_refusal_is_never_retried(trends_sandbox: TrendsSandbox, fault: str) -> None:
+    """429, or a 302 to Google's /sorry/ captcha page: one request, a named error."""
+    sleeps = Sleeps()
+    client = client_for(trends_sandbox, sleeps=sleeps)
+    trends_sandbox.inject(fault, times=None, path="/api/explore")
+    with pytest.raises(TrendsBlocked, match="refused this client"):
+        client.interest_over_time(["Marine Le Pen"], WINDOW)
+    assert [r.path for r in trends_sandbox.requests] == ["/trends/explore/", "/trends/api/explore"]
+    assert sleeps.calls == []
+
+
+def test_the_cookie_call_answers_404_with_nid_like_google(trends_sandbox) -> None:
+    client = client_for(trends_sandbox)
+    client.interest_over_time(["Marine Le Pen"], WINDOW)
+    cookie_call = trends_sandbox.requests[0]
+    assert (cookie_call.path, cookie_call.status) == ("/trends/explore/", 404)
+    assert client.transport.cookies["NID"].startswith("511=")
 
 
 def test_slow_answer_times_out_and_is_retried(trends_sandbox: TrendsSandbox) -> None:
@@ -153,6 +174,16 @@ def test_pytrends_own_related_methods_survive_an_empty_list(trends_sandbox) -> N
     client.req.build_payload(["Marine Le Pen"], timeframe=WINDOW, geo="FR")
     trends_sandbox.inject("empty_ranked_list", path="relatedsearches")
     assert client.req.related_queries()["Marine Le Pen"] == {"top": None, "rising": None}
+
+
+def test_a_term_without_data_gets_google_empty_shapes(trends_sandbox) -> None:
+    """No points, no regions with data ("" formatted), empty related lists: empty tables."""
+    trends_sandbox.without_data("Zzyzx Candidat")
+    client = client_for(trends_sandbox)
+    assert client.interest_over_time(["Zzyzx Candidat"], WINDOW).height == 0
+    regions = client.interest_by_region("Zzyzx Candidat", WINDOW)
+    assert regions.height == 13 and regions["value"].sum() == 0
+    assert client.related_queries("Zzyzx Candidat", WINDOW).height == 0
 
 
 def test_minimum_interval_between_requests(trends_sandbox: TrendsSandbox) -> None:
