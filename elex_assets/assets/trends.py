@@ -2,9 +2,13 @@
 
 Thin Dagster definitions over :mod:`elex_assets.core.trends_collect`: every
 step holds the ``google_trends`` pool (limit 1 in ``dagster.yaml``), so two
-runs never call Google at the same time, and a retry policy tries a
-partition again later when Google keeps refusing (429/5xx after the
-client's own bounded backoff).
+runs never call Google at the same time. Only transient faults (5xx and
+network errors still there after the client's own bounded backoff) are left
+to the retry policy, a few minutes later. Everything deterministic fails the
+step at once with ``dg.Failure(allow_retries=False)``: a refusal (429 or
+captcha), which starts the lake-wide cool-down; a run started during a
+cool-down, which sends nothing and says until when; an answer that does not
+match its request; a 404 on a data call; bad settings.
 """
 
 
@@ -20,12 +24,15 @@ from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
 from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.trends_errors import TrendsError
+from elex_assets.core.trends_state import TrendsGate
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 
 POOL = "google_trends"
+# transient faults only (see _collect): at most ~1 + 2 + 4 minutes of waiting, never an hour
 RETRY = dg.RetryPolicy(
-    max_retries=3, delay=900, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 DESCRIPTIONS = {
     "interest_over_time": (
@@ -48,6 +55,31 @@ def _partition(context: AssetExecutionContext) -> tuple[str, date]:
     return keys["area"], date.fromisoformat(keys["date"])
 
 
+def blocked_failure(gate: TrendsGate) -> dg.Failure | None:
+    """The one-line, not-retried failure of a run started during a cool-down (or None)."""
+    cooldown = gate.active_cooldown()
+    if cooldown is None:
+        return None
+    return dg.Failure(
+        description=cooldown.message(),
+        metadata={
+            "blocked_until": cooldown.until.isoformat(),
+            "refusals": cooldown.refusals,
+            "refusing_since": cooldown.since.isoformat(),
+            "requests": 0,
+        },
+        allow_retries=False,
+    )
+
+
+def _not_retried(exc: Exception, gate: TrendsGate) -> dg.Failure:
+    metadata: dict[str, object] = {"error": type(exc).__name__}
+    cooldown = gate.active_cooldown()
+    if cooldown is not None:
+        metadata["blocked_until"] = cooldown.until.isoformat()
+    return dg.Failure(description=str(exc), metadata=metadata, allow_retries=False)
+
+
 def _collect(
     kind: str,
     context: AssetExecutionContext,
@@ -56,16 +88,31 @@ def _collect(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     area, day = _partition(context)
+    store = lake.lake()
+    gate = trends.gate(store)
+    blocked = blocked_failure(gate)
+    if blocked is not None:  # nothing is requested; the next scheduled run tries again
+        context.log.warning(blocked.description or "")
+        raise blocked
     reg = registry.load()
     terms = trends_collect.candidate_terms(reg.selected())
-    client = trends.client(area, log=context.log.info)
+    client = trends.client(area, log=context.log.info, gate=gate)
     collected_at = datetime.now(UTC)
-    if kind == "interest_over_time":
-        df = trends_collect.interest_over_time(client, terms, day, trends.anchor, collected_at)
-    else:
-        collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
-        df = collect(client, terms, day, collected_at)
-    uri = lake.lake().write_parquet(clean_trends_key(kind, area, day), df)
+    try:
+        if kind == "interest_over_time":
+            df = trends_collect.interest_over_time(
+                client, terms, day, trends.anchor, collected_at
+            )
+        else:
+            collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
+            df = collect(client, terms, day, collected_at)
+    except TrendsError as exc:
+        if exc.transient:
+            raise  # 5xx / network after the client's backoff: the retry policy may try again
+        raise _not_retried(exc, gate) from exc
+    except ValueError as exc:  # a request elex itself refuses to send (bad terms, settings)
+        raise _not_retried(exc, gate) from exc
+    uri = store.write_parquet(clean_trends_key(kind, area, day), df)
     covered = df["candidate_id"].n_unique() if df.height else 0
     metadata: dict[str, object] = {
         "rows": df.height,

@@ -1,12 +1,15 @@
-"""Google Trends as a Dagster resource: base URL and politeness, from configuration."""
+"""Google Trends as a Dagster resource: backend, base URL, politeness and cool-down."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import dagster as dg
 
+from elex_assets.core.lake import Lake
 from elex_assets.core.trends_client import DEFAULT_BASE_URL, Politeness, TrendsClient
+from elex_assets.core.trends_state import CooldownPolicy, TrendsGate
 
 
 class TrendsResource(dg.ConfigurableResource):
@@ -19,6 +22,12 @@ class TrendsResource(dg.ConfigurableResource):
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 300.0
     timeout_seconds: float = 30.0
+    cooldown_minutes: float = 15.0
+    cooldown_max_minutes: float = 360.0
+    backend: str = "web"
+    official_base_url: str = "https://searchtrends.googleapis.com"
+    credentials_file: str | None = None
+    second_anchor: str | None = None
 
     def politeness(self) -> Politeness:
         return Politeness(
@@ -29,5 +38,18 @@ class TrendsResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
         )
 
-    def client(self, area: str, log: Callable[[str], None] | None = None) -> TrendsClient:
-        return TrendsClient.connect(area, self.base_url, self.politeness(), log=log)
+    def gate(self, lake: Lake) -> TrendsGate:
+        """The lake-wide cool-down and request interval every process shares."""
+        policy = CooldownPolicy(
+            base=timedelta(minutes=self.cooldown_minutes),
+            maximum=timedelta(minutes=self.cooldown_max_minutes),
+        )
+        return TrendsGate(lake, policy)
+
+    def client(
+        self, area: str, log: Callable[[str], None] | None = None, gate: TrendsGate | None = None
+    ) -> TrendsClient:
+        client = TrendsClient.connect(area, self.base_url, self.politeness(), log=log)
+        client.transport.gate = gate
+        return client
+

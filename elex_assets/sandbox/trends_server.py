@@ -346,6 +346,10 @@ class TrendsSandbox(LoopbackServer):
 
     @property
     def requests(self) -> list[RequestRecord]:
+        """Requests answered so far (waits briefly for one still being recorded)."""
+        deadline = time.monotonic() + 1.0
+        while self._state.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
         with self._state.lock:
             return list(self._state.records)
 
