@@ -13,6 +13,7 @@ from elex_assets.core.trends_client import (
     Transport,
     TrendsBlocked,
     TrendsClient,
+    TrendsMismatch,
     TrendsRateLimited,
     TrendsResponseError,
     day_timeframe,
@@ -218,3 +219,44 @@ def test_dates_are_utc_days() -> None:
     now = datetime(2026, 11, 27, 12, tzinfo=UTC)
     assert day_timeframe(date(2026, 11, 26), now) == "2026-11-26T00 2026-11-27T00"
     assert day_timeframe(date(2026, 11, 1), now) == "2026-11-01 2026-11-01"
+
+
+@pytest.mark.parametrize("report", ["related_queries", "related_topics", "interest_by_region"])
+def test_an_answer_for_other_keywords_is_a_named_error(trends_sandbox, report: str) -> None:
+    """Every candidate once got "licorice pizza" as a related query: now it is refused."""
+    trends_sandbox.inject("other_keywords", times=None, path="/api/explore")
+    with pytest.raises(TrendsMismatch, match=r"asked Google Trends for \['Marine Le Pen'\], it "
+                                             r"answered for \['licorice pizza'\]"):
+        getattr(client_for(trends_sandbox), report)("Marine Le Pen", WINDOW)
+
+
+def test_a_series_narrower_than_asked_is_a_named_error_not_a_keyerror(trends_sandbox) -> None:
+    trends_sandbox.inject("narrow_series", times=None, path="multiline")
+    with pytest.raises(TrendsMismatch, match=r"3 terms .* carries 2 values"):
+        client_for(trends_sandbox).interest_over_time(KEYWORDS, WINDOW)
+
+
+def test_world_regions_for_france_are_a_named_error(trends_sandbox) -> None:
+    trends_sandbox.inject("other_geo", times=None, path="comparedgeo")
+    with pytest.raises(TrendsMismatch, match=r"regions of FR, its answer holds 15 other areas"):
+        client_for(trends_sandbox, "fr").interest_by_region("Marine Le Pen", WINDOW)
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "resolution", "message"),
+    [
+        ("2026-11-01 2026-11-01", "2026-11-01 2026-11-02", "DAY", "it answered '2026-11-01 2026-11-02'"),
+        ("2026-11-01 2026-11-01", "2026-11-01 2026-11-01", "WEEK", r"\(DAY expected\).*'WEEK'"),
+        ("2021-01-01 2021-12-31", "2021-01-01 2021-12-31", "DAY", r"\(WEEK expected\)"),
+        ("2026-11-26T00 2026-11-27T00", "2026-11-26T00 2026-11-27T00", "HOUR", "EIGHT_MINUTE"),
+    ],
+)
+def test_window_and_resolution_must_be_the_ones_asked(asked, answered, resolution, message) -> None:
+    from elex_assets.core.trends_checks import check_window, parse_window
+
+    with pytest.raises(TrendsMismatch, match=message):
+        check_window(asked, answered, resolution)
+    window = parse_window(asked)
+    assert window is not None
+    for expected in window.expected_resolutions():
+        check_window(asked, asked, expected)  # the window and resolution asked: accepted
