@@ -13,7 +13,8 @@ match its request; a 404 on a data call; bad settings.
 
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -22,14 +23,17 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
+from elex_assets.core.lake import Lake
 from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.trends_errors import TrendsError
 from elex_assets.core.trends_state import TrendsGate
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
+from elex_assets.settings import Settings
 
 POOL = "google_trends"
+OFFICIAL_KINDS = ("interest_over_time", "interest_by_region")  # related lists: web only
 # transient faults only (see _collect): at most ~1 + 2 + 4 minutes of waiting, never an hour
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -96,10 +100,17 @@ def _collect(
         raise blocked
     reg = registry.load()
     terms = trends_collect.candidate_terms(reg.selected())
-    client = trends.client(area, log=context.log.info, gate=gate)
+    official = trends.backend == "official" and kind in OFFICIAL_KINDS
     collected_at = datetime.now(UTC)
     try:
-        if kind == "interest_over_time":
+        client: Any = (
+            trends.official_client(area, gate) if official
+            else trends.client(area, log=context.log.info, gate=gate)
+        )
+        if official:
+            collect_official = getattr(trends_collect, f"official_{kind}")
+            df = collect_official(client, terms, day, collected_at)
+        elif kind == "interest_over_time":
             df = trends_collect.interest_over_time(
                 client, terms, day, trends.anchor, collected_at
             )
@@ -118,14 +129,15 @@ def _collect(
         "rows": df.height,
         "candidates": len(terms),
         "candidates_covered": covered,
-        "requests": client.transport.requests_made,
+        "requests": client.requests_made if official else client.transport.requests_made,
+        "backend": "official" if official else "web",
         "area": area,
         "date": day.isoformat(),
         "path": dg.MetadataValue.path(uri),
         "preview": dg.MetadataValue.md(markdown_table(df)),
     }
     if kind == "interest_over_time":
-        metadata["anchor"] = trends.anchor
+        metadata["anchor"] = "none (consistently scaled)" if official else trends.anchor
         metadata["intervals"] = df["timestamp"].n_unique() if df.height else 0
         metadata["partial_rows"] = int(df["is_partial"].sum()) if df.height else 0
     if df.height == 0:
@@ -177,10 +189,35 @@ def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
     )
 
 
+PARTIAL_LOOKBACK_DAYS = 7
+
+
+def partial_run_requests(lake: Lake, election: Election, now: datetime) -> list[dg.RunRequest]:
+    """Past days (last week) whose landed series still has partial points: fetch them again."""
+    today = now.astimezone(UTC).date()
+    days = [
+        today - timedelta(days=n)
+        for n in range(1, PARTIAL_LOOKBACK_DAYS + 1)
+        if election.campaign_start <= today - timedelta(days=n) <= election.campaign_end
+    ]
+    requests = []
+    for area in AREAS:
+        for day in trends_collect.days_with_partial_points(lake, area, days):
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{area}|{day.isoformat()}|{now:%Y%m%d%H}|partial",
+                    partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
+                    tags={"elex/source": "trends_hourly", "elex/refetch": "partial"},
+                )
+            )
+    return requests
+
+
 def trends_hourly_schedule(
-    job: UnresolvedAssetJobDefinition, election: Election
+    job: UnresolvedAssetJobDefinition, election: Election, lake_url: str | None = None
 ) -> dg.ScheduleDefinition:
-    """Refresh today's partitions of both areas every hour (UTC)."""
+    """Refresh today's partitions of both areas every hour (UTC), and re-fetch the last
+    week's days whose landed points Google still flagged partial."""
 
     @dg.schedule(
         name="trends_hourly",
@@ -194,7 +231,7 @@ def trends_hourly_schedule(
         day = now.astimezone(UTC).date()
         if not election.campaign_start <= day <= election.campaign_end:
             return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
-        return [
+        today = [
             dg.RunRequest(
                 run_key=f"{area}|{day.isoformat()}|{now:%H}",
                 partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
@@ -202,5 +239,12 @@ def trends_hourly_schedule(
             )
             for area in AREAS
         ]
+        try:
+            url = lake_url or Settings.from_env().lake_url
+            partial = partial_run_requests(Lake.from_url(url), election, now)
+        except Exception as exc:  # the lake unreachable: today's refresh still goes
+            context.log.warning(f"could not look for partial Trends days: {exc}")
+            partial = []
+        return today + partial
 
     return _schedule

@@ -114,6 +114,11 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
         Column("anchor", pl.String, "Anchor term shared by every batch"),
         Column("is_partial", pl.Boolean, "Google flags the interval's data as partial"),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "backend",
+            pl.String,
+            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
+        ),
     ),
 )
 
@@ -125,6 +130,11 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
         Column("geo_name", pl.String, "Region or country name"),
         Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+        Column(
+            "backend",
+            pl.String,
+            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
+        ),
     ),
 )
 

@@ -15,9 +15,12 @@ from datetime import date, datetime
 
 import polars as pl
 
+from elex_assets.core.lake import Lake
+from elex_assets.core.layout import clean_trends_key
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import TRENDS
 from elex_assets.core.trends_client import TrendsClient, day_timeframe
+from elex_assets.core.trends_official import OfficialClient
 from elex_assets.core.trends_scale import make_batches, rescale_on_anchor
 
 
@@ -79,7 +82,7 @@ def interest_over_time(
     # A candidate whose term is the anchor is read from the first batch only.
     series = series.filter((pl.col("keyword") != anchor) | (pl.col("batch") == 0))
     rows = series.join(_terms_frame(terms), on="keyword", how="inner").with_columns(
-        pl.lit(anchor).alias("anchor")
+        pl.lit(anchor).alias("anchor"), pl.lit("web").alias("backend")
     )
     return _finish("interest_over_time", rows, day, client.area.code, collected_at,
                    ["candidate_id", "timestamp"])
@@ -98,7 +101,9 @@ def interest_by_region(
     client: TrendsClient, terms: list[Term], day: date, collected_at: datetime,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    rows = _per_term(client.interest_by_region, terms, day_timeframe(day, now))
+    rows = _per_term(client.interest_by_region, terms, day_timeframe(day, now)).with_columns(
+        pl.lit("web").alias("backend")
+    )
     return _finish("interest_by_region", rows, day, client.area.code, collected_at,
                    ["candidate_id", "geo_code"])
 
@@ -119,3 +124,44 @@ def related_queries(
     rows = _per_term(client.related_queries, terms, day_timeframe(day, now))
     return _finish("related_queries", rows, day, client.area.code, collected_at,
                    ["candidate_id", "ranking", "rank"])
+
+
+def official_interest_over_time(
+    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
+) -> pl.DataFrame:
+    """Official API: one request per term; its consistently scaled ``searchInterest`` is
+    ``value_comparable`` as is (no anchor), ``scaledSearchInterest`` is ``value``."""
+    frames = [client.time_series(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
+    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+        pl.lit("official").alias("backend")
+    )
+    return _finish("interest_over_time", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "timestamp"])
+
+
+def official_interest_by_region(
+    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
+) -> pl.DataFrame:
+    frames = [client.geo_breakdown(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
+    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+        pl.lit("official").alias("backend")
+    )
+    return _finish("interest_by_region", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "geo_code"])
+
+
+def days_with_partial_points(lake: Lake, area: str, days: Iterable[date]) -> list[date]:
+    """Days whose landed interest over time still holds points Google flagged partial.
+
+    A later run re-fetches them (the hourly schedule asks), until Google's data
+    for the day is complete.
+    """
+    out = []
+    for day in days:
+        key = clean_trends_key("interest_over_time", area, day)
+        if not lake.exists(key):
+            continue
+        flags = lake.read_parquet(key).get_column("is_partial")
+        if bool(flags.fill_null(False).any()):
+            out.append(day)
+    return out

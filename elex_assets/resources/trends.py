@@ -9,6 +9,7 @@ import dagster as dg
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.trends_client import DEFAULT_BASE_URL, Politeness, TrendsClient
+from elex_assets.core.trends_official import OfficialClient, load_token
 from elex_assets.core.trends_state import CooldownPolicy, TrendsGate
 
 
@@ -28,6 +29,7 @@ class TrendsResource(dg.ConfigurableResource):
     official_base_url: str = "https://searchtrends.googleapis.com"
     credentials_file: str | None = None
     second_anchor: str | None = None
+    official_poll_seconds: float = 1.0
 
     def politeness(self) -> Politeness:
         return Politeness(
@@ -53,3 +55,17 @@ class TrendsResource(dg.ConfigurableResource):
         client.transport.gate = gate
         return client
 
+
+    def official_client(
+        self, area: str, gate: TrendsGate | None = None
+    ) -> OfficialClient:
+        """The official Trends API (alpha) client; credentials only needed off loopback."""
+        return OfficialClient(
+            area,
+            base_url=self.official_base_url,
+            token=load_token(self.credentials_file, self.official_base_url),
+            gate=gate,
+            min_interval=self.min_interval_seconds,
+            timeout=self.timeout_seconds,
+            poll_interval=self.official_poll_seconds,
+        )

@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from elex_assets.sandbox import trends_data as truth
+from elex_assets.sandbox import trends_official as official
 from elex_assets.sandbox.loopback import LoopbackServer
 
 EXPLORE_PREFIX = ")]}'\n"
@@ -177,13 +178,17 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         url = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        self._body = b""
         if method == "POST":
             length = int(self.headers.get("Content-Length") or 0)
             if length:
-                self.rfile.read(length)
+                self._body = self.rfile.read(length)
         status = 500
         try:
-            status = self._route(method, url.path, params)
+            if url.path.startswith(("/v1alpha", "/token")):
+                status = self._official(method, url.path)
+            else:
+                status = self._route(method, url.path, params)
         except (BrokenPipeError, ConnectionResetError):
             status = 499  # the client gave up (timeout) before the answer
         finally:
@@ -234,6 +239,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, content_type, WIDGET_PREFIX + json.dumps(answer))
         except (BadRequest, KeyError, IndexError, TypeError, ValueError) as exc:
             return self._send(400, "text/html", f"<html>bad request: {exc}</html>")
+
+    def _official(self, method: str, path: str) -> int:
+        """The official Trends API (alpha) endpoints; see :mod:`.trends_official`."""
+        fault = self.sandbox._take_fault(path)
+        if fault is not None and fault.kind.isdigit():
+            status, answer = int(fault.kind), {"error": {"code": int(fault.kind)}}
+        else:
+            status, answer = official.handle(
+                self.sandbox.official, method, path, self._body, self.headers.get("Authorization")
+            )
+        return self._send(status, "application/json; charset=UTF-8", json.dumps(answer))
 
     def _has_cookie(self) -> bool:
         return "NID=" in (self.headers.get("Cookie") or "")
@@ -293,6 +309,7 @@ class TrendsSandbox(LoopbackServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self._state = _State()
+        self.official = official.OfficialState()  # the official API's operations and tokens
 
     # -- faults and observation ---------------------------------------------
     def inject(
