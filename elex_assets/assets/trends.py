@@ -112,7 +112,8 @@ def _collect(
             df = collect_official(client, terms, day, collected_at)
         elif kind == "interest_over_time":
             df = trends_collect.interest_over_time(
-                client, terms, day, trends.anchor, collected_at
+                client, terms, day, trends.anchor, collected_at,
+                smaller_anchors=trends.smaller_anchors(),
             )
         else:
             collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)

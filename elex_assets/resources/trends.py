@@ -31,6 +31,10 @@ class TrendsResource(dg.ConfigurableResource):
     second_anchor: str | None = None
     official_poll_seconds: float = 1.0
 
+    def smaller_anchors(self) -> list[str]:
+        """``TRENDS_SECOND_ANCHOR``: smaller anchors for small candidates, most popular first."""
+        return [a.strip() for a in (self.second_anchor or "").split(",") if a.strip()]
+
     def politeness(self) -> Politeness:
         return Politeness(
             min_interval=self.min_interval_seconds,
