@@ -241,10 +241,13 @@ def trends_hourly_schedule(
             for area in AREAS
         ]
         try:
-            url = lake_url or Settings.from_env().lake_url
-            partial = partial_run_requests(Lake.from_url(url), election, now)
+            lake = Lake.from_url(lake_url or Settings.from_env().lake_url)
+            cooldown = TrendsGate(lake).active_cooldown()
+            if cooldown is not None:  # Google refuses us: ask nothing until it is over
+                return dg.SkipReason(cooldown.message())
+            partial = partial_run_requests(lake, election, now)
         except Exception as exc:  # the lake unreachable: today's refresh still goes
-            context.log.warning(f"could not look for partial Trends days: {exc}")
+            context.log.warning(f"could not read the Trends state in the lake: {exc}")
             partial = []
         return today + partial
 

@@ -86,6 +86,11 @@ def _where(geo: str) -> str:
     return f"geo {geo!r}" if geo else "worldwide"
 
 
+def _norm(keywords: list[Any]) -> list[str]:
+    """Case and spacing aside (Google may echo a term as it normalises it)."""
+    return [" ".join(str(k).split()).casefold() for k in keywords]
+
+
 def _keywords_of(items: list[dict[str, Any]]) -> list[str]:
     out = []
     for item in items:
@@ -110,12 +115,12 @@ def check_explore(answer: Any, keywords: list[str], geo: str, timeframe: str) ->
     if not isinstance(answer, dict) or not isinstance(answer.get("widgets"), list):
         raise TrendsResponseError(f"Google Trends' explore answer for {what} has no widgets")
     echoed = [k.get("keyword") for k in answer.get("keywords") or [] if isinstance(k, dict)]
-    if echoed and echoed != keywords:
+    if echoed and _norm(echoed) != _norm(keywords):
         raise TrendsMismatch(f"asked Google Trends for {keywords}, it answered for {echoed}")
     request = find_widget(answer, "TIMESERIES", what)["request"]
     items = request.get("comparisonItem") or []
     got = _keywords_of(items)
-    if got != keywords:
+    if _norm(got) != _norm(keywords):
         raise TrendsMismatch(
             f"asked Google Trends for {keywords}, its time series is for {got}"
         )
@@ -205,7 +210,7 @@ def check_regions(rows: list[dict[str, Any]], geo: str, keyword_count: int) -> N
 def check_related(widget: dict[str, Any], keyword: str, geo: str) -> None:
     restriction = widget.get("request", {}).get("restriction", {})
     got = _keywords_of([restriction])
-    if got != [keyword]:
+    if _norm(got) != _norm([keyword]):
         raise TrendsMismatch(f"asked Google Trends for related searches of {keyword!r}, got {got}")
     answered_geo = geo_of(restriction.get("geo", {}))
     if answered_geo != geo:

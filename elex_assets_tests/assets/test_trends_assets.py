@@ -323,3 +323,31 @@ def test_regions_of_another_geography_land_nothing(trends_sandbox, tmp_path: Pat
     assert not result.success and not _retried(result)
     assert "asked Google Trends for regions of FR" in _failure_text(result)
     assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_the_hourly_schedule_skips_during_a_cooldown(tmp_path: Path) -> None:
+    from elex_assets.assets.trends import trends_hourly_schedule, trends_job
+    from elex_assets.core.lake import Lake
+    from elex_assets.core.trends_state import TrendsGate
+
+    job = trends_job(ELECTION)
+    schedule = trends_hourly_schedule(job, ELECTION, lake_url=str(tmp_path))
+    repo = dg.Definitions(
+        assets=ASSETS, jobs=[job], schedules=[schedule],
+        resources={"lake": LakeResource(url=str(tmp_path)),
+                   "registry": RegistryResource(election="2027"), "trends": TrendsResource()},
+    ).get_repository_def()
+    when = datetime(2027, 3, 1, 14, 5, tzinfo=UTC)
+
+    def tick() -> dg.ScheduleExecutionData:
+        context = dg.build_schedule_context(scheduled_execution_time=when, repository_def=repo)
+        return repo.get_schedule_def("trends_hourly").evaluate_tick(context)
+
+    assert len(tick().run_requests) == 2
+    gate = TrendsGate(Lake.from_url(str(tmp_path)))
+    gate.refused("429")
+    skipped = tick()
+    assert not skipped.run_requests
+    assert skipped.skip_message.startswith("Google Trends is refusing this client until")
+    gate.succeeded()
+    assert len(tick().run_requests) == 2  # resumes by itself
