@@ -262,7 +262,7 @@ class Transport:
         cooldown = self.gate.refused(what)
         raise TrendsBlocked(
             f"Google Trends refused this client ({what}); cool-down until "
-            f"{cooldown.until:%Y-%m-%d %H:%M} UTC ({cooldown.refusals} refusals in a row)"
+            f"{cooldown.until:%Y-%m-%d %H:%M} UTC ({cooldown.refusals} in a row); not retried"
         )
 
 
