@@ -30,7 +30,7 @@ from elex_assets.core.trends_errors import TrendsError
 from elex_assets.core.trends_state import TrendsGate
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
-from elex_assets.settings import Settings
+from elex_assets.settings import Settings, TrendsSettings
 
 POOL = "google_trends"
 OFFICIAL_KINDS = ("interest_over_time", "interest_by_region")  # related lists: web only
@@ -93,14 +93,14 @@ def _collect(
 ) -> dg.MaterializeResult:
     area, day = _partition(context)
     store = lake.lake()
-    gate = trends.gate(store)
+    official = trends.backend == "official" and kind in OFFICIAL_KINDS
+    gate = trends.gate(store, official=official)
     blocked = blocked_failure(gate)
     if blocked is not None:  # nothing is requested; the next scheduled run tries again
         context.log.warning(blocked.description or "")
         raise blocked
     reg = registry.load()
     terms = trends_collect.candidate_terms(reg.selected())
-    official = trends.backend == "official" and kind in OFFICIAL_KINDS
     collected_at = datetime.now(UTC)
     try:
         client: Any = (
@@ -242,8 +242,10 @@ def trends_hourly_schedule(
         ]
         try:
             lake = Lake.from_url(lake_url or Settings.from_env().lake_url)
-            cooldown = TrendsGate(lake).active_cooldown()
-            if cooldown is not None:  # Google refuses us: ask nothing until it is over
+            backend = TrendsSettings.from_env().backend
+            # the web API refuses us and every asset uses it: ask nothing until it is over
+            cooldown = TrendsGate(lake).active_cooldown() if backend == "web" else None
+            if cooldown is not None:
                 return dg.SkipReason(cooldown.message())
             partial = partial_run_requests(lake, election, now)
         except Exception as exc:  # the lake unreachable: today's refresh still goes

@@ -10,7 +10,7 @@ by itself at a given time, not a bug.
 from __future__ import annotations
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.trends_state import TrendsGate
+from elex_assets.core.trends_state import SOURCES, TrendsGate
 
 
 def trends_block_note(lake: Lake | None = None) -> str | None:
@@ -20,13 +20,20 @@ def trends_block_note(lake: Lake | None = None) -> str | None:
             from elex_assets.settings import Settings
 
             lake = Lake.from_url(Settings.from_env().lake_url)
-        cooldown = TrendsGate(lake).active_cooldown()
+        cooldowns = [
+            (source, TrendsGate(lake, source=source).active_cooldown()) for source in SOURCES
+        ]
     except Exception:  # monitoring must report the rest even if the lake is unreachable
         return None
-    if cooldown is None:
-        return None
-    line = cooldown.message().removesuffix("; nothing requested")
-    return line.replace("is refusing this client until", "blocked until", 1)
+    notes = []
+    for source, cooldown in cooldowns:
+        if cooldown is None:
+            continue
+        line = cooldown.message().removesuffix("; nothing requested")
+        what = "Google Trends" if source == "trends" else "the official Google Trends API"
+        notes.append(line.replace("Google Trends is refusing this client until",
+                                  f"{what} blocked until", 1))
+    return "; ".join(notes) or None
 
 
 def concerns_trends(asset: str | None, job: str | None = None, partition: str | None = None) -> bool:

@@ -28,6 +28,14 @@ from elex_assets.core.trends_errors import TrendsBlocked
 
 COOLDOWN_KEY = "state/trends_cooldown.json"
 LAST_REQUEST_KEY = "state/trends_last_request.json"
+SOURCES = ("trends", "trends_official")  # the web API and the official API: separate states
+
+
+def state_keys(source: str) -> tuple[str, str]:
+    """The cool-down and last-request keys of ``trends`` (web) or ``trends_official``."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown Trends source {source!r}; expected one of {SOURCES}")
+    return f"state/{source}_cooldown.json", f"state/{source}_last_request.json"
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,16 @@ class TrendsGate:
     policy: CooldownPolicy = field(default_factory=CooldownPolicy)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=random.Random)
+    source: str = "trends"  # "trends_official": the official API's own cool-down and interval
+
+    def __post_init__(self) -> None:
+        self.cooldown_key, self.last_request_key = state_keys(self.source)
 
     # -- cool-down ------------------------------------------------------------
     def cooldown(self) -> Cooldown | None:
         """The recorded refusal series, running or over (None once a success reset it)."""
         try:
-            raw = self.lake.read_bytes(COOLDOWN_KEY)
+            raw = self.lake.read_bytes(self.cooldown_key)
         except LakeError:
             return None
         try:
@@ -132,18 +144,18 @@ class TrendsGate:
             since=since,
             reason=reason,
         )
-        self.lake.write_bytes(COOLDOWN_KEY, json.dumps(cooldown.to_json()).encode())
+        self.lake.write_bytes(self.cooldown_key, json.dumps(cooldown.to_json()).encode())
         return cooldown
 
     def succeeded(self) -> None:
         """A useful answer ends the refusal series."""
-        if self.lake.exists(COOLDOWN_KEY):
-            self.lake.delete(COOLDOWN_KEY)
+        if self.lake.exists(self.cooldown_key):
+            self.lake.delete(self.cooldown_key)
 
     # -- shared minimum interval ---------------------------------------------
     def last_request(self) -> datetime | None:
         try:
-            data = json.loads(self.lake.read_bytes(LAST_REQUEST_KEY))
+            data = json.loads(self.lake.read_bytes(self.last_request_key))
             return datetime.fromisoformat(data["at"]).astimezone(UTC)
         except (LakeError, ValueError, KeyError, TypeError):
             return None
@@ -161,5 +173,5 @@ class TrendsGate:
                 waited = min(delay, interval)  # a clock skew never waits longer than one interval
                 sleep(waited)
         stamp = {"at": self.clock().isoformat()}
-        self.lake.write_bytes(LAST_REQUEST_KEY, json.dumps(stamp).encode())
+        self.lake.write_bytes(self.last_request_key, json.dumps(stamp).encode())
         return waited

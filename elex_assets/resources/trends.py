@@ -44,13 +44,13 @@ class TrendsResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
         )
 
-    def gate(self, lake: Lake) -> TrendsGate:
-        """The lake-wide cool-down and request interval every process shares."""
+    def gate(self, lake: Lake, official: bool = False) -> TrendsGate:
+        """The lake-wide cool-down and request interval every process shares (one per API)."""
         policy = CooldownPolicy(
             base=timedelta(minutes=self.cooldown_minutes),
             maximum=timedelta(minutes=self.cooldown_max_minutes),
         )
-        return TrendsGate(lake, policy)
+        return TrendsGate(lake, policy, source="trends_official" if official else "trends")
 
     def client(
         self, area: str, log: Callable[[str], None] | None = None, gate: TrendsGate | None = None

@@ -133,3 +133,20 @@ def test_a_token_the_api_refuses_is_a_named_error(trends_sandbox: TrendsSandbox)
                             min_interval=0.0, poll_interval=0.0)
     with pytest.raises(TrendsConfigError, match="401 .*TRENDS_CREDENTIALS_FILE"):
         client.time_series("Marine Le Pen", DAY)
+
+
+def test_a_quota_refusal_cools_down_the_official_api_only(trends_sandbox, tmp_path) -> None:
+    lake_dir = tmp_path / "lake"
+    trends_sandbox.inject("429", times=None, path=":fetchTimeSeries")
+    result = dg.materialize([BY_NAME["trends_interest_over_time"]], partition_key=partition("fr"),
+                            resources=resources(trends_sandbox, lake_dir), raise_on_error=False)
+    assert not result.success
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    assert (lake_dir / "state/trends_official_cooldown.json").exists()
+    assert not (lake_dir / "state/trends_cooldown.json").exists()  # the web API is not blocked
+    trends_sandbox.reset()
+    again = dg.materialize([BY_NAME["trends_interest_over_time"]], partition_key=partition("fr"),
+                           resources=resources(trends_sandbox, lake_dir), raise_on_error=False)
+    assert not again.success and trends_sandbox.requests == []  # nothing requested
+    assert dg.materialize([BY_NAME["trends_related_queries"]], partition_key=partition("fr"),
+                          resources=resources(trends_sandbox, lake_dir)).success
