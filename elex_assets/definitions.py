@@ -103,6 +103,12 @@ resources = {
         max_attempts=trends_settings.max_attempts,
         backoff_max_seconds=trends_settings.backoff_max_seconds,
         timeout_seconds=trends_settings.timeout_seconds,
+        cooldown_minutes=trends_settings.cooldown_minutes,
+        cooldown_max_minutes=trends_settings.cooldown_max_minutes,
+        backend=trends_settings.backend,
+        official_base_url=trends_settings.official_base_url,
+        credentials_file=trends_settings.credentials_file,
+        second_anchor=trends_settings.second_anchor,
     ),
 }
 

@@ -130,6 +130,24 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r}: expected an integer") from None
 
 
+TRENDS_BACKENDS = ("web", "official")
+
+
+def _trends_number(name: str, default: float, minimum: float, integer: bool = False) -> float:
+    """A numeric TRENDS_* variable, refused at load with its name when it cannot work."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"{name}={value!r}: expected {kind}") from None
+    if number < minimum:
+        raise ValueError(f"{name}={value!r}: must be at least {minimum:g}")
+    return number
+
+
 @dataclass(frozen=True)
 class TrendsSettings:
     """Google Trends: where to send requests and how politely (README, "Trends")."""
@@ -140,26 +158,61 @@ class TrendsSettings:
     max_attempts: int = 6
     backoff_max_seconds: float = 300.0
     timeout_seconds: float = 30.0
+    cooldown_minutes: float = 15.0
+    cooldown_max_minutes: float = 360.0
+    backend: str = "web"
+    official_base_url: str = "https://searchtrends.googleapis.com"
+    credentials_file: str | None = None
+    second_anchor: str | None = None
 
     @classmethod
     def from_env(cls) -> TrendsSettings:
         env = os.environ
         default = cls()
-        try:
-            return cls(
-                base_url=env.get("TRENDS_BASE_URL") or default.base_url,
-                min_interval_seconds=float(
-                    env.get("TRENDS_MIN_INTERVAL_SECONDS") or default.min_interval_seconds
-                ),
-                anchor=env.get("TRENDS_ANCHOR") or default.anchor,
-                max_attempts=int(env.get("TRENDS_MAX_ATTEMPTS") or default.max_attempts),
-                backoff_max_seconds=float(
-                    env.get("TRENDS_BACKOFF_MAX_SECONDS") or default.backoff_max_seconds
-                ),
-                timeout_seconds=float(env.get("TRENDS_TIMEOUT_SECONDS") or default.timeout_seconds),
+        settings = cls(
+            base_url=(env.get("TRENDS_BASE_URL") or default.base_url).strip(),
+            min_interval_seconds=_trends_number(
+                "TRENDS_MIN_INTERVAL_SECONDS", default.min_interval_seconds, 0
+            ),
+            anchor=(env.get("TRENDS_ANCHOR") or default.anchor).strip(),
+            max_attempts=int(_trends_number("TRENDS_MAX_ATTEMPTS", default.max_attempts, 1, True)),
+            backoff_max_seconds=_trends_number(
+                "TRENDS_BACKOFF_MAX_SECONDS", default.backoff_max_seconds, 0
+            ),
+            timeout_seconds=_trends_number("TRENDS_TIMEOUT_SECONDS", default.timeout_seconds, 0.1),
+            cooldown_minutes=_trends_number("TRENDS_COOLDOWN_MINUTES", default.cooldown_minutes, 1),
+            cooldown_max_minutes=_trends_number(
+                "TRENDS_COOLDOWN_MAX_MINUTES", default.cooldown_max_minutes, 1
+            ),
+            backend=(env.get("TRENDS_BACKEND") or default.backend).strip().lower(),
+            official_base_url=(
+                env.get("TRENDS_OFFICIAL_BASE_URL") or default.official_base_url
+            ).strip(),
+            credentials_file=(env.get("TRENDS_CREDENTIALS_FILE") or "").strip() or None,
+            second_anchor=(env.get("TRENDS_SECOND_ANCHOR") or "").strip() or None,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse, naming the variable, what cannot work (at load, not mid-run)."""
+        for name, url in (
+            ("TRENDS_BASE_URL", self.base_url),
+            ("TRENDS_OFFICIAL_BASE_URL", self.official_base_url),
+        ):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name}={url!r}: expected an http(s) URL")
+        if not self.anchor:
+            raise ValueError("TRENDS_ANCHOR must not be empty (it is the unit of value_comparable)")
+        if self.backend not in TRENDS_BACKENDS:
+            raise ValueError(f"TRENDS_BACKEND={self.backend!r}: expected one of {TRENDS_BACKENDS}")
+        if self.cooldown_max_minutes < self.cooldown_minutes:
+            raise ValueError(
+                f"TRENDS_COOLDOWN_MAX_MINUTES={self.cooldown_max_minutes:g} is below "
+                f"TRENDS_COOLDOWN_MINUTES={self.cooldown_minutes:g}"
             )
-        except ValueError as exc:
-            raise ValueError(f"a TRENDS_* setting is not a number: {exc}") from exc
+        if self.credentials_file is not None and not os.path.isfile(self.credentials_file):
+            raise ValueError(f"TRENDS_CREDENTIALS_FILE={self.credentials_file!r}: no such file")
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,19 @@
 
 Thin Dagster definitions over :mod:`elex_assets.core.trends_collect`: every
 step holds the ``google_trends`` pool (limit 1 in ``dagster.yaml``), so two
-runs never call Google at the same time, and a retry policy tries a
-partition again later when Google keeps refusing (429/5xx after the
-client's own bounded backoff).
+runs never call Google at the same time. Only transient faults (5xx and
+network errors still there after the client's own bounded backoff) are left
+to the retry policy, a few minutes later. Everything deterministic fails the
+step at once with ``dg.Failure(allow_retries=False)``: a refusal (429 or
+captcha), which starts the lake-wide cool-down; a run started during a
+cool-down, which sends nothing and says until when; an answer that does not
+match its request; a 404 on a data call; bad settings.
 """
 
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -18,14 +23,20 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
+from elex_assets.core.lake import Lake
 from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.trends_errors import TrendsError
+from elex_assets.core.trends_state import TrendsGate
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
+from elex_assets.settings import Settings, TrendsSettings
 
 POOL = "google_trends"
+OFFICIAL_KINDS = ("interest_over_time", "interest_by_region")  # related lists: web only
+# transient faults only (see _collect): at most ~1 + 2 + 4 minutes of waiting, never an hour
 RETRY = dg.RetryPolicy(
-    max_retries=3, delay=900, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 DESCRIPTIONS = {
     "interest_over_time": (
@@ -48,6 +59,31 @@ def _partition(context: AssetExecutionContext) -> tuple[str, date]:
     return keys["area"], date.fromisoformat(keys["date"])
 
 
+def blocked_failure(gate: TrendsGate) -> dg.Failure | None:
+    """The one-line, not-retried failure of a run started during a cool-down (or None)."""
+    cooldown = gate.active_cooldown()
+    if cooldown is None:
+        return None
+    return dg.Failure(
+        description=cooldown.message(),
+        metadata={
+            "blocked_until": cooldown.until.isoformat(),
+            "refusals": cooldown.refusals,
+            "refusing_since": cooldown.since.isoformat(),
+            "requests": 0,
+        },
+        allow_retries=False,
+    )
+
+
+def _not_retried(exc: Exception, gate: TrendsGate) -> dg.Failure:
+    metadata: dict[str, object] = {"error": type(exc).__name__}
+    cooldown = gate.active_cooldown()
+    if cooldown is not None:
+        metadata["blocked_until"] = cooldown.until.isoformat()
+    return dg.Failure(description=str(exc), metadata=metadata, allow_retries=False)
+
+
 def _collect(
     kind: str,
     context: AssetExecutionContext,
@@ -56,29 +92,53 @@ def _collect(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     area, day = _partition(context)
+    store = lake.lake()
+    official = trends.backend == "official" and kind in OFFICIAL_KINDS
+    gate = trends.gate(store, official=official)
+    blocked = blocked_failure(gate)
+    if blocked is not None:  # nothing is requested; the next scheduled run tries again
+        context.log.warning(blocked.description or "")
+        raise blocked
     reg = registry.load()
     terms = trends_collect.candidate_terms(reg.selected())
-    client = trends.client(area, log=context.log.info)
     collected_at = datetime.now(UTC)
-    if kind == "interest_over_time":
-        df = trends_collect.interest_over_time(client, terms, day, trends.anchor, collected_at)
-    else:
-        collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
-        df = collect(client, terms, day, collected_at)
-    uri = lake.lake().write_parquet(clean_trends_key(kind, area, day), df)
+    try:
+        client: Any = (
+            trends.official_client(area, gate) if official
+            else trends.client(area, log=context.log.info, gate=gate)
+        )
+        if official:
+            collect_official = getattr(trends_collect, f"official_{kind}")
+            df = collect_official(client, terms, day, collected_at)
+        elif kind == "interest_over_time":
+            df = trends_collect.interest_over_time(
+                client, terms, day, trends.anchor, collected_at,
+                smaller_anchors=trends.smaller_anchors(),
+            )
+        else:
+            collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
+            df = collect(client, terms, day, collected_at)
+    except TrendsError as exc:
+        if exc.transient:
+            raise  # 5xx / network after the client's backoff: the retry policy may try again
+        raise _not_retried(exc, gate) from exc
+    except ValueError as exc:  # a request elex itself refuses to send (bad terms, settings)
+        raise _not_retried(exc, gate) from exc
+    uri = store.write_parquet(clean_trends_key(kind, area, day), df)
     covered = df["candidate_id"].n_unique() if df.height else 0
     metadata: dict[str, object] = {
         "rows": df.height,
         "candidates": len(terms),
         "candidates_covered": covered,
-        "requests": client.transport.requests_made,
+        "requests": client.requests_made if official else client.transport.requests_made,
+        "backend": "official" if official else "web",
         "area": area,
         "date": day.isoformat(),
         "path": dg.MetadataValue.path(uri),
         "preview": dg.MetadataValue.md(markdown_table(df)),
     }
     if kind == "interest_over_time":
-        metadata["anchor"] = trends.anchor
+        metadata["anchor"] = "none (consistently scaled)" if official else trends.anchor
         metadata["intervals"] = df["timestamp"].n_unique() if df.height else 0
         metadata["partial_rows"] = int(df["is_partial"].sum()) if df.height else 0
     if df.height == 0:
@@ -130,10 +190,35 @@ def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
     )
 
 
+PARTIAL_LOOKBACK_DAYS = 7
+
+
+def partial_run_requests(lake: Lake, election: Election, now: datetime) -> list[dg.RunRequest]:
+    """Past days (last week) whose landed series still has partial points: fetch them again."""
+    today = now.astimezone(UTC).date()
+    days = [
+        today - timedelta(days=n)
+        for n in range(1, PARTIAL_LOOKBACK_DAYS + 1)
+        if election.campaign_start <= today - timedelta(days=n) <= election.campaign_end
+    ]
+    requests = []
+    for area in AREAS:
+        for day in trends_collect.days_with_partial_points(lake, area, days):
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{area}|{day.isoformat()}|{now:%Y%m%d%H}|partial",
+                    partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
+                    tags={"elex/source": "trends_hourly", "elex/refetch": "partial"},
+                )
+            )
+    return requests
+
+
 def trends_hourly_schedule(
-    job: UnresolvedAssetJobDefinition, election: Election
+    job: UnresolvedAssetJobDefinition, election: Election, lake_url: str | None = None
 ) -> dg.ScheduleDefinition:
-    """Refresh today's partitions of both areas every hour (UTC)."""
+    """Refresh today's partitions of both areas every hour (UTC), and re-fetch the last
+    week's days whose landed points Google still flagged partial."""
 
     @dg.schedule(
         name="trends_hourly",
@@ -147,7 +232,7 @@ def trends_hourly_schedule(
         day = now.astimezone(UTC).date()
         if not election.campaign_start <= day <= election.campaign_end:
             return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
-        return [
+        today = [
             dg.RunRequest(
                 run_key=f"{area}|{day.isoformat()}|{now:%H}",
                 partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
@@ -155,5 +240,17 @@ def trends_hourly_schedule(
             )
             for area in AREAS
         ]
+        try:
+            lake = Lake.from_url(lake_url or Settings.from_env().lake_url)
+            backend = TrendsSettings.from_env().backend
+            # the web API refuses us and every asset uses it: ask nothing until it is over
+            cooldown = TrendsGate(lake).active_cooldown() if backend == "web" else None
+            if cooldown is not None:
+                return dg.SkipReason(cooldown.message())
+            partial = partial_run_requests(lake, election, now)
+        except Exception as exc:  # the lake unreachable: today's refresh still goes
+            context.log.warning(f"could not read the Trends state in the lake: {exc}")
+            partial = []
+        return today + partial
 
     return _schedule

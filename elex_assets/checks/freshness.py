@@ -15,6 +15,7 @@ import dagster as dg
 from elex_assets.checks import clock
 from elex_assets.checks.assets import family, monitored_assets
 from elex_assets.checks.thresholds import Thresholds
+from elex_assets.checks.trends_block import trends_block_note
 from elex_assets.core.elections import Election
 from elex_assets.core.layout import AREAS
 from elex_assets.core.quality import CheckOutcome, current_day, partition_recent
@@ -137,9 +138,14 @@ def _partition_fresh_check(
         outcome, partitions = judge_partition_freshness(
             context.instance, key, election, thresholds, clock.utc_now()
         )
+        description = outcome.description
+        if not outcome.passed and family(key.to_user_string()) == "trends":
+            note = trends_block_note()
+            if note:  # a block that ends by itself, not a broken collector
+                description = f"{note}: {description}"
         return dg.AssetCheckResult(
             passed=outcome.passed,
-            description=outcome.description,
+            description=description,
             metadata=outcome.metadata,
             severity=dg.AssetCheckSeverity.ERROR,
         )

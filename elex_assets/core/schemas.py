@@ -119,7 +119,12 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
             "Interest rescaled on the shared anchor term: comparable across candidates of the day",
         ),
         Column("batch", pl.Int64, "Which request (batch of at most 5 terms incl. the anchor)"),
-        Column("anchor", pl.String, "Anchor term shared by every batch"),
+        Column(
+            "anchor",
+            pl.String,
+            "Anchor term the row was read beside (TRENDS_ANCHOR, or a smaller chained anchor "
+            "for small candidates; value_comparable is always in TRENDS_ANCHOR's unit)",
+        ),
         Column("is_partial", pl.Boolean, "Google flags the interval's data as partial"),
         Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
         Column(
@@ -131,6 +136,11 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
             "timeframe",
             pl.String,
             "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
+        Column(
+            "backend",
+            pl.String,
+            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
         ),
     ),
 )
@@ -152,6 +162,11 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
             "timeframe",
             pl.String,
             "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+        ),
+        Column(
+            "backend",
+            pl.String,
+            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
         ),
     ),
 )

@@ -1,22 +1,30 @@
-"""Google Trends client: pytrends 4.9.2 behind one polite, fault-tolerant transport.
+"""Google Trends client (web backend): pytrends 4.9.2 behind one polite, checked transport.
 
-pytrends builds the explore payloads and parses the time series; everything
-that touches the network goes through :class:`Transport`, which replaces
-pytrends' own ``_get_data`` and cookie call because pytrends 4.9.2 is
-unmaintained and has defects we must not inherit:
+pytrends builds the explore payload; everything that touches the network goes
+through :class:`Transport`, which replaces pytrends' own ``_get_data`` and
+cookie call because pytrends 4.9.2 is unmaintained and has defects we must
+not inherit, and answers are parsed and checked here
+(:mod:`elex_assets.core.trends_checks`), not by pytrends:
 
-* ``retries=`` crashes on urllib3 2 (``method_whitelist``): never used; 429,
-  5xx and connection errors are retried here, exponentially with jitter, up
-  to a bound, then :class:`TrendsRateLimited` says so plainly;
-* a missing Content-Type raised ``KeyError``: now :class:`TrendsResponseError`;
-* an empty ``rankedList`` raised ``IndexError``: the related lists are parsed
-  here, an empty list is an empty table;
+* the cookie call ``GET /trends/explore/`` answers **404** with an HTML page
+  and a ``NID`` cookie (every real recording): the cookie is taken, the
+  status ignored, as pytrends does;
+* a **429** or a **302 to Google's ``/sorry/`` captcha page** is a refusal:
+  never retried, it starts the lake-wide cool-down of
+  :mod:`elex_assets.core.trends_state` (:class:`TrendsBlocked`);
+* 5xx and connection errors are retried here, exponentially with jitter, up to
+  a bound, then :class:`TrendsUnavailable` (transient) says so plainly;
+* ``retries=`` crashes on urllib3 2 (``method_whitelist``): never used;
+* a missing Content-Type raised ``KeyError``, an empty ``rankedList``
+  ``IndexError``, a series narrower than asked ``KeyError: n``: each is now a
+  named :class:`TrendsResponseError` / :class:`TrendsMismatch`;
 * URLs are module constants for trends.google.com: requests are redirected to
   ``TRENDS_BASE_URL`` (the sandbox in tests and the demo).
 
-A minimum interval between requests (per base URL, per process) keeps the
-collector below Google's rate limit; the Dagster pool ``google_trends``
-serialises runs. Pandas stays inside this module: callers get polars.
+A minimum interval between requests (per process, and across processes via
+the lake when a gate is given) keeps the collector below Google's rate limit;
+the Dagster pool ``google_trends`` serialises runs. Pandas stays out: callers
+get polars.
 """
 
 from __future__ import annotations
@@ -35,22 +43,32 @@ import polars as pl
 import requests
 from pytrends.request import BASE_TRENDS_URL, TrendReq
 
+from elex_assets.core import trends_checks as checks
+from elex_assets.core.trends_errors import (
+    TrendsBlocked,
+    TrendsError,
+    TrendsMismatch,
+    TrendsRateLimited,
+    TrendsResponseError,
+    TrendsUnavailable,
+)
+from elex_assets.core.trends_state import TrendsGate
+
+__all__ = [
+    "TrendsBlocked",
+    "TrendsError",
+    "TrendsMismatch",
+    "TrendsRateLimited",
+    "TrendsResponseError",
+    "TrendsUnavailable",
+]
+
 DEFAULT_BASE_URL = "https://trends.google.com"
 GOOGLE_PREFIX = BASE_TRENDS_URL  # https://trends.google.com/trends
 RECENT_DAYS = 7  # Google serves sub-daily data only for windows in the last week
-RETRYABLE = (429, 500, 502, 503, 504)
-
-
-class TrendsError(RuntimeError):
-    """Google Trends could not give an answer we can use."""
-
-
-class TrendsRateLimited(TrendsError):
-    """Still rate-limited (429) or failing (5xx) after the bounded backoff."""
-
-
-class TrendsResponseError(TrendsError):
-    """An answer that is not what Google Trends normally sends."""
+RETRYABLE = (500, 502, 503, 504)  # transient; 429 is a refusal (cool-down), never retried
+REFUSED = 429
+COOKIE_STATUSES = (200, 404)  # Google answers the cookie call 404 + Set-Cookie: NID
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,7 @@ class Transport:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
     log: Callable[[str], None] = lambda message: None
+    gate: TrendsGate | None = None  # lake-wide cool-down and interval (None: this process only)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -144,6 +163,7 @@ class Transport:
         self.session.headers.update({"accept-language": self.hl})
         self._throttle = throttle_for(self.base_url)
         self.requests_made = 0
+        self.cookies: dict[str, str] = {}  # NID from the cookie call, sent with every request
 
     def url(self, google_url: str) -> str:
         """pytrends' trends.google.com URL, on our base URL."""
@@ -153,8 +173,17 @@ class Transport:
 
     def cookie(self, geo: str) -> dict[str, str]:
         """The cookie call Google expects before the API (sets ``NID``)."""
-        response = self._send("get", self.url(f"{GOOGLE_PREFIX}/explore/"), {"params": {"geo": geo}})
-        return {k: v for k, v in response.cookies.items() if k == "NID"}
+        response = self._send(
+            "get", self.url(f"{GOOGLE_PREFIX}/explore/"), {"params": {"geo": geo}}, COOKIE_STATUSES
+        )
+        nid = {k: v for k, v in response.cookies.items() if k == "NID"}
+        if not nid:  # the session drops an already-expired cookie: read the header itself
+            for header in response.raw.headers.getlist("Set-Cookie") if response.raw else []:
+                name, _, rest = header.partition("=")
+                if name.strip() == "NID":
+                    nid["NID"] = rest.split(";", 1)[0]
+        self.cookies.update(nid)
+        return nid
 
     def get_json(
         self, google_url: str, method: str = "get", trim_chars: int = 0, **kwargs: Any
@@ -180,26 +209,40 @@ class Transport:
         _pad_ranked_list(answer)
         return answer
 
-    def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+    def _send(
+        self, method: str, url: str, kwargs: dict[str, Any], accept: tuple[int, ...] = (200,)
+    ) -> requests.Response:
         path = urlsplit(url).path
         limits = self.politeness
         failures: list[str] = []
         for attempt in range(1, limits.max_attempts + 1):
+            if self.gate is not None:
+                self.gate.check()  # a running cool-down: nothing is sent
+                self.gate.wait_turn(limits.min_interval, self.sleep)
             self._throttle.wait(limits.min_interval, self.sleep)
             self.requests_made += 1
             try:
-                response = self.session.request(method, url, timeout=limits.timeout, **kwargs)
+                response = self.session.request(
+                    method, url, timeout=limits.timeout, allow_redirects=False,
+                    cookies=self.cookies, **kwargs,
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failures.append(type(exc).__name__)
             else:
-                if response.status_code == 200:
+                status = response.status_code
+                if status in accept:
+                    if self.gate is not None:
+                        self.gate.succeeded()
                     return response
-                if response.status_code not in RETRYABLE:
+                location = response.headers.get("Location", "")
+                if status == REFUSED or (300 <= status < 400 and "/sorry/" in location):
+                    what = "429" if status == REFUSED else f"{status} to its captcha page"
+                    self._refused(f"{what} on {method.upper()} {path}")
+                if status not in RETRYABLE:
                     raise TrendsResponseError(
-                        f"Google Trends answered {response.status_code} to {method.upper()} "
-                        f"{path}; not retried"
+                        f"Google Trends answered {status} to {method.upper()} {path}; not retried"
                     )
-                failures.append(str(response.status_code))
+                failures.append(str(status))
             if attempt < limits.max_attempts:
                 delay = limits.backoff(attempt, self.rng)
                 self.log(
@@ -207,10 +250,19 @@ class Transport:
                     f"{limits.max_attempts}); retrying in {delay:.1f}s"
                 )
                 self.sleep(delay)
-        what = "rate-limited (429)" if failures[-1] == "429" else f"failing ({failures[-1]})"
-        raise TrendsRateLimited(
-            f"Google Trends is still {what} on {path} after {limits.max_attempts} attempts "
+        raise TrendsUnavailable(
+            f"Google Trends is still failing on {path} after {limits.max_attempts} attempts "
             f"(answers: {', '.join(failures)}); giving up for now"
+        )
+
+    def _refused(self, what: str) -> None:
+        """Google refuses this client: start the cool-down, never retry."""
+        if self.gate is None:
+            raise TrendsBlocked(f"Google Trends refused this client ({what}); not retried")
+        cooldown = self.gate.refused(what)
+        raise TrendsBlocked(
+            f"Google Trends refused this client ({what}); cool-down until "
+            f"{cooldown.until:%Y-%m-%d %H:%M} UTC ({cooldown.refusals} in a row); not retried"
         )
 
 
@@ -224,10 +276,11 @@ def _pad_ranked_list(answer: Any) -> None:
 
 
 class _BoundaryTrendReq(TrendReq):
-    """pytrends' payload building and parsing, on our transport."""
+    """pytrends' payload building, on our transport; keeps the explore answer for checks."""
 
     def __init__(self, transport: Transport, hl: str, geo: str) -> None:
         self._transport = transport
+        self.explore_answer: Any = None
         # retries/backoff_factor stay 0: pytrends' Retry crashes on urllib3 2.
         super().__init__(hl=hl, tz=0, geo=geo, retries=0, backoff_factor=0)
 
@@ -235,7 +288,12 @@ class _BoundaryTrendReq(TrendReq):
         return self._transport.cookie(self.hl[-2:])
 
     def _get_data(self, url: str, method: str = "get", trim_chars: int = 0, **kwargs: Any) -> Any:
-        return self._transport.get_json(url, method, trim_chars, **kwargs)
+        answer = self._transport.get_json(url, method, trim_chars, **kwargs)
+        if url == TrendReq.GENERAL_URL:
+            self.explore_answer = answer
+            if not isinstance(answer, dict) or not isinstance(answer.get("widgets"), list):
+                raise TrendsResponseError("Google Trends' explore answer has no widgets")
+        return answer
 
 
 OVER_TIME_SCHEMA = pl.Schema(
@@ -317,57 +375,94 @@ class TrendsClient:
             self._req = _BoundaryTrendReq(self.transport, self.area.hl, self.area.geo)
         return self._req
 
-    def _payload(self, keywords: list[str], timeframe: str) -> _BoundaryTrendReq:
+    def _explore(self, keywords: list[str], timeframe: str) -> dict[str, Any]:
+        """The explore answer for these terms, checked against what was asked."""
         if not 1 <= len(keywords) <= 5:
             raise ValueError(f"Google Trends takes 1 to 5 terms a request, not {len(keywords)}")
         if len(set(keywords)) != len(keywords):
             raise ValueError(f"duplicate terms in one Trends request: {keywords}")
         req = self.req
-        req.build_payload(keywords, timeframe=timeframe, geo=self.area.geo)
-        return req
+        try:
+            req.build_payload(keywords, timeframe=timeframe, geo=self.area.geo)
+        except (KeyError, IndexError, TypeError) as exc:  # pytrends indexing Google's answer
+            raise TrendsResponseError(
+                f"Google Trends' explore answer for {keywords} {timeframe!r} is not the usual "
+                f"shape ({type(exc).__name__}: {exc})"
+            ) from exc
+        answer = req.explore_answer
+        checks.check_explore(answer, keywords, self.area.geo, timeframe)
+        return answer
+
+    def _widget_data(self, url: str, widget: dict[str, Any], what: str) -> dict[str, Any]:
+        answer = self.transport.get_json(
+            url,
+            "get",
+            trim_chars=5,
+            params={"req": json.dumps(widget["request"]), "token": widget["token"], "tz": 0},
+        )
+        default = answer.get("default") if isinstance(answer, dict) else None
+        if not isinstance(default, dict):
+            raise TrendsResponseError(f"Google Trends' {what} answer has no 'default' object")
+        return default
 
     def interest_over_time(self, keywords: list[str], timeframe: str) -> pl.DataFrame:
         """One row per keyword and interval: Google's 0-100 value and the partial flag."""
-        frame = self._payload(keywords, timeframe).interest_over_time()
-        if frame.empty:
-            return pl.DataFrame(schema=OVER_TIME_SCHEMA)
-        frame = frame.reset_index()
-        wide = pl.DataFrame(
-            {
-                "timestamp": [ts.to_pydatetime() for ts in frame["date"]],
-                "is_partial": frame["isPartial"].astype(bool).to_numpy(),
-                **{kw: frame[kw].astype("int64").to_numpy() for kw in keywords},
-            }
-        )
-        return (
-            wide.unpivot(index=["timestamp", "is_partial"], variable_name="keyword")
-            .with_columns(pl.col("timestamp").dt.replace_time_zone("UTC"))
-            .select(OVER_TIME_SCHEMA.names())
-            .cast(dict(OVER_TIME_SCHEMA))
-        )
+        widget = checks.find_widget(self._explore(keywords, timeframe), "TIMESERIES", "over time")
+        resolution = str(widget["request"].get("resolution", ""))
+        default = self._widget_data(TrendReq.INTEREST_OVER_TIME_URL, widget, "multiline")
+        points = default.get("timelineData")
+        if not isinstance(points, list):
+            raise TrendsResponseError("Google Trends' multiline answer has no timelineData list")
+        checks.check_timeline(points, keywords, timeframe, resolution)
+        rows = []
+        for point in points:
+            try:
+                stamp = datetime.fromtimestamp(int(point["time"]), UTC)
+                values = [int(v) for v in point["value"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TrendsResponseError(
+                    f"Google Trends' multiline point {point!r:.200} is unreadable: {exc!r}"
+                ) from exc
+            partial = bool(point.get("isPartial", False))
+            for keyword, value in zip(keywords, values, strict=True):
+                rows.append((keyword, stamp, value, partial))
+        return pl.DataFrame(rows, schema=OVER_TIME_SCHEMA, orient="row")
 
     def interest_by_region(self, keyword: str, timeframe: str) -> pl.DataFrame:
-        """One row per region (France) or country (world)."""
-        frame = self._payload([keyword], timeframe).interest_by_region(
-            resolution=self.area.resolution, inc_low_vol=True, inc_geo_code=True
-        )
-        if frame.empty:
-            return pl.DataFrame(schema=BY_REGION_SCHEMA)
-        frame = frame.reset_index()
-        return pl.DataFrame(
-            {
-                "keyword": [keyword] * len(frame),
-                "geo_code": frame["geoCode"].astype(str).tolist(),
-                "geo_name": frame["geoName"].astype(str).tolist(),
-                "value": frame[keyword].astype("int64").tolist(),
-            },
-            schema=BY_REGION_SCHEMA,
-        )
+        """One row per region (France) or country (world); no data (``""``) reads 0."""
+        return self.compared_by_region([keyword], timeframe)
+
+    def compared_by_region(self, keywords: list[str], timeframe: str) -> pl.DataFrame:
+        """Regions for up to five terms at once (Google's compared breakdown, one scale)."""
+        widget = checks.find_widget(self._explore(keywords, timeframe), "GEO_MAP", "by region")
+        request = widget["request"]
+        answered_geo = checks.geo_of(request.get("geo", {}))
+        if answered_geo != self.area.geo:
+            raise TrendsMismatch(
+                f"asked Google Trends for regions of {self.area.geo or 'the world'}, its region "
+                f"widget is for {answered_geo or 'the world'}"
+            )
+        default = self._widget_data(TrendReq.INTEREST_BY_REGION_URL, widget, "comparedgeo")
+        regions = default.get("geoMapData")
+        if not isinstance(regions, list):
+            raise TrendsResponseError("Google Trends' comparedgeo answer has no geoMapData list")
+        checks.check_regions(regions, self.area.geo, len(keywords))
+        rows = []
+        for region in regions:
+            try:
+                code, name = str(region["geoCode"]), str(region["geoName"])
+                values = [int(v) for v in region["value"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TrendsResponseError(
+                    f"Google Trends' comparedgeo row {region!r:.200} is unreadable: {exc!r}"
+                ) from exc
+            rows += [(kw, code, name, v) for kw, v in zip(keywords, values, strict=True)]
+        return pl.DataFrame(rows, schema=BY_REGION_SCHEMA, orient="row")
 
     def related_topics(self, keyword: str, timeframe: str) -> pl.DataFrame:
         """Top and rising related topics (Google serves them for one-term payloads only)."""
         rows = []
-        for ranking, rank, item in self._related(keyword, timeframe, "RELATED_TOPICS"):
+        for _, ranking, rank, item in self._related([keyword], timeframe, "RELATED_TOPICS"):
             topic = item.get("topic") or {}
             rows.append(
                 {
@@ -387,41 +482,51 @@ class TrendsClient:
         """Top and rising related queries, with Google's formatted value (Breakout, +350%)."""
         rows = [
             {
-                "keyword": keyword,
+                "keyword": kw,
                 "ranking": ranking,
                 "rank": rank,
                 "query": item.get("query"),
                 "value": item.get("value"),
                 "formatted_value": item.get("formattedValue"),
             }
-            for ranking, rank, item in self._related(keyword, timeframe, "RELATED_QUERIES")
+            for kw, ranking, rank, item in self._related([keyword], timeframe, "RELATED_QUERIES")
         ]
         return pl.DataFrame(rows, schema=RELATED_QUERIES_SCHEMA)
 
-    def _related(self, keyword: str, timeframe: str, widget_id: str) -> list[tuple[str, int, dict]]:
-        """Fetch one related widget and flatten its top and rising lists.
+    def compared_related_queries(self, keywords: list[str], timeframe: str) -> pl.DataFrame:
+        """Related queries of each of up to five terms asked together (one explore call)."""
+        rows = [
+            {
+                "keyword": kw,
+                "ranking": ranking,
+                "rank": rank,
+                "query": item.get("query"),
+                "value": item.get("value"),
+                "formatted_value": item.get("formattedValue"),
+            }
+            for kw, ranking, rank, item in self._related(keywords, timeframe, "RELATED_QUERIES")
+        ]
+        return pl.DataFrame(rows, schema=RELATED_QUERIES_SCHEMA)
+
+    def _related(
+        self, keywords: list[str], timeframe: str, kind: str
+    ) -> list[tuple[str, str, int, dict]]:
+        """Fetch each term's related widget and flatten its top and rising lists.
 
         Parsed here rather than by pytrends: pytrends drops ``formattedValue``
-        of related queries and fails on an empty ``rankedList``.
+        of related queries and fails on an empty ``rankedList``. A one-term
+        explore names the widget ``RELATED_QUERIES``; a comparison
+        ``RELATED_QUERIES_<i>`` per term (and has no related topics).
         """
-        req = self._payload([keyword], timeframe)
-        widgets = (
-            req.related_topics_widget_list
-            if widget_id == "RELATED_TOPICS"
-            else req.related_queries_widget_list
-        )
-        if not widgets:
-            raise TrendsResponseError(f"Google Trends sent no {widget_id} widget for {keyword!r}")
-        widget = widgets[0]
-        answer = self.transport.get_json(
-            TrendReq.RELATED_QUERIES_URL,
-            "get",
-            trim_chars=5,
-            params={"req": json.dumps(widget["request"]), "token": widget["token"], "tz": 0},
-        )
-        ranked = answer.get("default", {}).get("rankedList", [])
+        answer = self._explore(keywords, timeframe)
         out = []
-        for ranking, block in zip(("top", "rising"), ranked, strict=False):
-            for rank, item in enumerate(block.get("rankedKeyword") or []):
-                out.append((ranking, rank, item))
+        for i, keyword in enumerate(keywords):
+            widget_id = kind if len(keywords) == 1 else f"{kind}_{i}"
+            widget = checks.find_widget(answer, widget_id, repr(keyword))
+            checks.check_related(widget, keyword, self.area.geo)
+            default = self._widget_data(TrendReq.RELATED_QUERIES_URL, widget, "relatedsearches")
+            ranked = default.get("rankedList") or []
+            for ranking, block in zip(("top", "rising"), ranked, strict=False):
+                for rank, item in enumerate(block.get("rankedKeyword") or []):
+                    out.append((keyword, ranking, rank, item))
         return out

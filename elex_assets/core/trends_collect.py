@@ -15,9 +15,12 @@ from datetime import date, datetime
 
 import polars as pl
 
+from elex_assets.core.lake import Lake
+from elex_assets.core.layout import clean_trends_key
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import TRENDS
 from elex_assets.core.trends_client import TrendsClient, day_timeframe
+from elex_assets.core.trends_official import OfficialClient
 from elex_assets.core.trends_scale import make_batches, rescale_on_anchor
 
 
@@ -66,6 +69,60 @@ def anchored_series(
     return rescale_on_anchor(series, anchor)
 
 
+SMALL_VALUE = 10  # a term whose largest value is below this reads too coarsely (integers)
+
+
+def chained_series(
+    client: TrendsClient,
+    keywords: list[str],
+    day: date,
+    anchors: list[str],
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    """``anchored_series`` on ``anchors[0]``, with small terms re-read on smaller anchors.
+
+    Google returns integers scaled on the request's maximum: beside an anchor at
+    100, a term at 1/100 of it reads 0 or 1. As gtab does (West, CIKM 2020),
+    each smaller anchor ``anchors[k]`` is calibrated against the previous one in
+    a two-term request, and the terms still below :data:`SMALL_VALUE` are asked
+    again beside it; their ``value_comparable`` is converted back to the unit of
+    ``anchors[0]`` through the chain of ratios. ``anchor`` says which anchor a
+    row was read beside.
+    """
+    main = anchors[0]
+    series = anchored_series(client, keywords, day, main, now).with_columns(
+        pl.lit(main).alias("anchor")
+    )
+    timeframe = day_timeframe(day, now)
+    unit = 1.0  # mean interest of the current anchor, in units of the main anchor's mean
+    for upper, lower in zip(anchors, anchors[1:], strict=False):
+        peaks = (
+            series.filter(~pl.col("keyword").is_in(anchors))
+            .group_by("keyword")
+            .agg(pl.col("value").max().alias("peak"), pl.col("anchor").first())
+        )
+        small = peaks.filter((pl.col("peak") < SMALL_VALUE) & (pl.col("anchor") == upper))
+        if small.height == 0:
+            break
+        pair = client.interest_over_time([upper, lower], timeframe)
+        pair = pair.filter(pl.col("timestamp").dt.date() == day)
+        means = dict(pair.group_by("keyword").agg(pl.col("value").cast(pl.Float64).mean()).iter_rows())
+        if not means.get(upper) or not means.get(lower):
+            break  # a chain link reads 0: no usable ratio, keep what we have
+        unit *= means[lower] / means[upper]
+        again = anchored_series(client, small["keyword"].to_list(), day, lower, now)
+        again = again.filter(pl.col("keyword") != lower).with_columns(
+            (pl.col("value_comparable") * unit).alias("value_comparable"),
+            pl.lit(lower).alias("anchor"),
+            pl.col("batch") + 1000 * (anchors.index(lower)),
+        )
+        series = pl.concat(
+            [series.filter(~pl.col("keyword").is_in(again["keyword"].unique().implode())), again],
+            how="vertical_relaxed",
+        )
+    return series
+
+
 def interest_over_time(
     client: TrendsClient,
     terms: list[Term],
@@ -73,13 +130,20 @@ def interest_over_time(
     anchor: str,
     collected_at: datetime,
     now: datetime | None = None,
+    smaller_anchors: list[str] | None = None,
 ) -> pl.DataFrame:
     """Every candidate's interest during the day, comparable across candidates."""
-    series = anchored_series(client, [t.keyword for t in terms], day, anchor, now)
+    keywords = [t.keyword for t in terms]
+    if smaller_anchors:
+        series = chained_series(client, keywords, day, [anchor, *smaller_anchors], now)
+    else:
+        series = anchored_series(client, keywords, day, anchor, now).with_columns(
+            pl.lit(anchor).alias("anchor")
+        )
     # A candidate whose term is the anchor is read from the first batch only.
     series = series.filter((pl.col("keyword") != anchor) | (pl.col("batch") == 0))
     rows = series.join(_terms_frame(terms), on="keyword", how="inner").with_columns(
-        pl.lit(anchor).alias("anchor")
+        pl.lit("web").alias("backend")
     )
     return _finish("interest_over_time", rows, day, client.area.code, collected_at,
                    ["candidate_id", "timestamp"])
@@ -98,7 +162,9 @@ def interest_by_region(
     client: TrendsClient, terms: list[Term], day: date, collected_at: datetime,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    rows = _per_term(client.interest_by_region, terms, day_timeframe(day, now))
+    rows = _per_term(client.interest_by_region, terms, day_timeframe(day, now)).with_columns(
+        pl.lit("web").alias("backend")
+    )
     return _finish("interest_by_region", rows, day, client.area.code, collected_at,
                    ["candidate_id", "geo_code"])
 
@@ -119,3 +185,44 @@ def related_queries(
     rows = _per_term(client.related_queries, terms, day_timeframe(day, now))
     return _finish("related_queries", rows, day, client.area.code, collected_at,
                    ["candidate_id", "ranking", "rank"])
+
+
+def official_interest_over_time(
+    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
+) -> pl.DataFrame:
+    """Official API: one request per term; its consistently scaled ``searchInterest`` is
+    ``value_comparable`` as is (no anchor), ``scaledSearchInterest`` is ``value``."""
+    frames = [client.time_series(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
+    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+        pl.lit("official").alias("backend")
+    )
+    return _finish("interest_over_time", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "timestamp"])
+
+
+def official_interest_by_region(
+    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
+) -> pl.DataFrame:
+    frames = [client.geo_breakdown(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
+    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+        pl.lit("official").alias("backend")
+    )
+    return _finish("interest_by_region", rows, day, client.area.code, collected_at,
+                   ["candidate_id", "geo_code"])
+
+
+def days_with_partial_points(lake: Lake, area: str, days: Iterable[date]) -> list[date]:
+    """Days whose landed interest over time still holds points Google flagged partial.
+
+    A later run re-fetches them (the hourly schedule asks), until Google's data
+    for the day is complete.
+    """
+    out = []
+    for day in days:
+        key = clean_trends_key("interest_over_time", area, day)
+        if not lake.exists(key):
+            continue
+        flags = lake.read_parquet(key).get_column("is_partial")
+        if bool(flags.fill_null(False).any()):
+            out.append(day)
+    return out

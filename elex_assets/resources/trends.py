@@ -1,12 +1,16 @@
-"""Google Trends as a Dagster resource: base URL and politeness, from configuration."""
+"""Google Trends as a Dagster resource: backend, base URL, politeness and cool-down."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import dagster as dg
 
+from elex_assets.core.lake import Lake
 from elex_assets.core.trends_client import DEFAULT_BASE_URL, Politeness, TrendsClient
+from elex_assets.core.trends_official import OfficialClient, load_token
+from elex_assets.core.trends_state import CooldownPolicy, TrendsGate
 
 
 class TrendsResource(dg.ConfigurableResource):
@@ -19,6 +23,17 @@ class TrendsResource(dg.ConfigurableResource):
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 300.0
     timeout_seconds: float = 30.0
+    cooldown_minutes: float = 15.0
+    cooldown_max_minutes: float = 360.0
+    backend: str = "web"
+    official_base_url: str = "https://searchtrends.googleapis.com"
+    credentials_file: str | None = None
+    second_anchor: str | None = None
+    official_poll_seconds: float = 1.0
+
+    def smaller_anchors(self) -> list[str]:
+        """``TRENDS_SECOND_ANCHOR``: smaller anchors for small candidates, most popular first."""
+        return [a.strip() for a in (self.second_anchor or "").split(",") if a.strip()]
 
     def politeness(self) -> Politeness:
         return Politeness(
@@ -29,5 +44,32 @@ class TrendsResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
         )
 
-    def client(self, area: str, log: Callable[[str], None] | None = None) -> TrendsClient:
-        return TrendsClient.connect(area, self.base_url, self.politeness(), log=log)
+    def gate(self, lake: Lake, official: bool = False) -> TrendsGate:
+        """The lake-wide cool-down and request interval every process shares (one per API)."""
+        policy = CooldownPolicy(
+            base=timedelta(minutes=self.cooldown_minutes),
+            maximum=timedelta(minutes=self.cooldown_max_minutes),
+        )
+        return TrendsGate(lake, policy, source="trends_official" if official else "trends")
+
+    def client(
+        self, area: str, log: Callable[[str], None] | None = None, gate: TrendsGate | None = None
+    ) -> TrendsClient:
+        client = TrendsClient.connect(area, self.base_url, self.politeness(), log=log)
+        client.transport.gate = gate
+        return client
+
+
+    def official_client(
+        self, area: str, gate: TrendsGate | None = None
+    ) -> OfficialClient:
+        """The official Trends API (alpha) client; credentials only needed off loopback."""
+        return OfficialClient(
+            area,
+            base_url=self.official_base_url,
+            token=load_token(self.credentials_file, self.official_base_url),
+            gate=gate,
+            min_interval=self.min_interval_seconds,
+            timeout=self.timeout_seconds,
+            poll_interval=self.official_poll_seconds,
+        )

@@ -69,8 +69,27 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+_POPULARITY: dict[str, float] = {}  # set by a bench or test: keyword -> weight, every area
+
+
+def set_popularity(keyword: str, weight: float | None) -> None:
+    """Fix a keyword's overall popularity (``None``: back to the derived one).
+
+    Lets a bench place candidates at known fractions of the anchor (1/10, 1/100…).
+    """
+    if weight is None:
+        _POPULARITY.pop(keyword.casefold(), None)
+    elif weight <= 0:
+        raise ValueError(f"popularity of {keyword!r} must be positive, not {weight}")
+    else:
+        _POPULARITY[keyword.casefold()] = float(weight)
+
+
 def keyword_weight(keyword: str, area: str) -> float:
-    """How popular a keyword is in an area overall (relative units, 10 to 200)."""
+    """How popular a keyword is in an area overall (relative units, 10 to 200 if not set)."""
+    fixed = _POPULARITY.get(keyword.casefold())
+    if fixed is not None:
+        return fixed
     return 10.0 + 190.0 * _unit("weight", keyword.casefold(), area)
 
 

@@ -10,6 +10,7 @@ announces new ones, announces recoveries and remembers both in the cursor.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.event_api import PartitionKeyFilter
 
 from elex_assets.checks import clock
+from elex_assets.checks.trends_block import concerns_trends, trends_block_note
 from elex_assets.core.alerts import AlertBook, AlertSettings, Problem, Publisher, asset_path
 
 ALERT_STATES = (FreshnessState.FAIL,)
@@ -169,6 +171,25 @@ def run_problems(
     return problems
 
 
+def with_trends_block_note(
+    problems: dict[str, Problem], note: str | None = None
+) -> dict[str, Problem]:
+    """Lead Trends problems with "Google Trends blocked until …" while a cool-down runs."""
+    trends = {
+        k: p for k, p in problems.items()
+        if concerns_trends(p.asset, k.split(":", 2)[1] if p.kind == "run" else None, p.partition)
+    }
+    if not trends:
+        return problems
+    note = note or trends_block_note()
+    if not note:
+        return problems
+    return {
+        k: (replace(p, detail=f"{note}. {p.detail}") if k in trends else p)
+        for k, p in problems.items()
+    }
+
+
 def evaluate_alerts(
     context: dg.SensorEvaluationContext, publisher: Publisher | None = None
 ) -> dg.SkipReason:
@@ -185,6 +206,7 @@ def evaluate_alerts(
     current |= freshness_problems(instance, graph)
     current |= check_problems(instance, graph, known)
     current |= run_problems(instance, book, now)
+    current = with_trends_block_note(current)
     report = book.reconcile(current, publisher, now, settings.ui_url)
     context.update_cursor(book.to_cursor())
     by_kind: dict[str, int] = defaultdict(int)

@@ -105,8 +105,8 @@ def test_empty_related_lists_are_recorded_as_empty(trends_sandbox, tmp_path: Pat
     ].value == 0
 
 
-def test_rate_limit_is_absorbed_by_the_backoff(trends_sandbox, tmp_path: Path) -> None:
-    trends_sandbox.inject("429", times=2, path="comparedgeo")
+def test_server_errors_are_absorbed_by_the_backoff(trends_sandbox, tmp_path: Path) -> None:
+    trends_sandbox.inject("502", times=2, path="comparedgeo")
     trends_sandbox.inject("503", times=1, path="/api/explore")
     result = dg.materialize(
         [BY_NAME["trends_interest_by_region"]],
@@ -115,7 +115,7 @@ def test_rate_limit_is_absorbed_by_the_backoff(trends_sandbox, tmp_path: Path) -
     )
     assert result.success
     statuses = [r.status for r in trends_sandbox.requests]
-    assert statuses.count(429) == 2 and statuses.count(503) == 1
+    assert statuses.count(502) == 2 and statuses.count(503) == 1
 
 
 def test_missing_content_type_fails_the_step_with_a_clear_message(trends_sandbox, tmp_path):
@@ -230,15 +230,124 @@ def test_parallel_runs_never_call_trends_at_the_same_time(trends_sandbox, tmp_pa
     assert len(trends_sandbox.requests) == 2 * (1 + 2 * 4)  # cookie, 4 batches x 2 calls
 
 
-def test_persistent_rate_limit_fails_the_step_plainly(trends_sandbox, tmp_path: Path) -> None:
+def _failure_text(result) -> str:
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1
+    return str(failures[0].event_specific_data.error_display_string)
+
+
+def _retried(result) -> bool:
+    return any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+
+
+COOLDOWN_LINE = (
+    r"Google Trends is refusing this client until \d\d:\d\d UTC "
+    r"\(1 refusal since \d\d:\d\d\); nothing requested"
+)
+
+
+def test_block_mode_starts_a_cooldown_that_later_runs_respect(trends_sandbox, tmp_path):
+    """Captcha redirect -> cool-down in the lake; a run during it sends nothing; then resumes."""
+    import json
+    import re
+
+    lake_dir = tmp_path / "lake"
+    asset = BY_NAME["trends_interest_over_time"]  # with the real retry policy
+    trends_sandbox.block()
+    first = dg.materialize([asset], partition_key=partition("fr"),
+                           resources=resources(trends_sandbox, lake_dir), raise_on_error=False)
+    assert not first.success and not _retried(first)
+    assert "refused this client (302 to its captcha page" in _failure_text(first)
+    state = json.loads((lake_dir / "state/trends_cooldown.json").read_text())
+    assert state["refusals"] == 1
+    assert not list(lake_dir.rglob("*.parquet"))
+
+    trends_sandbox.reset()  # Google would answer again now, but the cool-down runs
+    second = dg.materialize([asset], partition_key=partition("world"),
+                            resources=resources(trends_sandbox, lake_dir), raise_on_error=False)
+    assert not second.success and not _retried(second)
+    assert re.search(COOLDOWN_LINE, _failure_text(second))
+    assert trends_sandbox.requests == []  # nothing requested
+
+    # time passes: the cool-down is over, the next (scheduled) run collects by itself
+    state["until"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    (lake_dir / "state/trends_cooldown.json").write_text(json.dumps(state))
+    third = dg.materialize([asset], partition_key=partition("fr"),
+                           resources=resources(trends_sandbox, lake_dir))
+    assert third.success
+    assert not (lake_dir / "state/trends_cooldown.json").exists()  # a success ends the series
+
+
+def test_a_429_is_a_refusal_not_retried(trends_sandbox, tmp_path: Path) -> None:
     trends_sandbox.inject("429", times=None, path="/api/explore")
     result = dg.materialize(
-        [trends_assets(ELECTION, retry_policy=None)[3]],
+        [BY_NAME["trends_related_queries"]],
         partition_key=partition("world"),
         resources=resources(trends_sandbox, tmp_path / "lake"),
         raise_on_error=False,
     )
-    assert not result.success
-    failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert "still rate-limited (429)" in str(failure[0].event_specific_data)
-    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))
+    assert not result.success and not _retried(result)
+    assert "refused this client (429 on POST /trends/api/explore)" in _failure_text(result)
+    assert [r.status for r in trends_sandbox.requests] == [404, 429]
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("other_keywords", r"asked Google Trends for \['Emmanuel Macron', .*it answered for "
+                           r"\['licorice pizza'"),
+        ("narrow_series", r"carries \d values"),
+    ],
+)
+def test_an_answer_about_something_else_lands_nothing(trends_sandbox, tmp_path, fault, message):
+    import re
+
+    trends_sandbox.inject(fault, times=None)
+    result = dg.materialize(
+        [BY_NAME["trends_interest_over_time"]], partition_key=partition("fr"),
+        resources=resources(trends_sandbox, tmp_path / "lake"), raise_on_error=False,
+    )
+    assert not result.success and not _retried(result)
+    assert re.search(message, _failure_text(result))
+    assert "KeyError" not in _failure_text(result) and "IndexError" not in _failure_text(result)
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_regions_of_another_geography_land_nothing(trends_sandbox, tmp_path: Path) -> None:
+    trends_sandbox.inject("other_geo", times=None, path="comparedgeo")
+    result = dg.materialize(
+        [BY_NAME["trends_interest_by_region"]], partition_key=partition("fr"),
+        resources=resources(trends_sandbox, tmp_path / "lake"), raise_on_error=False,
+    )
+    assert not result.success and not _retried(result)
+    assert "asked Google Trends for regions of FR" in _failure_text(result)
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_the_hourly_schedule_skips_during_a_cooldown(tmp_path: Path) -> None:
+    from elex_assets.assets.trends import trends_hourly_schedule, trends_job
+    from elex_assets.core.lake import Lake
+    from elex_assets.core.trends_state import TrendsGate
+
+    job = trends_job(ELECTION)
+    schedule = trends_hourly_schedule(job, ELECTION, lake_url=str(tmp_path))
+    repo = dg.Definitions(
+        assets=ASSETS, jobs=[job], schedules=[schedule],
+        resources={"lake": LakeResource(url=str(tmp_path)),
+                   "registry": RegistryResource(election="2027"), "trends": TrendsResource()},
+    ).get_repository_def()
+    when = datetime(2027, 3, 1, 14, 5, tzinfo=UTC)
+
+    def tick() -> dg.ScheduleExecutionData:
+        context = dg.build_schedule_context(scheduled_execution_time=when, repository_def=repo)
+        return repo.get_schedule_def("trends_hourly").evaluate_tick(context)
+
+    assert len(tick().run_requests) == 2
+    gate = TrendsGate(Lake.from_url(str(tmp_path)))
+    gate.refused("429")
+    skipped = tick()
+    assert not skipped.run_requests
+    assert skipped.skip_message.startswith("Google Trends is refusing this client until")
+    gate.succeeded()
+    assert len(tick().run_requests) == 2  # resumes by itself

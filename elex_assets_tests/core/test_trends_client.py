@@ -11,7 +11,9 @@ import pytest
 from elex_assets.core.trends_client import (
     Politeness,
     Transport,
+    TrendsBlocked,
     TrendsClient,
+    TrendsMismatch,
     TrendsRateLimited,
     TrendsResponseError,
     day_timeframe,
@@ -100,8 +102,8 @@ def test_today_is_flagged_partial(trends_sandbox: TrendsSandbox) -> None:
     assert series["timestamp"].max() <= datetime.now(UTC)
 
 
-@pytest.mark.parametrize("status", ["429", "500", "503"])
-def test_rate_limit_and_server_errors_back_off_then_succeed(trends_sandbox, status) -> None:
+@pytest.mark.parametrize("status", ["500", "502", "503"])
+def test_server_errors_back_off_then_succeed(trends_sandbox, status) -> None:
     sleeps = Sleeps()
     client = client_for(trends_sandbox, sleeps=sleeps, backoff_base=1.0)
     trends_sandbox.inject(status, times=2, path="multiline")
@@ -117,11 +119,31 @@ def test_backoff_is_bounded_then_fails_plainly(trends_sandbox: TrendsSandbox) ->
     client = client_for(
         trends_sandbox, sleeps=sleeps, max_attempts=5, backoff_base=10.0, backoff_max=15.0
     )
-    trends_sandbox.inject("429", times=None, path="/api/explore")
-    with pytest.raises(TrendsRateLimited, match=r"still rate-limited \(429\).*after 5 attempts"):
+    trends_sandbox.inject("503", times=None, path="/api/explore")
+    with pytest.raises(TrendsRateLimited, match=r"still failing.*after 5 attempts"):
         client.interest_over_time(["Marine Le Pen"], WINDOW)
     assert len(sleeps.calls) == 4
     assert max(sleeps.calls) <= 15.0
+
+
+@pytest.mark.parametrize("fault", ["429", "captcha"])
+def test_a_refusal_is_never_retried(trends_sandbox: TrendsSandbox, fault: str) -> None:
+    """429, or a 302 to Google's /sorry/ captcha page: one request, a named error."""
+    sleeps = Sleeps()
+    client = client_for(trends_sandbox, sleeps=sleeps)
+    trends_sandbox.inject(fault, times=None, path="/api/explore")
+    with pytest.raises(TrendsBlocked, match="refused this client"):
+        client.interest_over_time(["Marine Le Pen"], WINDOW)
+    assert [r.path for r in trends_sandbox.requests] == ["/trends/explore/", "/trends/api/explore"]
+    assert sleeps.calls == []
+
+
+def test_the_cookie_call_answers_404_with_nid_like_google(trends_sandbox) -> None:
+    client = client_for(trends_sandbox)
+    client.interest_over_time(["Marine Le Pen"], WINDOW)
+    cookie_call = trends_sandbox.requests[0]
+    assert (cookie_call.path, cookie_call.status) == ("/trends/explore/", 404)
+    assert client.transport.cookies["NID"].startswith("511=")
 
 
 def test_slow_answer_times_out_and_is_retried(trends_sandbox: TrendsSandbox) -> None:
@@ -153,6 +175,16 @@ def test_pytrends_own_related_methods_survive_an_empty_list(trends_sandbox) -> N
     client.req.build_payload(["Marine Le Pen"], timeframe=WINDOW, geo="FR")
     trends_sandbox.inject("empty_ranked_list", path="relatedsearches")
     assert client.req.related_queries()["Marine Le Pen"] == {"top": None, "rising": None}
+
+
+def test_a_term_without_data_gets_google_empty_shapes(trends_sandbox) -> None:
+    """No points, no regions with data ("" formatted), empty related lists: empty tables."""
+    trends_sandbox.without_data("Zzyzx Candidat")
+    client = client_for(trends_sandbox)
+    assert client.interest_over_time(["Zzyzx Candidat"], WINDOW).height == 0
+    regions = client.interest_by_region("Zzyzx Candidat", WINDOW)
+    assert regions.height == 13 and regions["value"].sum() == 0
+    assert client.related_queries("Zzyzx Candidat", WINDOW).height == 0
 
 
 def test_minimum_interval_between_requests(trends_sandbox: TrendsSandbox) -> None:
@@ -187,3 +219,44 @@ def test_dates_are_utc_days() -> None:
     now = datetime(2026, 11, 27, 12, tzinfo=UTC)
     assert day_timeframe(date(2026, 11, 26), now) == "2026-11-26T00 2026-11-27T00"
     assert day_timeframe(date(2026, 11, 1), now) == "2026-11-01 2026-11-01"
+
+
+@pytest.mark.parametrize("report", ["related_queries", "related_topics", "interest_by_region"])
+def test_an_answer_for_other_keywords_is_a_named_error(trends_sandbox, report: str) -> None:
+    """Every candidate once got "licorice pizza" as a related query: now it is refused."""
+    trends_sandbox.inject("other_keywords", times=None, path="/api/explore")
+    with pytest.raises(TrendsMismatch, match=r"asked Google Trends for \['Marine Le Pen'\], it "
+                                             r"answered for \['licorice pizza'\]"):
+        getattr(client_for(trends_sandbox), report)("Marine Le Pen", WINDOW)
+
+
+def test_a_series_narrower_than_asked_is_a_named_error_not_a_keyerror(trends_sandbox) -> None:
+    trends_sandbox.inject("narrow_series", times=None, path="multiline")
+    with pytest.raises(TrendsMismatch, match=r"3 terms .* carries 2 values"):
+        client_for(trends_sandbox).interest_over_time(KEYWORDS, WINDOW)
+
+
+def test_world_regions_for_france_are_a_named_error(trends_sandbox) -> None:
+    trends_sandbox.inject("other_geo", times=None, path="comparedgeo")
+    with pytest.raises(TrendsMismatch, match=r"regions of FR, its answer holds 15 other areas"):
+        client_for(trends_sandbox, "fr").interest_by_region("Marine Le Pen", WINDOW)
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "resolution", "message"),
+    [
+        ("2026-11-01 2026-11-01", "2026-11-01 2026-11-02", "DAY", "it answered '2026-11-01 2026-11-02'"),
+        ("2026-11-01 2026-11-01", "2026-11-01 2026-11-01", "WEEK", r"\(DAY expected\).*'WEEK'"),
+        ("2021-01-01 2021-12-31", "2021-01-01 2021-12-31", "DAY", r"\(WEEK expected\)"),
+        ("2026-11-26T00 2026-11-27T00", "2026-11-26T00 2026-11-27T00", "HOUR", "EIGHT_MINUTE"),
+    ],
+)
+def test_window_and_resolution_must_be_the_ones_asked(asked, answered, resolution, message) -> None:
+    from elex_assets.core.trends_checks import check_window, parse_window
+
+    with pytest.raises(TrendsMismatch, match=message):
+        check_window(asked, answered, resolution)
+    window = parse_window(asked)
+    assert window is not None
+    for expected in window.expected_resolutions():
+        check_window(asked, asked, expected)  # the window and resolution asked: accepted

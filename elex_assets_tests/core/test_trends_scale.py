@@ -115,3 +115,49 @@ def test_a_candidate_who_is_the_anchor_is_asked_once(trends_sandbox: TrendsSandb
     assert macron.height == 180 and set(macron["batch"]) == {0}
     assert macron["value_comparable"].mean() == pytest.approx(100.0)
     assert table.height == 6 * 180
+
+
+@pytest.fixture
+def popularity():
+    """Fix keywords' popularity in the sandbox truth; undone after the test."""
+    from elex_assets.sandbox import trends_data
+
+    names: list[str] = []
+
+    def fix(keyword: str, weight: float) -> None:
+        names.append(keyword)
+        trends_data.set_popularity(keyword, weight)
+
+    yield fix
+    for name in names:
+        trends_data.set_popularity(name, None)
+
+
+def test_a_chain_of_smaller_anchors_keeps_tiny_candidates_precise(
+    trends_sandbox: TrendsSandbox, popularity
+) -> None:
+    """A candidate at 1/1000 of the anchor reads 0 beside it; beside a chained anchor it is
+    within 10% of the truth (bench/trends_precision.py measures it over many days)."""
+    from elex_assets.core.trends_collect import Term
+    from elex_assets.sandbox import trends_data
+
+    popularity("Big Anchor", 1000.0)
+    popularity("Mid Anchor", 100.0)
+    popularity("Small Anchor", 10.0)
+    popularity("Tiny Candidate", 1.0)
+    client = TrendsClient(
+        "fr", Transport(base_url=trends_sandbox.base_url, politeness=Politeness(min_interval=0.0),
+                        hl="fr-FR", rng=random.Random(0)),
+    )
+    day = (datetime.now(UTC) - timedelta(days=40)).date()  # one daily point: the hard case
+    truth = 100 * trends_data.day_volume("Tiny Candidate", "fr", day) / trends_data.day_volume(
+        "Big Anchor", "fr", day
+    )
+    terms = [Term("tiny", "Tiny Candidate")]
+    now = datetime.now(UTC)
+    alone = interest_over_time(client, terms, day, "Big Anchor", now)
+    assert alone["value_comparable"].to_list() == [0.0]  # rounding ate it
+    chained = interest_over_time(client, terms, day, "Big Anchor", now,
+                                 smaller_anchors=["Mid Anchor", "Small Anchor"])
+    assert chained["anchor"].to_list() == ["Small Anchor"]
+    assert chained["value_comparable"][0] == pytest.approx(truth, rel=0.10)

@@ -17,7 +17,7 @@ WINDOW = f"{DAY}T00 {DAY + timedelta(days=1)}T00"
 def _session(sandbox: TrendsSandbox, geo: str = "FR") -> requests.Session:
     session = requests.Session()
     answer = session.get(f"{sandbox.base_url}/trends/explore/", params={"geo": geo})
-    assert answer.status_code == 200
+    assert answer.status_code == 404  # as Google answers it, with the NID cookie
     return session
 
 
@@ -48,7 +48,8 @@ def _widgetdata(sandbox, session, endpoint: str, widget: dict) -> requests.Respo
 
 def test_cookie_call_sets_nid_and_api_needs_it(trends_sandbox: TrendsSandbox) -> None:
     answer = requests.get(f"{trends_sandbox.base_url}/trends/explore/", params={"geo": "FR"})
-    assert "NID" in answer.cookies
+    assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html")
+    assert "NID" in answer.cookies and "Error 404" in answer.text
     without_cookie = _explore(trends_sandbox, requests.Session(), ["Marine Le Pen"])
     assert without_cookie.status_code == 429
 
@@ -60,10 +61,52 @@ def test_explore_returns_google_widgets(trends_sandbox: TrendsSandbox) -> None:
     single = _widgets(trends_sandbox, session, ["Marine Le Pen"])
     assert set(single) == {"TIMESERIES", "GEO_MAP", "RELATED_TOPICS", "RELATED_QUERIES"}
     several = _widgets(trends_sandbox, session, ["Marine Le Pen", "Jordan Bardella"])
-    assert set(several) == {
-        "TIMESERIES", "GEO_MAP", "GEO_MAP_0", "GEO_MAP_1", "RELATED_QUERIES_0", "RELATED_QUERIES_1"
-    }
+    assert list(several) == [
+        "TIMESERIES", "GEO_MAP", "TITLE_0", "GEO_MAP_0", "RELATED_QUERIES_0",
+        "TITLE_1", "GEO_MAP_1", "RELATED_QUERIES_1",
+    ]
     assert not any("RELATED_TOPICS" in w for w in several)
+    assert several["GEO_MAP"]["type"] == "fe_multi_heat_map"
+    assert single["GEO_MAP"]["type"] == "fe_geo_chart_explore"
+    assert several["TITLE_1"] == {**several["TITLE_1"], "type": "fe_text", "text": {"text": "Jordan Bardella"}}
+    request = single["TIMESERIES"]["request"]
+    assert request["requestOptions"]["backend"] == "IZG"
+    assert request["userConfig"] == {"userType": "USER_TYPE_SCRAPER"}
+    echoed = json.loads(answer.text[4:])["keywords"]
+    assert echoed == [{"keyword": "Marine Le Pen", "name": "Marine Le Pen", "type": "Search term"}]
+
+
+def test_a_long_window_comes_weekly(trends_sandbox: TrendsSandbox) -> None:
+    session = _session(trends_sandbox)
+    req = {"comparisonItem": [{"keyword": "Marine Le Pen", "time": "2021-01-01 2021-12-31",
+                               "geo": "FR"}], "category": 0, "property": ""}
+    answer = session.post(f"{trends_sandbox.base_url}/trends/api/explore",
+                          params={"hl": "fr-FR", "tz": 0, "req": json.dumps(req)})
+    widget = json.loads(answer.text[4:])["widgets"][0]
+    assert widget["request"]["resolution"] == "WEEK"
+    timeline = json.loads(_widgetdata(trends_sandbox, session, "multiline", widget).text[5:])
+    stamps = [datetime.fromtimestamp(int(p["time"]), UTC) for p in timeline["default"]["timelineData"]]
+    assert len(stamps) == 52 and all(t.weekday() == 6 for t in stamps)  # Sundays, like Google
+
+
+def test_compared_regions_are_percent_strings_and_blank_without_data(trends_sandbox) -> None:
+    trends_sandbox.without_data("Zzyzx Candidat")
+    session = _session(trends_sandbox)
+    widget = _widgets(trends_sandbox, session, ["Marine Le Pen", "Zzyzx Candidat"])["GEO_MAP"]
+    rows = json.loads(_widgetdata(trends_sandbox, session, "comparedgeo", widget).text[5:])
+    first = rows["default"]["geoMapData"][0]
+    assert first["formattedValue"] == ["100%", ""] and first["hasData"] == [True, False]
+
+
+def test_block_mode_redirects_to_a_captcha_page_that_answers_429(trends_sandbox) -> None:
+    session = _session(trends_sandbox)
+    trends_sandbox.block()
+    answer = _explore(trends_sandbox, session, ["Marine Le Pen"])
+    assert answer.status_code == 429 and "unusual traffic" in answer.text
+    assert answer.history[0].status_code == 302
+    assert "/sorry/index?continue=" in answer.history[0].headers["Location"]
+    trends_sandbox.block(False)
+    assert _explore(trends_sandbox, session, ["Marine Le Pen"]).status_code == 200
 
 
 def test_multiline_is_scaled_per_request(trends_sandbox: TrendsSandbox) -> None:

@@ -257,3 +257,22 @@ def test_failed_run_alerts_once(harness: Harness, inbox: SqsInbox) -> None:
     messages = inbox.read()
     assert [m["Subject"] for m in messages] == ["[elex] PROBLEM elex: run"]
     assert f"/runs/{result.run_id}" in messages[0]["Message"]
+
+
+def test_trends_alerts_say_blocked_until_during_a_cooldown(harness: Harness, inbox) -> None:
+    """A Trends cool-down in the lake: the Trends alerts lead with when it ends."""
+    from elex_assets.core.trends_state import COOLDOWN_KEY, Cooldown
+
+    until = max(T0, datetime.now(UTC)) + timedelta(hours=3)
+    cooldown = Cooldown(until=until, refusals=3, since=T0 - timedelta(hours=2))
+    (harness.lake / COOLDOWN_KEY).parent.mkdir(parents=True, exist_ok=True)
+    (harness.lake / COOLDOWN_KEY).write_text(json.dumps(cooldown.to_json()))
+    harness.run_checks(T0)
+    harness.tick(T0)
+    messages = problems(inbox.read())
+    trends = [m for m in messages if "trends_" in m["Subject"]]
+    others = [m for m in messages if "trends_" not in m["Subject"]]
+    assert trends and others
+    note = f"Google Trends blocked until {until:%Y-%m-%d %H:%M} UTC (3 refusals since"
+    assert all(note in m["Message"] for m in trends), trends[0]["Message"]
+    assert not any("Google Trends blocked" in m["Message"] for m in others)
