@@ -146,7 +146,8 @@ def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
         manifests = out["manifests"]
         md = {
             "path": dg.MetadataValue.path(the_lake.uri(f"{KAGGLE}/")),
-            "files": len(out["metadata"]["resources"]),
+            "files": sum(len(m["files"]) for m in manifests),
+            "notebook": out["notebook"],
             "weeks": len(manifests),
             "elections": dg.MetadataValue.json(sorted({m["election"] for m in manifests})),
             "published": out["published"],
@@ -154,6 +155,9 @@ def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
             "version_notes": out["notes"],
             "description": dg.MetadataValue.md(out["metadata"]["description"]),
         }
+        if out["cover"] is not None:
+            b64 = base64.b64encode(out["cover"]).decode()
+            md["cover"] = dg.MetadataValue.md(f"![cover](data:image/png;base64,{b64})")
         for name, png in out["charts"]:
             b64 = base64.b64encode(png).decode()
             md[name] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{b64})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +31,7 @@ from elex_assets.core.layout import (
     kaggle_manifest_key,
 )
 from elex_assets.core.markdown import markdown_rows
-from elex_assets.core.schemas import TRENDS, TWEETS, Column, TableSchema
+from elex_assets.core.schemas import QUERY_ID, TRENDS, TWEETS, Column, TableSchema
 
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
@@ -83,11 +84,38 @@ def check_policy(policy: str) -> ContentPolicy:
 
 
 def export_columns(source: str, policy: str = DEFAULT_CONTENT_POLICY) -> list[Column]:
-    """The columns of a source's weekly file, in the schema's stable order."""
+    """The columns of a source's weekly file, in the schema's stable order.
+
+    ``tweets`` files carry ``query_id`` in place of the query's text (listed once
+    in ``<election>/queries.csv``).
+    """
     schema = schema_for(source)
-    if source == "tweets" and check_policy(policy) == "ids":
-        return [c for c in schema.columns if c.name in TWEET_ID_COLUMNS]
-    return list(schema.columns)
+    columns = list(schema.columns)
+    if source == "tweets":
+        if check_policy(policy) == "ids":
+            columns = [c for c in columns if c.name in TWEET_ID_COLUMNS]
+        columns = [QUERY_ID if c.name == "query" else c for c in columns]
+    return columns
+
+
+def query_id(text: str) -> str:
+    """A short, stable id of a query's text (the same text gets the same id every week)."""
+    return "q" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def week_queries(lf: pl.LazyFrame) -> dict[str, str]:
+    """``{query_id: text}`` of every distinct query of a week of ``tweets`` (few: one per query)."""
+    texts = lf.select(pl.col("query").drop_nulls().unique()).collect()["query"].to_list()
+    return {query_id(t): t for t in sorted(texts)}
+
+
+def _query_id_expr(queries: dict[str, str]) -> pl.Expr:
+    by_text = {text: qid for qid, text in queries.items()}
+    return (
+        pl.col("query")
+        .replace_strict(list(by_text), list(by_text.values()), default=None, return_dtype=pl.String)
+        .alias(QUERY_ID.name)
+    )
 
 
 # ---- ISO weeks -----------------------------------------------------------------
@@ -176,10 +204,19 @@ def week_coverage(
 # ---- the export ----------------------------------------------------------------
 
 
-def csv_frame(lf: pl.LazyFrame, source: str, policy: str = DEFAULT_CONTENT_POLICY) -> pl.LazyFrame:
-    """Conform to the schema, keep the policy's columns, and render CSV-ready strings."""
+def csv_frame(
+    lf: pl.LazyFrame,
+    source: str,
+    policy: str = DEFAULT_CONTENT_POLICY,
+    queries: dict[str, str] | None = None,
+) -> pl.LazyFrame:
+    """Conform to the schema, keep the policy's columns, and render CSV-ready strings.
+
+    ``queries`` (``{query_id: text}``, from :func:`week_queries` when not given)
+    turns a post's query text into its short id.
+    """
     columns = export_columns(source, policy)
-    conformed = schema_for(source).conform(lf)
+    conformed = export_frame(lf, source, policy, queries)
     exprs = []
     for col in columns:
         expr = pl.col(col.name)
@@ -189,6 +226,21 @@ def csv_frame(lf: pl.LazyFrame, source: str, policy: str = DEFAULT_CONTENT_POLIC
             expr = expr.list.join(LIST_SEPARATOR)
         exprs.append(expr.alias(col.name))
     return conformed.select(exprs)
+
+
+def export_frame(
+    lf: pl.LazyFrame,
+    source: str,
+    policy: str = DEFAULT_CONTENT_POLICY,
+    queries: dict[str, str] | None = None,
+) -> pl.LazyFrame:
+    """The weekly file's columns with their schema types (``query`` -> ``query_id``)."""
+    conformed = schema_for(source).conform(lf)
+    if source == "tweets":
+        if queries is None:
+            queries = week_queries(conformed)  # type: ignore[arg-type]
+        conformed = conformed.with_columns(_query_id_expr(queries))
+    return conformed.select([c.name for c in export_columns(source, policy)])  # type: ignore[return-value]
 
 
 @dataclass
@@ -208,6 +260,8 @@ class WeekExport:
     files: list[str]
     exported_at: str
     daily: dict[str, dict[str, float]] = field(default_factory=dict)
+    queries: dict[str, str] = field(default_factory=dict)  # tweets: query_id -> query text
+    posts_naming_any: dict[str, int] = field(default_factory=dict)  # tweets: per day
     preview: str = ""  # first rows as a Markdown table (Dagster UI), not in the manifest
 
     def to_json(self) -> str:
@@ -248,10 +302,11 @@ def export_week(
     keys = [k for d in coverage.landed for k in files_by_day[d]]
     columns = export_columns(source, policy)
     lf = scan_week(lake, source, keys)
+    queries = week_queries(lf) if source == "tweets" else {}
 
     csv_key = kaggle_key(election.id, source, iso_year, iso_week)
     with lake.writing(csv_key, suffix=".csv.gz") as path:
-        csv_frame(lf, source, policy).sink_csv(
+        csv_frame(lf, source, policy, queries).sink_csv(
             path,
             compression="gzip",
             compression_level=GZIP_LEVEL,
@@ -263,7 +318,7 @@ def export_week(
     if parquet_twin:
         pq_key = kaggle_key(election.id, source, iso_year, iso_week, ext="parquet")
         with lake.writing(pq_key, suffix=".parquet") as path:
-            schema_for(source).conform(lf).select([c.name for c in columns]).sink_parquet(
+            export_frame(lf, source, policy, queries).sink_parquet(
                 path, compression="zstd"
             )
         written.append(pq_key)
@@ -286,6 +341,8 @@ def export_week(
         files=written,
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         daily=daily,
+        queries=queries,
+        posts_naming_any=_posts_naming_any(lake, source, files_by_day),
     )
     manifest = export.to_json()
     export.preview = preview
@@ -352,6 +409,24 @@ def _daily_series(
         out[day.isoformat()] = {
             str(c): round(float(v), 4) for c, v in zip(df["c"], df["v"], strict=True)
         }
+    return out
+
+
+def _posts_naming_any(
+    lake: Lake, source: str, files_by_day: dict[date, list[str]]
+) -> dict[str, int]:
+    """Per day, posts naming at least one candidate: the denominator of share of voice."""
+    if source != "tweets":
+        return {}
+    out = {}
+    for day, keys in files_by_day.items():
+        if keys:
+            out[day.isoformat()] = int(
+                scan_week(lake, source, keys)
+                .select((pl.col("candidates").list.len() > 0).sum())
+                .collect()
+                .item()
+            )
     return out
 
 
