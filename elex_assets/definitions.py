@@ -17,6 +17,7 @@ from elex_assets.assets.kaggle import (
 from elex_assets.assets.registry import candidates
 from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.assets.x import x_assets_for
+from elex_assets.assets.x_compliance import x_compliance_asset, x_compliance_schedule
 from elex_assets.core.registry import load_registry
 from elex_assets.monitoring import with_monitoring
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
@@ -33,7 +34,9 @@ election = load_registry(settings.election, settings.candidates_file).election
 raw_tweets, tweets = x_assets_for(election)
 x_jobs, x_schedules, x_sensors = build_x_automation(raw_tweets, tweets)
 kaggle_exports = kaggle_export_assets(election)
-kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
+x_compliance = x_compliance_asset(election)
+x_compliance_job, x_compliance_weekly = x_compliance_schedule(x_compliance)
+kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports, [x_compliance])]
 
 resources = {
     "lake": LakeResource(url=settings.lake_url),
@@ -68,9 +71,9 @@ trends = trends_assets(election)
 trends_refresh = trends_job(election)
 
 defs = dg.Definitions(
-    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets],
-    jobs=[registry_job, *x_jobs, trends_refresh],
-    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election)],
+    assets=[candidates, raw_tweets, tweets, *trends, *archive_assets, *kaggle_assets, x_compliance],
+    jobs=[registry_job, *x_jobs, trends_refresh, x_compliance_job],
+    schedules=[*x_schedules, trends_hourly_schedule(trends_refresh, election), x_compliance_weekly],
     sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
     # One process per run, steps in order: each step of the default multiprocess

@@ -118,12 +118,16 @@ def kaggle_export_assets(election: Election) -> list[dg.AssetsDefinition]:
     return assets
 
 
-def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+def kaggle_dataset_asset(
+    exports: list[dg.AssetsDefinition], extra_deps: list[dg.AssetsDefinition] | None = None
+) -> dg.AssetsDefinition:
+    """``extra_deps``: assets that change published files too (``x_compliance``)."""
+
     @dg.asset(
         name="kaggle_dataset",
         group_name=GROUP,
         kinds={"kaggle"},
-        deps=[a.key for a in exports],
+        deps=[a.key for a in exports] + [a.key for a in extra_deps or []],
         # Re-assemble (and publish, when enabled) whenever a week was exported; unlike
         # eager(), it must not wait for every week of the campaign to exist.
         automation_condition=dg.AutomationCondition.eager().without(

@@ -9,6 +9,7 @@ from datetime import date
 import dagster as dg
 
 from elex_assets.core import layout
+from elex_assets.core import x_compliance as compliance
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.x_collect import MODES, collect_day, raw_keys
@@ -69,6 +70,8 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         )
         for note in result.notes:
             context.log.warning(note)
+        if result.raw_key:  # a post X reported deleted never comes back with a refresh
+            compliance.tombstone_raw(the_lake, result.raw_key, compliance.removed_ids(the_lake))
         per_query = {
             f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
             for i, q in enumerate(queries)
@@ -114,6 +117,8 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         candidates = registry.load().candidates
         target = layout.clean_tweets_key(day)
         normalise_day(the_lake, keys, candidates, day, target)
+        # The compliance log wins over whatever the raw files still hold.
+        removed = compliance.drop_removed(the_lake, target, compliance.removed_ids(the_lake))
         rows, per_candidate, preview = tweets_summary(the_lake, target)
         context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
         return dg.MaterializeResult(
@@ -121,6 +126,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 "dagster/row_count": rows,
                 "rows": rows,
                 "raw_files": len(keys),
+                "removed_by_compliance": removed,
                 "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
                 "posts_per_candidate_json": dg.MetadataValue.json(per_candidate),
                 "preview": dg.MetadataValue.md(markdown_table(preview)),
