@@ -280,14 +280,23 @@ def cover_figure(
 
 
 def _label_ends(ax: plt.Axes, ends: list[tuple[float, str, str]], last: date) -> None:
-    """Names at the line ends, nudged apart so that they never overlap."""
+    """Names at the line ends, spread apart just enough not to overlap, centred on their lines."""
     if not ends:
         return
     top = max(y for y, _, _ in ends) or 1.0
     gap = top * 0.11
-    placed: list[float] = []
-    for y, label, color in sorted(ends, reverse=True):
-        pos = min([y, *(p - gap for p in placed)]) if placed else y
-        placed.append(pos)
-        ax.annotate(label, (last, y), xytext=(last + timedelta(hours=10), pos),
-                    textcoords="data", fontsize=9, fontweight="bold", color=color, va="center")
+    ordered = sorted(ends, reverse=True)
+    # Clusters of labels closer than `gap` are laid out `gap` apart around their mean.
+    clusters: list[list[tuple[float, str, str]]] = []
+    for end in ordered:
+        if clusters and clusters[-1][-1][0] - end[0] < gap:
+            clusters[-1].append(end)
+        else:
+            clusters.append([end])
+    for cluster in clusters:
+        centre = sum(y for y, _, _ in cluster) / len(cluster)
+        first = centre + gap * (len(cluster) - 1) / 2
+        for i, (y, label, color) in enumerate(cluster):
+            ax.annotate(label, (last, y), xytext=(last + timedelta(hours=10), first - i * gap),
+                        textcoords="data", fontsize=9, fontweight="bold", color=color,
+                        va="center")
