@@ -217,14 +217,18 @@ def execute_notebook(notebook: dict, folder: Path, timeout: int = 300) -> dict:
     nbclient's ``CellExecutionError`` (naming the failing cell) when a cell fails.
     """
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     nb = nbformat.reads(json.dumps(notebook), as_version=4)  # joins the source lines
     env_before = os.environ.pop("X_BEARER_TOKEN", None)  # the kernel never calls X here
     try:
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-        ).execute()
+        with tempfile.TemporaryDirectory(prefix="elex-kernel-") as sockets:
+            # Unix sockets, not TCP: nothing listens on a port, even on loopback.
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/k")
+            NotebookClient(
+                nb, km=km, timeout=timeout, resources={"metadata": {"path": str(folder)}}
+            ).execute()
     finally:
         if env_before is not None:
             os.environ["X_BEARER_TOKEN"] = env_before

@@ -290,3 +290,8 @@ def test_dataset_publishes_from_an_s3_lake(s3_bucket, tmp_path, monkeypatch):
         "chart_2022.png",
         "starter_notebook.ipynb",
     ]
+    # Then the metadata update carries what versions do not: cover image, update frequency.
+    (update,) = fake.bodies("UpdateDatasetMetadata")
+    assert update["settings"]["expectedUpdateFrequency"] == "weekly"
+    assert update["settings"]["image"]["token"] in fake.names
+    assert fake.names[update["settings"]["image"]["token"]] == "dataset-cover-image.png"
