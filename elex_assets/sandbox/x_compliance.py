@@ -100,6 +100,10 @@ class ComplianceSandbox:
     def handle(self, handler: Any, method: str, path: str, params: dict[str, str], fault: Any) -> None:
         from elex_assets.sandbox.x_server import _Problem  # the server's problem responses
 
+        # The body is read first, whatever the answer: left unread on a kept-alive
+        # connection it would be parsed as the next request.
+        length = int(handler.headers.get("content-length", "0") or 0)
+        raw = handler.rfile.read(length) if length else b""
         storage = path.startswith((UPLOAD_PREFIX, DOWNLOAD_PREFIX))
         if not storage and not handler._authorised():
             raise _Problem(401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
@@ -115,16 +119,14 @@ class ComplianceSandbox:
                                      "detail": "The request signature we calculated does not "
                                      "match the signature you provided."})
             if path.startswith(UPLOAD_PREFIX) and method == "PUT":
-                length = int(handler.headers.get("content-length", "0"))
-                self.upload(job_id, handler.rfile.read(length).decode())
+                self.upload(job_id, raw.decode())
                 handler._send(200, {})
                 return
             if path.startswith(DOWNLOAD_PREFIX) and method == "GET":
                 self._send_lines(handler, self.results(job_id))
                 return
         elif method == "POST" and path == API_PREFIX:
-            length = int(handler.headers.get("content-length", "0"))
-            body = json.loads(handler.rfile.read(length) or b"{}")
+            body = json.loads(raw or b"{}")
             handler._send(200, {"data": self.create(body, handler)})
             return
         elif method == "GET" and path.startswith(API_PREFIX + "/"):
