@@ -175,7 +175,7 @@ def type_name(dtype: pl.DataType) -> str:
 def unit_of(col: Column) -> str:
     if col.name in UNITS:
         return UNITS[col.name]
-    if isinstance(col.dtype, pl.Datetime | pl.Date):
+    if isinstance(col.dtype, pl.Datetime) or col.dtype == pl.Date:
         return "UTC"
     return ""
 
@@ -201,7 +201,7 @@ def _section(name: str, family: Family, columns: list[Column], note: str = "") -
     lines += ["", "| column | type | unit | meaning |", "|---|---|---|---|"]
     lines += [
         f"| `{c.name}` | {type_name(c.dtype)} | {unit_of(c)} | "
-        f"{c.description}{' (never empty)' if c.required else ''} |"
+        f"{c.description}{' (always present)' if c.required else ''} |"
         for c in columns
     ]
     return [*lines, ""]

@@ -25,6 +25,7 @@ import os
 import urllib.request
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import polars as pl
 
@@ -105,8 +106,10 @@ def small_multiples(df, value, title, unit):
         ax.set_title(NAMES.get(cid, cid), fontsize=10)
     for ax in axes.flat[len(order):]:
         ax.set_visible(False)
+    axes.flat[0].set_ylim(bottom=0)
+    axes.flat[0].xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=4))
+    axes.flat[0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     fig.suptitle(f"{title}\\n{unit}", fontsize=11)
-    fig.autofmt_xdate()
     fig.tight_layout()
     plt.show()
 
