@@ -128,10 +128,17 @@ def _short(name: str) -> str:
 
 
 def _png(fig: plt.Figure, **kwargs) -> bytes:  # noqa: ANN003
+    """PNG bytes, palette-quantised: a line chart needs few colours (a third of the bytes)."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", **kwargs)
     plt.close(fig)
-    return buffer.getvalue()
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGB").quantize(colors=128)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _date_axis(ax: plt.Axes, first: date, last: date) -> None:
@@ -260,8 +267,7 @@ def cover_figure(
     if data:
         days = sorted({d for points in data.values() for d, _ in points})
         _date_axis(ax, days[0], days[-1])
-        ticks = [t for t in ax.get_xticks() if t <= mdates.date2num(days[-1])]
-        ax.set_xticks(ticks)
+        ax.set_xticks(sorted({days[0], days[len(days) // 2], days[-1]}))
         # Room on the right for the names at the line ends (about a quarter of the width).
         ax.set_xlim(right=mdates.date2num(days[-1]) + max(2.0, (days[-1] - days[0]).days / 3))
         _label_ends(ax, ends, days[-1])
