@@ -128,6 +128,13 @@ def test_a_full_cycle_removes_content_everywhere_and_keeps_tombstones(tmp_path, 
     assert job["events"] == len(removed) and sum(job["by_reason"].values()) == len(removed)
     assert job["rows_removed"] == meta["rows_removed"].value
 
+    # Run again: the removed ids are not submitted again, nothing more changes.
+    again = run_compliance(tmp_path, sandbox)
+    meta2 = again.asset_materializations_for_node("x_compliance")[0].metadata
+    assert meta2["submitted"].value == len(uploaded) - len(removed)
+    assert meta2["reported"].value == meta2["rows_removed"].value == 0
+    assert comp.removed_ids(lake) == removed
+
     # A later full refresh and re-normalisation does not bring them back.
     collect(tmp_path, sandbox, mode="full")
     assert not clean_ids(lake) & set(removed)
@@ -182,3 +189,15 @@ def test_a_range_from_run_config_and_a_bad_date(tmp_path, sandbox):
     bad = run_compliance(tmp_path, sandbox, start="9 April")
     assert "start='9 April' is not a date (YYYY-MM-DD)" in bad.failure_data_for_node(
         "x_compliance").error.message
+
+
+def test_the_project_checks_compliance_every_week():
+    from elex_assets.definitions import defs
+
+    schedule = defs.resolve_schedule_def("x_compliance_weekly")
+    assert schedule.cron_schedule == "0 5 * * 1"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.job_name == "x_compliance_job"
+    graph = defs.resolve_asset_graph()
+    # The published folder is re-assembled after deletions were applied.
+    assert dg.AssetKey("x_compliance") in graph.get(dg.AssetKey("kaggle_dataset")).parent_keys
