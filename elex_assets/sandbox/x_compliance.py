@@ -98,58 +98,71 @@ class ComplianceSandbox:
 
     # ---- HTTP -------------------------------------------------------------------
     def handle(self, handler: Any, method: str, path: str, params: dict[str, str], fault: Any) -> None:
-        from elex_assets.sandbox.x_server import _Problem  # the server's problem responses
+        """Answer one request (the X sandbox's handler hands over every compliance path).
 
+        Self-contained on purpose: it needs only the standard ``BaseHTTPRequestHandler``
+        API, the sandbox's token, clock and base URL, and the fault's ``kind``.
+        """
         # The body is read first, whatever the answer: left unread on a kept-alive
         # connection it would be parsed as the next request.
         length = int(handler.headers.get("content-length", "0") or 0)
         raw = handler.rfile.read(length) if length else b""
+        try:
+            self._route(handler, method, path, params, fault, raw)
+        except _Reply as reply:
+            _send_json(handler, reply.status, reply.body)
+
+    def _route(self, handler: Any, method: str, path: str, params: dict[str, str], fault: Any,
+               raw: bytes) -> None:
         storage = path.startswith((UPLOAD_PREFIX, DOWNLOAD_PREFIX))
-        if not storage and not handler._authorised():
-            raise _Problem(401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                                 "detail": "Unauthorized"})
-        if fault is not None:
-            problem = handler._fault_response(fault)
-            if problem is not None:
-                raise problem
+        if not storage and not self._authorised(handler.headers.get("Authorization", "")):
+            raise _Reply(401, _problem(401, "Unauthorized", "Unauthorized"))
+        if fault is not None and fault.kind in FAULT_STATUSES:
+            status = FAULT_STATUSES[fault.kind]
+            raise _Reply(status, _problem(status, "Injected fault", f"sandbox fault {fault.kind}"))
         if storage:
             job_id = path.rsplit("/", 1)[-1]
             if not self._signed(job_id, path, params.get("signature", "")):
-                raise _Problem(403, {"title": "SignatureDoesNotMatch", "status": 403,
-                                     "detail": "The request signature we calculated does not "
-                                     "match the signature you provided."})
+                raise _Reply(403, _problem(403, "SignatureDoesNotMatch",
+                                           "The request signature we calculated does not match "
+                                           "the signature you provided."))
             if path.startswith(UPLOAD_PREFIX) and method == "PUT":
                 self.upload(job_id, raw.decode())
-                handler._send(200, {})
+                _send_json(handler, 200, {})
                 return
             if path.startswith(DOWNLOAD_PREFIX) and method == "GET":
                 self._send_lines(handler, self.results(job_id))
                 return
         elif method == "POST" and path == API_PREFIX:
-            body = json.loads(raw or b"{}")
-            handler._send(200, {"data": self.create(body, handler)})
+            _send_json(handler, 200, {"data": self.create(json.loads(raw or b"{}"))})
             return
         elif method == "GET" and path.startswith(API_PREFIX + "/"):
-            handler._send(200, {"data": self.poll(path.rsplit("/", 1)[-1])})
+            _send_json(handler, 200, {"data": self.poll(path.rsplit("/", 1)[-1])})
             return
-        raise _Problem(404, {"title": "Not Found Error", "type": "about:blank", "status": 404,
-                             "detail": f"no route {method} {path}"})
+        raise _Reply(404, _problem(404, "Not Found Error", f"no route {method} {path}"))
 
-    def create(self, body: dict[str, Any], handler: Any) -> dict[str, Any]:
-        from elex_assets.sandbox.x_server import _invalid, _Problem
+    def _authorised(self, header: str) -> bool:
+        if not header.startswith("Bearer ") or not header[7:].strip():
+            return False
+        return self.sandbox.token is None or header[7:] == self.sandbox.token
 
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
         kind = body.get("type")
         if kind not in ("tweets", "users"):
-            raise _Problem(400, _invalid("type", str(kind), "The `type` value must be one of "
-                                         "[tweets, users]"))
+            raise _Reply(400, {"errors": [{"parameters": {"type": [str(kind)]},
+                                           "message": "The `type` value must be one of "
+                                           "[tweets, users]"}],
+                               "title": "Invalid Request", "detail": "One or more parameters "
+                               "to your request was invalid.", "type":
+                               "https://api.twitter.com/2/problems/invalid-request"})
         now = self.sandbox.clock()
         with self._lock:
             active = [j for j in self.jobs.values()
                       if j["type"] == kind and j["status"] in ("created", "in_progress")]
             if active:
-                raise _Problem(400, {"title": "Invalid Request", "status": 400,
-                                     "detail": f"A {kind} compliance job is already in progress "
-                                     f"({active[0]['id']}); one job per type at a time."})
+                raise _Reply(400, _problem(400, "Invalid Request",
+                                           f"A {kind} compliance job is already in progress "
+                                           f"({active[0]['id']}); one job per type at a time."))
             self._seq += 1
             job_id = str(1_700_000_000_000_000_000 + self._seq)
             base = self.sandbox.base_url
@@ -178,13 +191,11 @@ class ComplianceSandbox:
                 job["status"] = "in_progress"
 
     def poll(self, job_id: str) -> dict[str, Any]:
-        from elex_assets.sandbox.x_server import _Problem
-
         with self._lock:
             job = self.jobs.get(job_id)
             if job is None:
-                raise _Problem(404, {"title": "Not Found Error", "status": 404,
-                                     "detail": f"Could not find compliance job with id: [{job_id}]"})
+                raise _Reply(404, _problem(404, "Not Found Error",
+                                           f"Could not find compliance job with id: [{job_id}]"))
             self.polls[job_id] += 1
             if job["status"] in ("created", "in_progress"):
                 outcome = job["_outcome"]
@@ -227,6 +238,29 @@ class ComplianceSandbox:
 
 
 _LOCK = threading.Lock()
+FAULT_STATUSES = {"429": 429, "503": 503, "401": 401, "403": 403}
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"title": title, "type": "about:blank", "status": status, "detail": detail}
+
+
+def _send_json(handler: Any, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json; charset=utf-8")
+    if status == 429:
+        handler.send_header("x-rate-limit-remaining", "0")
+    handler.send_header("content-length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
 
 
 def compliance_for(sandbox: XSandbox) -> ComplianceSandbox:
