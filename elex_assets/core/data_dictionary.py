@@ -219,7 +219,7 @@ def data_dictionary(
         + ". Every file is UTF-8 CSV (weekly files gzip-compressed), one folder per election, "
         "one file per ISO week (Monday to Sunday, UTC).",
         "",
-        "- Timestamps are ISO 8601 in UTC (`2027-04-10T18:00:00.000000Z`); dates are UTC days.",
+        "- Timestamps are ISO 8601 in UTC (`2027-04-10T18:00:00.000Z`); dates are UTC days.",
         f"- Lists are joined with `{LIST_SEPARATOR}`; an empty field is a null.",
         "- Ids (post, user, conversation) are strings of digits: read them as strings "
         "(they exceed the precision of floats and of spreadsheets).",

@@ -1,7 +1,7 @@
 """Weekly Kaggle export: seven daily partitions of a clean table -> one csv.gz per ISO week.
 
 How a clean row becomes a CSV row, in one place: the schema's column order
-(``schemas.py``), timestamps as UTC ISO-8601 (``2026-11-23T10:00:00.000000Z``),
+(``schemas.py``), timestamps as UTC ISO-8601 (``2026-11-23T10:00:00.000Z``),
 lists joined with ``;``, UTF-8, empty field for null. The week is read lazily
 from every ``*.parquet`` of each day's folder (live and archive files side by
 side) and streamed to a gzip CSV by polars, so a week never has to fit in memory.
@@ -36,7 +36,7 @@ from elex_assets.core.schemas import QUERY_ID, TRENDS, TWEETS, Column, TableSche
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
 DEFAULT_CONTENT_POLICY: ContentPolicy = "ids"
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"  # milliseconds: the precision of X and Trends
 LIST_SEPARATOR = ";"
 GZIP_LEVEL = 6  # gzip's own default: the benchmark compares with plain gzip
 

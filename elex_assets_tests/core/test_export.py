@@ -91,7 +91,7 @@ def test_two_complete_weeks_of_tweets(lake: Lake):
     records = read_csv_rows(lake, exports[0].files[0])
     assert len(records) == df.height
     first = records[0]
-    assert first["created_at"] == "2026-11-23T00:00:00.000000Z"
+    assert first["created_at"] == "2026-11-23T00:00:00.000Z"
     assert first["text"].startswith('Débat: "macron", vraiment?\nOui; non')
     assert first["candidates"] == "macron;le-pen"
     assert first["mentions"] == ""
