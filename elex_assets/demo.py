@@ -211,8 +211,9 @@ def summarise(
         cmeta = compliance.asset_materializations_for_node("x_compliance")[0].metadata
     if compliance is not None and "job_id" in cmeta:
         print(f"Compliance (X batch job {cmeta['job_id'].value}): {cmeta['submitted'].value} ids "
-              f"checked, {cmeta['reported'].value} deleted on X, {cmeta['rows_removed'].value} "
-              "posts removed from the lake (tombstones in raw; log in state/compliance/)")
+              f"checked, {cmeta['reported'].value} newly deleted on X, "
+              f"{cmeta['rows_removed'].value} posts removed from the lake this run, "
+              f"{cmeta['removed_in_log'].value} ids in the log (state/compliance/)")
     ok, text = checks_summary(instance, defs)
     print(text)
     dataset = results.get("kaggle_dataset")

@@ -136,6 +136,7 @@ def x_compliance_asset(election: Election) -> dg.AssetsDefinition:
                 "raw_tombstones": tombstones,
                 "raw_files_rewritten": files,
                 "rows_removed": report.rows_removed,
+                "removed_in_log": len(removed),
                 "rows_removed_by_day": dg.MetadataValue.json(rows),
                 "weeks_reexported": dg.MetadataValue.json(weeks),
                 "requests": client.requests,

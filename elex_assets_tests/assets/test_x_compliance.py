@@ -133,6 +133,7 @@ def test_a_full_cycle_removes_content_everywhere_and_keeps_tombstones(tmp_path, 
     meta2 = again.asset_materializations_for_node("x_compliance")[0].metadata
     assert meta2["submitted"].value == len(uploaded) - len(removed)
     assert meta2["reported"].value == meta2["rows_removed"].value == 0
+    assert meta2["removed_in_log"].value == len(removed)
     assert comp.removed_ids(lake) == removed
 
     # A later full refresh and re-normalisation does not bring them back.
