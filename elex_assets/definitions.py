@@ -18,6 +18,7 @@ from elex_assets.assets.kaggle import (
 from elex_assets.assets.registry import candidates
 from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.assets.x import x_assets_for
+from elex_assets.assets.x_compliance import x_compliance_asset, x_compliance_schedule
 from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
 from elex_assets.core.registry import load_registry
 from elex_assets.executor import stoppable_in_process_executor
@@ -55,7 +56,9 @@ raw_bsky_posts, bsky_posts, bsky_compliance, kaggle_bsky_posts = build_bsky_asse
 bsky_jobs, bsky_schedules = build_bsky_automation(
     raw_bsky_posts, bsky_posts, bsky_compliance, running=bsky_on)
 kaggle_exports.append(kaggle_bsky_posts)
-kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports)]
+x_compliance = x_compliance_asset(election)
+x_compliance_job, x_compliance_weekly = x_compliance_schedule(x_compliance)
+kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports, [x_compliance])]
 
 resources = {
     "lake": LakeResource(
@@ -118,10 +121,10 @@ trends_refresh = trends_job(election)
 
 defs = dg.Definitions(
     assets=[candidates, raw_tweets, tweets, tweet_counts, *trends, *archive_assets,
-            *kaggle_assets, raw_bsky_posts, bsky_posts, bsky_compliance],
-    jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs],
+            *kaggle_assets, raw_bsky_posts, bsky_posts, bsky_compliance, x_compliance],
+    jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs, x_compliance_job],
     schedules=[*x_schedules, counts_schedule, trends_hourly_schedule(trends_refresh, election),
-               *bsky_schedules],
+               *bsky_schedules, x_compliance_weekly],
     sensors=[*x_sensors, kaggle_automation_sensor()],
     resources=resources,
     # One process per run, steps in order: each step of the default multiprocess

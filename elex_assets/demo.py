@@ -103,6 +103,8 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     ]
     if live_today:
         steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
+    # Deletions reported by X leave the lake before the week is exported.
+    steps.append(Step("x_compliance (deletions on X)", "x_compliance_job"))
     monday = week[0].isoformat()
     exports = [
         k.to_user_string()
@@ -234,6 +236,14 @@ def summarise(
     for area, leaders in trends_leaders(lake, week).items():
         top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
         print(f"Google Trends, top candidates ({area}, comparable scale): {top}")
+    compliance = results.get("x_compliance (deletions on X)")
+    if compliance is not None:
+        cmeta = compliance.asset_materializations_for_node("x_compliance")[0].metadata
+    if compliance is not None and "job_id" in cmeta:
+        print(f"Compliance (X batch job {cmeta['job_id'].value}): {cmeta['submitted'].value} ids "
+              f"checked, {cmeta['reported'].value} newly deleted on X, "
+              f"{cmeta['rows_removed'].value} posts removed from the lake this run, "
+              f"{cmeta['removed_in_log'].value} ids in the log (state/compliance/)")
     ok, text = checks_summary(instance, defs)
     print(text)
     dataset = results.get("kaggle_dataset")

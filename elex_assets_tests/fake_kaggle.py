@@ -78,6 +78,8 @@ def _handler(state: FakeKaggle) -> type[BaseHTTPRequestHandler]:
                         "error": "",
                     },
                 )
+            elif rpc == "UpdateDatasetMetadata":
+                self._reply(200, {"errors": []})
             else:
                 self._reply(404, {"code": 404, "message": f"unknown rpc {rpc}"})
 

@@ -124,12 +124,16 @@ def kaggle_export_assets(election: Election) -> list[dg.AssetsDefinition]:
     return assets
 
 
-def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+def kaggle_dataset_asset(
+    exports: list[dg.AssetsDefinition], extra_deps: list[dg.AssetsDefinition] | None = None
+) -> dg.AssetsDefinition:
+    """``extra_deps``: assets that change published files too (``x_compliance``)."""
+
     @dg.asset(
         name="kaggle_dataset",
         group_name=GROUP,
         kinds={"kaggle"},
-        deps=[a.key for a in exports],
+        deps=[a.key for a in exports] + [a.key for a in extra_deps or []],
         # Re-assemble (and publish, when enabled) whenever a week was exported; unlike
         # eager(), it must not wait for every week of the campaign to exist.
         automation_condition=dg.AutomationCondition.eager().without(
@@ -152,7 +156,8 @@ def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
         manifests = out["manifests"]
         md = {
             "path": dg.MetadataValue.path(the_lake.uri(f"{KAGGLE}/")),
-            "files": len(out["metadata"]["resources"]),
+            "files": sum(len(m["files"]) for m in manifests),
+            "notebook": out["notebook"],
             "weeks": len(manifests),
             "elections": dg.MetadataValue.json(sorted({m["election"] for m in manifests})),
             "published": out["published"],
@@ -160,6 +165,9 @@ def kaggle_dataset_asset(exports: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
             "version_notes": out["notes"],
             "description": dg.MetadataValue.md(out["metadata"]["description"]),
         }
+        if out["cover"] is not None:
+            b64 = base64.b64encode(out["cover"]).decode()
+            md["cover"] = dg.MetadataValue.md(f"![cover](data:image/png;base64,{b64})")
         for name, png in out["charts"]:
             b64 = base64.b64encode(png).decode()
             md[name] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{b64})")

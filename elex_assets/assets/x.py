@@ -11,6 +11,7 @@ from datetime import date
 import dagster as dg
 
 from elex_assets.core import layout
+from elex_assets.core import x_compliance as compliance
 from elex_assets.core.elections import Election
 from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
 from elex_assets.core.markdown import markdown_table
@@ -135,6 +136,8 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             f"X_POSTS_PLAN={x.posts_plan}: {result.posts} posts read, "
             f"${spend.ledger.total().usd:.3f} spent by this run"
         )
+        if result.raw_key:  # a post X reported deleted never comes back with a refresh
+            compliance.tombstone_raw(the_lake, result.raw_key, compliance.removed_ids(the_lake))
         per_query = {
             f"#{i + 1} ({', '.join(q.candidate_ids)})": result.posts_per_query.get(q.text, 0)
             for i, q in enumerate(queries)
@@ -187,6 +190,10 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 run_temp_dir("tweets", context.run_id) as tmp,
             ):
                 normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
+                # The compliance log wins over whatever the raw files still hold.
+                removed = compliance.drop_removed(
+                    the_lake, target, compliance.removed_ids(the_lake)
+                )
         except RawFileError as exc:  # a damaged file does not heal by retrying
             raise stop_without_retry(context, exc) from None
         rows, per_candidate, preview = tweets_summary(the_lake, target)
@@ -210,6 +217,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 "dagster/row_count": rows,
                 "rows": rows,
                 "raw_files": len(keys),
+                "removed_by_compliance": removed,
                 "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
                 "posts_per_candidate_json": dg.MetadataValue.json(per_candidate),
                 "preview": dg.MetadataValue.md(markdown_table(preview)),

@@ -1,7 +1,7 @@
 """Weekly Kaggle export: seven daily partitions of a clean table -> one csv.gz per ISO week.
 
 How a clean row becomes a CSV row, in one place: the schema's column order
-(``schemas.py``), timestamps as UTC ISO-8601 (``2026-11-23T10:00:00.000000Z``),
+(``schemas.py``), timestamps as UTC ISO-8601 (``2026-11-23T10:00:00.000Z``),
 lists joined with ``;``, UTF-8, empty field for null. The week is read lazily
 from every ``*.parquet`` of each day's folder (live and archive files side by
 side) and streamed to a gzip CSV by polars, so a week never has to fit in memory.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,12 +35,20 @@ from elex_assets.core.layout import (
     kaggle_staged_key,
 )
 from elex_assets.core.markdown import markdown_rows
-from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEET_COUNTS, TWEETS, Column, TableSchema
+from elex_assets.core.schemas import (
+    BSKY_POSTS,
+    QUERY_ID,
+    TRENDS,
+    TWEET_COUNTS,
+    TWEETS,
+    Column,
+    TableSchema,
+)
 
 ContentPolicy = Literal["full", "ids"]
 CONTENT_POLICIES: tuple[str, ...] = ("full", "ids")
 DEFAULT_CONTENT_POLICY: ContentPolicy = "ids"
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"  # milliseconds: the precision of X and Trends
 LIST_SEPARATOR = ";"
 GZIP_LEVEL = 6  # gzip's own default: the benchmark compares with plain gzip
 
@@ -100,15 +109,42 @@ def check_policy(policy: str) -> ContentPolicy:
 
 
 def export_columns(source: str, policy: str = DEFAULT_CONTENT_POLICY) -> list[Column]:
-    """The columns of a source's weekly file, in the schema's stable order."""
+    """The columns of a source's weekly file, in the schema's stable order.
+
+    ``tweets`` files carry ``query_id`` in place of the query's text (listed once
+    in ``<election>/queries.csv``).
+    """
     schema = schema_for(source)
-    if source == "tweets" and check_policy(policy) == "ids":
-        return [c for c in schema.columns if c.name in TWEET_ID_COLUMNS]
+    columns = list(schema.columns)
+    if source == "tweets":
+        if check_policy(policy) == "ids":
+            columns = [c for c in columns if c.name in TWEET_ID_COLUMNS]
+        columns = [QUERY_ID if c.name == "query" else c for c in columns]
     if source == "bsky_posts":
         if check_policy(policy) == "ids":
-            return [c for c in schema.columns if c.name in BSKY_ID_COLUMNS]
-        return [c for c in schema.columns if c.name != "deleted_at"]  # tombstones are not exported
-    return list(schema.columns)
+            return [c for c in columns if c.name in BSKY_ID_COLUMNS]
+        return [c for c in columns if c.name != "deleted_at"]  # tombstones are not exported
+    return columns
+
+
+def query_id(text: str) -> str:
+    """A short, stable id of a query's text (the same text gets the same id every week)."""
+    return "q" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def week_queries(lf: pl.LazyFrame) -> dict[str, str]:
+    """``{query_id: text}`` of every distinct query of a week of ``tweets`` (few: one per query)."""
+    texts = lf.select(pl.col("query").drop_nulls().unique()).collect()["query"].to_list()
+    return {query_id(t): t for t in sorted(texts)}
+
+
+def _query_id_expr(queries: dict[str, str]) -> pl.Expr:
+    by_text = {text: qid for qid, text in queries.items()}
+    return (
+        pl.col("query")
+        .replace_strict(list(by_text), list(by_text.values()), default=None, return_dtype=pl.String)
+        .alias(QUERY_ID.name)
+    )
 
 
 # ---- ISO weeks -----------------------------------------------------------------
@@ -201,10 +237,19 @@ def week_coverage(
 # ---- the export ----------------------------------------------------------------
 
 
-def csv_frame(lf: pl.LazyFrame, source: str, policy: str = DEFAULT_CONTENT_POLICY) -> pl.LazyFrame:
-    """Conform to the schema, keep the policy's columns, and render CSV-ready strings."""
+def csv_frame(
+    lf: pl.LazyFrame,
+    source: str,
+    policy: str = DEFAULT_CONTENT_POLICY,
+    queries: dict[str, str] | None = None,
+) -> pl.LazyFrame:
+    """Conform to the schema, keep the policy's columns, and render CSV-ready strings.
+
+    ``queries`` (``{query_id: text}``, from :func:`week_queries` when not given)
+    turns a post's query text into its short id.
+    """
     columns = export_columns(source, policy)
-    conformed = schema_for(source).conform(lf)
+    conformed = export_frame(lf, source, policy, queries)
     exprs = []
     for col in columns:
         expr = pl.col(col.name)
@@ -214,6 +259,21 @@ def csv_frame(lf: pl.LazyFrame, source: str, policy: str = DEFAULT_CONTENT_POLIC
             expr = expr.list.join(LIST_SEPARATOR)
         exprs.append(expr.alias(col.name))
     return conformed.select(exprs)
+
+
+def export_frame(
+    lf: pl.LazyFrame,
+    source: str,
+    policy: str = DEFAULT_CONTENT_POLICY,
+    queries: dict[str, str] | None = None,
+) -> pl.LazyFrame:
+    """The weekly file's columns with their schema types (``query`` -> ``query_id``)."""
+    conformed = schema_for(source).conform(lf)
+    if source == "tweets":
+        if queries is None:
+            queries = week_queries(conformed)  # type: ignore[arg-type]
+        conformed = conformed.with_columns(_query_id_expr(queries))
+    return conformed.select([c.name for c in export_columns(source, policy)])  # type: ignore[return-value]
 
 
 @dataclass
@@ -233,6 +293,8 @@ class WeekExport:
     files: list[str]
     exported_at: str
     daily: dict[str, dict[str, float]] = field(default_factory=dict)
+    queries: dict[str, str] = field(default_factory=dict)  # tweets: query_id -> query text
+    posts_naming_any: dict[str, int] = field(default_factory=dict)  # tweets: per day
     preview: str = ""  # first rows as a Markdown table (Dagster UI), not in the manifest
     staged: dict[str, str] = field(default_factory=dict)  # final key -> where it was written
 
@@ -278,6 +340,7 @@ def export_week(
     keys = [k for files in files_by_day.values() for k in files]
     columns = export_columns(source, policy)
     lf = scan_week(lake, source, keys)
+    queries = week_queries(lf) if source == "tweets" else {}
 
     csv_key = kaggle_key(election.id, source, iso_year, iso_week)
     # The files are written outside kaggle/, named in the manifest, then moved into
@@ -287,7 +350,7 @@ def export_week(
     export_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staged = {csv_key: kaggle_staged_key(csv_key, export_id)}
     with lake.writing(staged[csv_key], suffix=".csv.gz") as path:
-        csv_frame(lf, source, policy).sink_csv(
+        csv_frame(lf, source, policy, queries).sink_csv(
             path,
             compression="gzip",
             compression_level=GZIP_LEVEL,
@@ -300,7 +363,7 @@ def export_week(
         pq_key = kaggle_key(election.id, source, iso_year, iso_week, ext="parquet")
         staged[pq_key] = kaggle_staged_key(pq_key, export_id)
         with lake.writing(staged[pq_key], suffix=".parquet") as path:
-            schema_for(source).conform(lf).select([c.name for c in columns]).sink_parquet(
+            export_frame(lf, source, policy, queries).sink_parquet(
                 path, compression="zstd"
             )
         written.append(pq_key)
@@ -324,6 +387,8 @@ def export_week(
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         daily=daily,
         staged=staged,
+        queries=queries,
+        posts_naming_any=_posts_naming_any(lake, source, files_by_day),
     )
     manifest = export.to_json()
     export.preview = preview
@@ -424,6 +489,24 @@ def _daily_series(
         out[day.isoformat()] = {
             str(c): round(float(v), 4) for c, v in zip(df["c"], df["v"], strict=True)
         }
+    return out
+
+
+def _posts_naming_any(
+    lake: Lake, source: str, files_by_day: dict[date, list[str]]
+) -> dict[str, int]:
+    """Per day, posts naming at least one candidate: the denominator of share of voice."""
+    if source != "tweets":
+        return {}
+    out = {}
+    for day, keys in files_by_day.items():
+        if keys:
+            out[day.isoformat()] = int(
+                scan_week(lake, source, keys)
+                .select((pl.col("candidates").list.len() > 0).sum())
+                .collect()
+                .item()
+            )
     return out
 
 

@@ -13,7 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from elex_assets.core.chart import merge_daily, render_chart
+from elex_assets.core.chart import election_share_of_voice, merge_daily, render_chart, render_cover
+from elex_assets.core.data_dictionary import data_dictionary
 from elex_assets.core.export import read_manifests
 from elex_assets.core.kaggle_metadata import build_metadata
 from elex_assets.core.kaggle_publish import (
@@ -23,8 +24,13 @@ from elex_assets.core.kaggle_publish import (
     version_notes,
     why_not_publish,
 )
+from elex_assets.core.kaggle_reference import write_reference_files
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import KAGGLE, KAGGLE_METADATA, kaggle_published_key
+from elex_assets.core.starter_notebook import NOTEBOOK_NAME, executed_notebook, notebook_bytes
+
+DICTIONARY_NAME = "DATA_DICTIONARY.md"
+COVER_NAME = "dataset-cover-image.png"  # the name the Kaggle API looks for beside the metadata
 
 
 @dataclass(frozen=True)
@@ -37,21 +43,42 @@ class PublishSettings:
     key: str | None = None
     public: bool = True
     endpoint: str | None = None
+    posts_plan: str = "full"  # X_POSTS_PLAN of the collection, stated in the description
 
     def __repr__(self) -> str:  # never show the key
         return f"PublishSettings(dataset_id={self.dataset_id!r}, enabled={self.enabled})"
 
 
 def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
-    """Chart(s) and dataset-metadata.json into ``kaggle/``; publish when configured."""
+    """Everything a reader needs into ``kaggle/``; publish when configured.
+
+    Per election: the chart, ``candidates.csv`` and ``queries.csv``; for the
+    dataset: the cover (the latest election's share of voice), the data
+    dictionary, the starter notebook (executed on the latest week when nbclient
+    is installed) and ``dataset-metadata.json``.
+    """
     manifests = read_manifests(lake)
     charts = []
-    for election in sorted({m["election"] for m in manifests}):
+    extra: dict[str, str] = {}
+    cover = None
+    notebook_status = "no weekly file yet"
+    elections = sorted({m["election"] for m in manifests})
+    for election in elections:
         ms = [m for m in manifests if m["election"] == election]
+        refs = write_reference_files(lake, election, ms)
+        names = dict(
+            zip(*(refs[f"{KAGGLE}/{election}/candidates.csv"][c] for c in ("candidate_id", "name")),
+                strict=True)
+        )
+        share, origin = election_share_of_voice(lake, ms)
+        title = f"French presidential election {election}"
         png = render_chart(
             merge_daily(ms, "tweets"),
             merge_daily(ms, "trends_interest_over_time"),
-            f"French presidential election {election}",
+            title,
+            names,
+            share=share,
+            share_origin=origin,
         )
         name = f"chart_{election}.png"
         lake.write_bytes(f"{KAGGLE}/{name}", png)
@@ -65,8 +92,42 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
             name = f"chart_{election}_platforms.png"
             lake.write_bytes(f"{KAGGLE}/{name}", png)
             charts.append((name, png))
+        for key in refs:
+            extra[key.removeprefix(f"{KAGGLE}/")] = (
+                "Who each candidate_id is: name, party, group, status and its date, handles, "
+                "exact search terms"
+                if key.endswith("candidates.csv")
+                else "What each query_id of the weekly tweets files asked X: its exact text"
+            )
+        cover = render_cover(share, f"Share of voice on X, {election}", names)
+    if cover is not None:
+        lake.write_bytes(f"{KAGGLE}/{COVER_NAME}", cover)
+    sources = {m["source"]: m.get("content_policy") for m in manifests}
+    lake.write_bytes(
+        f"{KAGGLE}/{DICTIONARY_NAME}",
+        data_dictionary(sources, kaggle.posts_plan).encode(),
+    )
+    extra[DICTIONARY_NAME] = "Every file family and every column: type, unit, meaning, caveats"
+    tweet_weeks = [m for m in manifests if m["source"] == "tweets"]
+    if tweet_weeks:
+        latest = max(tweet_weeks, key=lambda m: (m["election"], m["iso_year"], m["iso_week"]))
+        week = f"{latest['iso_year']:04d}_{latest['iso_week']:02d}"
+        notebook, notebook_status = executed_notebook(
+            lake, latest["election"], week, "French presidential election on X and Google Trends"
+        )
+        lake.write_bytes(f"{KAGGLE}/{NOTEBOOK_NAME}", notebook_bytes(notebook))
+        extra[NOTEBOOK_NAME] = (
+            "Starter notebook: load a week with polars, plot share of voice and Trends per "
+            "candidate, hydrate post ids with the X API"
+        )
     metadata = build_metadata(
-        kaggle.dataset_id, manifests, [n for n, _ in charts], kaggle.content_policy
+        kaggle.dataset_id,
+        manifests,
+        [n for n, _ in charts],
+        kaggle.content_policy,
+        extra_files=extra,
+        cover=COVER_NAME if cover is not None else None,
+        posts_plan=kaggle.posts_plan,
     )
     lake.write_bytes(
         KAGGLE_METADATA, (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode()
@@ -99,6 +160,8 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
         "manifests": manifests,
         "metadata": metadata,
         "charts": charts,
+        "cover": cover,
+        "notebook": notebook_status,
         "notes": notes,
         "published": published,
         "outcome": outcome,

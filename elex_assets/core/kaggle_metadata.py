@@ -19,7 +19,8 @@ from elex_assets.core.layout import KAGGLE
 TITLE = "French Presidential Election: X & Google Trends"
 SUBTITLE = "Posts on X naming the candidates and Google Trends interest, one file a week"
 LICENSE = "CC-BY-SA-4.0"
-KEYWORDS = ["politics", "social networks", "twitter", "france", "elections"]
+KEYWORDS = ["politics", "social networks", "twitter", "france", "elections", "time series"]
+UPDATE_FREQUENCY = "weekly"  # Kaggle's expectedUpdateFrequency: a new ISO week every Monday
 DATASET_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[a-z0-9][a-z0-9-]{4,48}[a-z0-9]$")
 
 SOURCE_TITLES = {
@@ -29,6 +30,7 @@ SOURCE_TITLES = {
     "trends_related_topics": "Google Trends related topics (top and rising)",
     "trends_related_queries": "Google Trends related queries (top and rising)",
     "bsky_posts": "Posts on Bluesky naming the candidates",
+    "tweet_counts": "Hourly post counts per candidate from X's counts API",
 }
 
 
@@ -110,14 +112,59 @@ def _ranges(days: list[str]) -> str:
     return f"{days[0]} to {days[-1]}" if days else "none"
 
 
-def describe(manifests: list[dict], charts: list[str], content_policy: str) -> str:
-    """The Markdown description: what, coverage per source, counts, gaps, chart."""
+def headline(manifests: list[dict], posts_plan: str) -> list[str]:
+    """The description's first lines (what a reader sees first): coverage, gaps, posts plan."""
+    from elex_assets.core.data_dictionary import POSTS_PLANS
+
+    coverage = []
+    missing = []
+    for election in sorted({m["election"] for m in manifests}):
+        parts = []
+        for source in ("tweets", "tweet_counts", "trends_interest_over_time"):
+            ms = [m for m in manifests if m["election"] == election and m["source"] == source]
+            days = sorted({d for m in ms for d in m["rows_by_day"]})
+            if days:
+                label = {"tweets": "posts", "tweet_counts": "hourly counts",
+                         "trends_interest_over_time": "Google Trends"}[source]
+                parts.append(f"{label} {_ranges(days)} ({len(days)} days, "
+                             f"{sum(m['rows'] for m in ms):,} rows)")
+            missing += [f"{election} {source} {d}" for m in ms for d in m["missing_days"]]
+        if parts:
+            coverage.append(f"election {election}: " + "; ".join(parts))
     lines = [
+        "**Coverage:** " + (" — ".join(coverage) if coverage else "no week exported yet")
+        + f". Updated {UPDATE_FREQUENCY} (a new file per source each ISO week).",
+        "",
+        "**Missing days:** " + (", ".join(missing) if missing else "none") + ".",
+        "",
+        f"**Posts plan:** `{posts_plan}`: {POSTS_PLANS.get(posts_plan, posts_plan)}. "
+        "Share of voice is computed from X's hourly counts where the dataset has them "
+        "(complete), from the posts otherwise.",
+        "",
+    ]
+    return lines
+
+
+def describe(
+    manifests: list[dict],
+    charts: list[str],
+    content_policy: str,
+    posts_plan: str = "full",
+    extra_files: dict[str, str] | None = None,
+) -> str:
+    """The Markdown description: coverage, gaps and posts plan first; then what, files, chart."""
+    lines = [
+        *headline(manifests, posts_plan),
         "# French presidential election on X and Google Trends",
         "",
         "Posts on X (Twitter) naming the candidates, and Google Trends interest for them, "
-        "collected day by day by [elex](https://github.com/) and exported one file per ISO "
-        "week (Monday to Sunday, UTC): `<election>/<source>/<ISO year>_<ISO week>.csv.gz`.",
+        "collected day by day by elex (an open-source Dagster pipeline) and exported one file "
+        "per ISO week (Monday to Sunday, UTC): `<election>/<source>/<ISO year>_<ISO week>.csv.gz`.",
+        "",
+        "Start with `DATA_DICTIONARY.md` (every file and column, with units and caveats) and "
+        "`starter_notebook.ipynb` (load a week, plot share of voice and Trends, hydrate ids). "
+        "`<election>/candidates.csv` says who each `candidate_id` is; "
+        "`<election>/queries.csv` gives the text of each `query_id`.",
         "",
         "Timestamps are ISO 8601 in UTC; lists are `;`-separated; empty fields are null. "
         "Every file's columns are documented in the file's schema.",
@@ -177,6 +224,10 @@ def describe(manifests: list[dict], charts: list[str], content_policy: str) -> s
             for f in column_fields(source, policy)
         ]
         lines.append("")
+    if extra_files:
+        lines += ["## Reference files", "", "| file | what it holds |", "|---|---|"]
+        lines += [f"| `{path}` | {what} |" for path, what in sorted(extra_files.items())]
+        lines.append("")
     if charts:
         lines += [
             "## Chart",
@@ -195,16 +246,31 @@ def build_metadata(
     manifests: list[dict],
     charts: list[str],
     content_policy: str,
+    *,
+    extra_files: dict[str, str] | None = None,
+    cover: str | None = None,
+    posts_plan: str = "full",
 ) -> dict:
-    """The whole ``dataset-metadata.json`` (validated: id, subtitle length, one license)."""
+    """The whole ``dataset-metadata.json`` (validated: id, subtitle length, one license).
+
+    ``extra_files`` (path -> what it holds: dictionary, notebook, candidates and
+    queries files) are listed as resources; ``cover`` is the cover image's path.
+    """
     if not 20 <= len(SUBTITLE) <= 80:
         raise MetadataError(f"subtitle must be 20-80 characters, got {len(SUBTITLE)}")
-    return {
+    meta = {
         "id": check_dataset_id(dataset_id),
         "title": TITLE,
         "subtitle": SUBTITLE,
         "licenses": [{"name": LICENSE}],
         "keywords": KEYWORDS,
-        "description": describe(manifests, charts, content_policy),
-        "resources": resources(manifests),
+        "expectedUpdateFrequency": UPDATE_FREQUENCY,
+        "description": describe(manifests, charts, content_policy, posts_plan, extra_files),
+        "resources": resources(manifests)
+        + [{"path": p, "description": d} for p, d in sorted((extra_files or {}).items())]
+        + [{"path": c, "description": "Chart: share of voice and Trends per candidate"}
+           for c in charts],
     }
+    if cover:
+        meta["image"] = cover
+    return meta

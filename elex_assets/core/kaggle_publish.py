@@ -126,6 +126,10 @@ def publish(
     error = getattr(response, "error", None)
     if error:
         raise RuntimeError(f"Kaggle refused the {action} of {dataset_id}: {error}")
+    # Creating a version does not carry the cover image nor the update frequency: only the
+    # metadata update does (it uploads dataset-cover-image.png, named by "image").
+    with _credentials(username, key):
+        _api(endpoint).dataset_metadata_update(dataset_id, str(folder))
     return PublishResult(
         True, f"{action} {dataset_id}", action, notes, getattr(response, "url", None) or None
     )

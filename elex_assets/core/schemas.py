@@ -219,6 +219,15 @@ TRENDS_RELATED_QUERIES = TableSchema(
     ),
 )
 
+# Export-only column: the weekly ``tweets`` files carry this short id instead of the
+# query text (about 500-1,000 characters, repeated on every row before).
+QUERY_ID = Column(
+    "query_id",
+    pl.String,
+    "Short id of the search query (or stream rule / archive) that found the post; "
+    "its full text is in <election>/queries.csv",
+)
+
 TRENDS = {
     "interest_over_time": TRENDS_INTEREST_OVER_TIME,
     "interest_by_region": TRENDS_INTEREST_BY_REGION,
@@ -277,5 +286,42 @@ TWEET_COUNTS = TableSchema(
         Column("endpoint", pl.String, "X counts endpoint: recent (7 days) or all (full archive)",
                True),
         Column("collected_at", UTC_TS, "When elex asked X for the counts (UTC)", True),
+    ),
+)
+# ---- reference files of the Kaggle dataset (one per election, written by kaggle_dataset) ----
+
+CANDIDATES_FILE = TableSchema(
+    "candidates",
+    (
+        Column("candidate_id", pl.String, "Candidate id used in every other file", True),
+        Column("name", pl.String, "Full name", True),
+        Column("party", pl.String, "Party or movement"),
+        Column("group", pl.String, "Political family (far-left ... far-right)"),
+        Column("status", pl.String, "withdrawn, potential or declared", True),
+        Column("status_code", pl.Int64, "-1 withdrawn, 0 potential, 1 declared", True),
+        Column("status_as_of", pl.Date, "Day the status was last checked"),
+        Column("collected", pl.Boolean, "Whether elex searched X for this candidate", True),
+        Column("person_accounts", pl.List(pl.String), "The candidate's own X handles"),
+        Column("party_accounts", pl.List(pl.String), "X handles of the candidate's party"),
+        Column(
+            "search_terms",
+            pl.List(pl.String),
+            "The exact X search terms for the candidate (exact name, @handle, from:handle)",
+        ),
+    ),
+)
+
+QUERIES_FILE = TableSchema(
+    "queries",
+    (
+        Column("query_id", pl.String, "Short id of the query, as in the weekly tweets files", True),
+        Column("query", pl.String, "The exact query text sent to X (or stream rule / archive)", True),
+        Column(
+            "candidates",
+            pl.List(pl.String),
+            "Ids of the candidates whose search terms the query carries",
+        ),
+        Column("first_week", pl.String, "First ISO week (YYYY-Www) with a post found by it", True),
+        Column("last_week", pl.String, "Last ISO week (YYYY-Www) with a post found by it", True),
     ),
 )

@@ -28,7 +28,7 @@ from elex_assets.core.lake import Lake
 
 TWITTER_EPOCH_MS = 1288834974657
 ACCOUNTING_KEY = "elex_accounting"
-DROP_REASONS = ("outside_day", "unparsable", "no_id")
+DROP_REASONS = ("outside_day", "unparsable", "no_id", "removed_by_compliance")
 # Snowflake ids exist since 2010-11-04; anything dating after 2100 is not one.
 _LATEST_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
 

@@ -27,6 +27,7 @@ class KaggleResource(dg.ConfigurableResource):
     parquet_twin: bool = False
     public: bool = True
     api_endpoint: str | None = None  # a fake Kaggle in tests; default the real API
+    posts_plan: str = "full"  # X_POSTS_PLAN, stated in the dataset's description
 
     def policy(self) -> str:
         return check_policy(self.content_policy)
@@ -45,6 +46,7 @@ class KaggleResource(dg.ConfigurableResource):
             key=self.key,
             public=self.public,
             endpoint=self.api_endpoint,
+            posts_plan=self.posts_plan,
         )
 
 
@@ -60,4 +62,5 @@ def kaggle_resource_from_env() -> KaggleResource:
         parquet_twin=env_flag("ELEX_KAGGLE_PARQUET"),
         public=not env_flag("ELEX_KAGGLE_PRIVATE"),
         api_endpoint=os.environ.get("KAGGLE_API_ENDPOINT") or None,
+        posts_plan=(os.environ.get("X_POSTS_PLAN") or "full").strip(),
     )

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 from elex_assets.core.elections import Election
 from elex_assets.core.registry import Candidate, load_registry
+from elex_assets.sandbox import x_compliance as compliance
 from elex_assets.sandbox.loopback import LoopbackServer
 from elex_assets.sandbox.x_generator import (
     Post,
@@ -634,6 +635,9 @@ class _Handler(BaseHTTPRequestHandler):
                                           "at": time.monotonic(), "wall": time.time()})
         fault = self.sandbox.faults.take(path)
         try:
+            if path.startswith(compliance.PREFIXES):  # batch compliance: sandbox/x_compliance.py
+                compliance.compliance_for(self.sandbox).handle(self, method, path, params, fault)
+                return
             if not self._authorised():
                 raise _Problem(401, PROBLEMS[401])
             if fault is not None:
@@ -668,6 +672,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._handle("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802 (the compliance upload URL)
+        self._handle("PUT")
 
     # ---- filtered stream --------------------------------------------------
     def _stream(self, params: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from elex_assets.assets.kaggle import (
@@ -200,8 +201,28 @@ def test_dataset_folder_is_built_and_not_published_without_credentials(lake: Lak
     folder = dataset_folder(lake)
     meta = json.loads((folder / "dataset-metadata.json").read_text())
     assert meta["id"] == "jane/elex-french-2022"
-    assert len(meta["resources"]) == 12  # 6 sources x 2 weeks
+    weekly = [r for r in meta["resources"] if r["path"].endswith(".csv.gz")]
+    assert len(weekly) == 12  # 6 sources x 2 weeks
     assert (folder / "chart_2022.png").read_bytes().startswith(b"\x89PNG")
+    # What a reader needs beside the weekly files, each listed in the metadata.
+    for name in (
+        "DATA_DICTIONARY.md",
+        "starter_notebook.ipynb",
+        "2022/candidates.csv",
+        "2022/queries.csv",
+    ):
+        assert (folder / name).is_file(), name
+        assert name in {r["path"] for r in meta["resources"]}
+    assert meta["image"] == "dataset-cover-image.png"
+    assert (folder / "dataset-cover-image.png").read_bytes().startswith(b"\x89PNG")
+    assert meta["expectedUpdateFrequency"] == "weekly"
+    candidates = pl.read_csv(folder / "2022/candidates.csv")
+    assert {"candidate_id", "name", "party", "status", "search_terms"} <= set(candidates.columns)
+    assert "macron" in candidates["candidate_id"].to_list()
+    queries = pl.read_csv(folder / "2022/queries.csv")
+    week_ids = set(pl.read_csv(folder / "2022/tweets/2021_47.csv.gz")["query_id"])
+    assert week_ids <= set(queries["query_id"]) and queries["query"].str.len_chars().min() > 0
+    assert mat.metadata["notebook"].value == "executed"
 
 
 def test_dataset_is_published_then_versioned(lake: Lake, tmp_path, monkeypatch):
@@ -262,4 +283,15 @@ def test_dataset_publishes_from_an_s3_lake(s3_bucket, tmp_path, monkeypatch):
         assert dg.materialize([DATASET], resources=res).success
     assert lake.exists("kaggle/dataset-metadata.json") and lake.exists("kaggle/chart_2022.png")
     (create,) = fake.bodies("CreateDataset")
-    assert sorted(fake.names[f["token"]] for f in create["files"]) == ["2022.zip", "chart_2022.png"]
+    # The cover image travels through the metadata ("image"), not as a data file.
+    assert sorted(fake.names[f["token"]] for f in create["files"]) == [
+        "2022.zip",
+        "DATA_DICTIONARY.md",
+        "chart_2022.png",
+        "starter_notebook.ipynb",
+    ]
+    # Then the metadata update carries what versions do not: cover image, update frequency.
+    (update,) = fake.bodies("UpdateDatasetMetadata")
+    assert update["settings"]["expectedUpdateFrequency"] == "weekly"
+    assert update["settings"]["image"]["token"] in fake.names
+    assert fake.names[update["settings"]["image"]["token"]] == "dataset-cover-image.png"

@@ -19,6 +19,7 @@ from elex_assets.core.export import (
     export_week,
     iso_week_days,
     iso_week_of,
+    query_id,
     read_manifests,
     week_of_partition_key,
 )
@@ -78,7 +79,7 @@ def test_two_complete_weeks_of_tweets(lake: Lake):
         ["kaggle/2027/tweets/2026_49.csv.gz"],
     ]
     df = pl.read_csv(lake.read_bytes(exports[0].files[0]), infer_schema=False)
-    assert df.columns == TWEETS.names
+    assert df.columns == [("query_id" if n == "query" else n) for n in TWEETS.names]
     days = week(MONDAY) + week(date(2026, 11, 30))
     daily_tables = pl.concat(
         [pl.read_parquet(lake.uri(k)) for d in days for k in day_files(lake, "tweets", d)]
@@ -90,7 +91,7 @@ def test_two_complete_weeks_of_tweets(lake: Lake):
     records = read_csv_rows(lake, exports[0].files[0])
     assert len(records) == df.height
     first = records[0]
-    assert first["created_at"] == "2026-11-23T00:00:00.000000Z"
+    assert first["created_at"] == "2026-11-23T00:00:00.000Z"
     assert first["text"].startswith('Débat: "macron", vraiment?\nOui; non')
     assert first["candidates"] == "macron;le-pen"
     assert first["mentions"] == ""
@@ -102,10 +103,27 @@ def test_ids_policy_drops_the_content(lake: Lake):
     build_weeks(lake, [MONDAY])
     export = export_week(lake, ELECTION, "tweets", 2026, 48)  # default policy: ids
     df = pl.read_csv(lake.read_bytes(export.files[0]), infer_schema=False)
-    assert df.columns == [n for n in TWEETS.names if n in TWEET_ID_COLUMNS]
+    assert df.columns == [
+        ("query_id" if n == "query" else n) for n in TWEETS.names if n in TWEET_ID_COLUMNS
+    ]
     assert not {"text", "author_username", "author_name", "hashtags"} & set(df.columns)
     assert df.height == export.rows == sum(5 + i for i in range(7))
     assert export.content_policy == "ids"
+
+
+def test_weekly_tweets_carry_the_query_id_and_the_manifest_its_text(lake: Lake):
+    build_weeks(lake, [MONDAY])
+    write_tweets_day(lake, MONDAY, 2, archive="legacy")  # same query text in another file
+    export = export_week(lake, ELECTION, "tweets", 2026, 48, parquet_twin=True)
+    df = pl.read_csv(lake.read_bytes(export.files[0]), infer_schema=False)
+    assert "query" not in df.columns
+    assert export.queries == {query_id("macron OR le pen"): "macron OR le pen"}
+    assert set(df["query_id"]) == set(export.queries)
+    assert query_id("macron OR le pen") == query_id("macron OR le pen") != query_id("x")
+    twin = pl.read_parquet(lake.uri(export.files[1]))
+    assert twin.columns == df.columns and set(twin["query_id"]) == set(export.queries)
+    # The share-of-voice denominator: every built post names at least one candidate.
+    assert export.posts_naming_any["2026-11-23"] == 5 + 2
 
 
 def test_unknown_policy_is_named(lake: Lake):

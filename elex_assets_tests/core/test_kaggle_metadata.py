@@ -26,16 +26,27 @@ def manifests(tmp_path) -> list[dict]:
 
 
 def test_metadata_schema(manifests):
-    meta = build_metadata("jane/french-election-test", manifests, ["chart_2027.png"], "ids")
+    meta = build_metadata(
+        "jane/french-election-test",
+        manifests,
+        ["chart_2027.png"],
+        "ids",
+        extra_files={"DATA_DICTIONARY.md": "Every column"},
+        cover="dataset-cover-image.png",
+    )
     assert set(meta) == {
         "id",
         "title",
         "subtitle",
         "licenses",
         "keywords",
+        "expectedUpdateFrequency",
+        "image",
         "description",
         "resources",
     }
+    assert meta["expectedUpdateFrequency"] == "weekly"
+    assert meta["image"] == "dataset-cover-image.png"
     assert meta["id"] == "jane/french-election-test"
     assert 6 <= len(meta["title"]) <= 50 and 20 <= len(meta["subtitle"]) <= 80
     assert meta["licenses"] == [{"name": "CC-BY-SA-4.0"}]
@@ -45,10 +56,12 @@ def test_metadata_schema(manifests):
         "2027/trends_interest_over_time/2026_48.parquet",
         "2027/tweets/2026_48.csv.gz",
         "2027/tweets/2026_49.csv.gz",
+        "DATA_DICTIONARY.md",
+        "chart_2027.png",
     ]
     by_path = {r["path"]: r for r in meta["resources"]}
     full = by_path["2027/tweets/2026_48.csv.gz"]["schema"]["fields"]
-    assert [f["name"] for f in full] == TWEETS.names
+    assert [f["name"] for f in full] == [("query_id" if n == "query" else n) for n in TWEETS.names]
     fields = {f["name"]: f for f in full}
     assert fields["created_at"]["type"] == "datetime"
     assert fields["like_count"]["type"] == "integer"
@@ -73,6 +86,19 @@ def test_description_has_coverage_counts_gaps_and_chart(manifests):
     assert "re-hydrate" in text
     assert "## Columns of `tweets` (content policy `ids`)" in text
     assert "| `value_comparable` | numeric | Interest rescaled on the shared anchor term" in text
+    assert "https://github.com/" not in text  # no placeholder link
+
+
+def test_description_starts_with_coverage_missing_days_and_posts_plan(manifests):
+    text = build_metadata(
+        "jane/french-election-test", manifests, [], "ids", posts_plan="sample"
+    )["description"]
+    first = text.splitlines()
+    assert first[0].startswith("**Coverage:** election 2027: posts 2026-11-23 to 2026-12-04 "
+                               "(12 days, 40 rows); Google Trends 2026-11-23 to 2026-11-29")
+    assert "Updated weekly" in first[0]
+    assert first[2] == ("**Missing days:** 2027 tweets 2026-12-05, 2027 tweets 2026-12-06.")
+    assert first[4].startswith("**Posts plan:** `sample`: a sample")
 
 
 @pytest.mark.parametrize("bad", [None, "", "noslash", "jane/Bad_Slug", "jane/short"])
@@ -93,4 +119,5 @@ def test_every_election_in_the_lake_is_described(tmp_path):
         "2022/tweets/2021_47.csv.gz",
         "2027/tweets/2026_48.csv.gz",
     ]
+    assert "election 2022: posts" in meta["description"].splitlines()[0]
     assert "## Election 2022" in meta["description"] and "## Election 2027" in meta["description"]

@@ -62,7 +62,10 @@ def test_creates_the_dataset_when_kaggle_does_not_know_it(kaggle_env, folder):
         "GetDatasetStatus",
         "StartBlobUpload",
         "CreateDataset",
+        "UpdateDatasetMetadata",  # then the metadata update (no cover image in this folder)
     ]
+    update = fake.bodies("UpdateDatasetMetadata")[0]
+    assert update["settings"]["expectedUpdateFrequency"] == "weekly"
     # Legacy API key: HTTP basic auth with the username and key.
     assert fake.auth[0] == "Basic " + base64.b64encode(b"jane:s3cr3t").decode()
     create = fake.bodies("CreateDataset")[0]

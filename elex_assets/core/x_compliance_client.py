@@ -1,0 +1,241 @@
+"""X batch compliance jobs: create, upload the ids, poll until complete, download the results.
+
+The cycle (X API v2, app-only bearer token):
+
+1. ``POST /2/compliance/jobs`` ``{"type": "tweets", "name": …}`` -> the job, with a signed
+   ``upload_url`` and ``download_url`` (and when each expires);
+2. ``PUT`` the ids, one per line, to ``upload_url`` (a storage URL: no bearer token);
+3. ``GET /2/compliance/jobs/:id`` until ``status`` is ``complete`` (``failed`` and
+   ``expired`` end it), with a growing pause between polls;
+4. ``GET download_url``: JSON lines, one per id whose state changed:
+   ``{"id", "action", "created_at", "redacted_at", "reason"}``.
+
+Transient faults (429, 5xx, dropped connections) are retried with backoff;
+a refused request (4xx), a failed or expired job fail at once with a message
+naming the job and what to do. The token never appears in errors.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+JOBS_PATH = "/2/compliance/jobs"
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+
+
+class ComplianceError(RuntimeError):
+    """A compliance job could not be carried out; the message says which and why."""
+
+
+class ComplianceTransientError(ComplianceError):
+    """Transient faults persisted past the retry bounds (worth a later retry)."""
+
+
+class ComplianceJobEnded(ComplianceError):
+    """The job ended ``failed`` or ``expired`` (a new job is needed)."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        self.job = job
+        super().__init__(
+            f"X compliance job {job.get('id')} ended with status {job.get('status')!r}"
+            + (" (its upload or download window passed)" if job.get("status") == "expired" else "")
+            + "; nothing was applied: run x_compliance again to submit a new job"
+        )
+
+
+@dataclass(frozen=True)
+class ComplianceEvent:
+    """One line of a job's results: a post whose content must go."""
+
+    id: str
+    action: str
+    reason: str
+    created_at: str | None
+    redacted_at: str | None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ComplianceEvent:
+        if "id" not in raw or "action" not in raw:
+            raise ComplianceError(f"compliance result line without id or action: {raw!r}")
+        return cls(
+            str(raw["id"]),
+            str(raw["action"]),
+            str(raw.get("reason") or raw["action"]),
+            raw.get("created_at"),
+            raw.get("redacted_at"),
+        )
+
+
+@dataclass(frozen=True)
+class CompliancePolicy:
+    """Retry and polling bounds; tests shrink the waits."""
+
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_max: float = 60.0
+    poll_first: float = 5.0
+    poll_max: float = 300.0
+    max_wait: float = 6 * 3600.0  # give up polling after this long (the job stays on X's side)
+    timeout: float = 60.0
+
+
+class ComplianceClient:
+    """One compliance job at a time (X allows one concurrent job per type)."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        policy: CompliancePolicy | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or CompliancePolicy()
+        self.sleep = sleep
+        self.on_wait = on_wait or (lambda _msg: None)
+        self.session = requests.Session()
+        self.requests = 0  # every HTTP request sent, for the metadata
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ComplianceClient(base_url={self.base_url!r})"
+
+    # ---- the cycle ------------------------------------------------------------
+    def run(self, ids: Iterable[str], name: str) -> tuple[dict[str, Any], list[ComplianceEvent]]:
+        job = self.create_job(name)
+        self.upload(job, ids)
+        done = self.wait(job["id"])
+        return done, self.download(done)
+
+    def create_job(self, name: str) -> dict[str, Any]:
+        response = self._call(
+            "POST", f"{self.base_url}{JOBS_PATH}", "create the compliance job",
+            json={"type": "tweets", "name": name[:64]}, auth=True,
+        )
+        return _data(response, "create")
+
+    def upload(self, job: dict[str, Any], ids: Iterable[str]) -> int:
+        body = "\n".join(ids)
+        self._call(
+            "PUT", job["upload_url"], f"upload the ids of compliance job {job['id']}",
+            data=body.encode(), headers={"Content-Type": "text/plain"}, auth=False,
+        )
+        return body.count("\n") + 1 if body else 0
+
+    def wait(self, job_id: str) -> dict[str, Any]:
+        """Poll until ``complete``; ``failed``/``expired`` raise :class:`ComplianceJobEnded`."""
+        pause = self.policy.poll_first
+        waited = 0.0
+        while True:
+            job = _data(
+                self._call("GET", f"{self.base_url}{JOBS_PATH}/{job_id}",
+                           f"poll compliance job {job_id}", auth=True),
+                "poll",
+            )
+            status = job.get("status")
+            if status == "complete":
+                return job
+            if status in ("failed", "expired"):
+                raise ComplianceJobEnded(job)
+            if waited >= self.policy.max_wait:
+                raise ComplianceTransientError(
+                    f"X compliance job {job_id} still {status!r} after {waited:.0f}s; "
+                    "run x_compliance again later"
+                )
+            self.on_wait(f"compliance job {job_id} is {status}; next poll in {pause:.0f}s")
+            self.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, self.policy.poll_max)
+
+    def download(self, job: dict[str, Any]) -> list[ComplianceEvent]:
+        expires = job.get("download_expires_at")
+        if expires and _parse(expires) < datetime.now(UTC):
+            raise ComplianceJobEnded({**job, "status": "expired"})
+        response = self._call("GET", job["download_url"],
+                              f"download the results of compliance job {job['id']}", auth=False)
+        events = []
+        for number, line in enumerate(response.text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(ComplianceEvent.from_json(json.loads(line)))
+            except json.JSONDecodeError:
+                raise ComplianceError(
+                    f"compliance job {job['id']}: result line {number} is not JSON: {line[:80]!r}"
+                ) from None
+        return events
+
+    # ---- HTTP with the retry policy --------------------------------------------
+    def _call(self, method: str, url: str, what: str, *, auth: bool, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if auth:
+            headers["Authorization"] = f"Bearer {self._token}"
+        last = ""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            self.requests += 1
+            try:
+                response = self.session.request(
+                    method, url, headers=headers, timeout=self.policy.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                last = f"network error ({type(exc).__name__})"
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code not in TRANSIENT_STATUSES:
+                    raise ComplianceError(
+                        f"could not {what}: HTTP {response.status_code} "
+                        f"{_detail(response)}" + _hint(response.status_code)
+                    )
+                last = f"HTTP {response.status_code}"
+                if response.status_code == 429:
+                    reset = response.headers.get("x-rate-limit-reset", "")
+                    if reset.isdigit() and int(reset) > time.time():
+                        wait = min(int(reset) - time.time() + 1, self.policy.poll_max)
+                        self.on_wait(f"{what}: rate limited, waiting {wait:.0f}s")
+                        self.sleep(wait)
+                        continue
+            if attempt < self.policy.max_attempts:
+                wait = min(self.policy.backoff_base * 2 ** (attempt - 1), self.policy.backoff_max)
+                wait *= random.uniform(0.5, 1.0)
+                self.on_wait(f"{what}: {last}, attempt {attempt}; retrying in {wait:.1f}s")
+                self.sleep(wait)
+        raise ComplianceTransientError(
+            f"could not {what} after {self.policy.max_attempts} attempts (last: {last})"
+        )
+
+
+def _data(response: requests.Response, what: str) -> dict[str, Any]:
+    try:
+        data = response.json()["data"]
+    except (ValueError, KeyError, TypeError):
+        raise ComplianceError(f"compliance {what}: unexpected answer {response.text[:200]!r}") from None
+    return data
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        return str(body.get("detail") or body.get("title") or body)[:200]
+    except ValueError:
+        return response.text[:200]
+
+
+def _hint(status: int) -> str:
+    if status in (401, 403):
+        return " (check X_BEARER_TOKEN and that the app has access to batch compliance)"
+    return ""
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
