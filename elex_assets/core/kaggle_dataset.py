@@ -88,7 +88,8 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
             from elex_assets.core.bsky.chart import render_platforms_chart
 
             png = render_platforms_chart(merge_daily(ms, "tweets"), bsky,
-                                         f"French presidential election {election}: X and Bluesky")
+                                         f"French presidential election {election}: X and Bluesky",
+                                         names)
             name = f"chart_{election}_platforms.png"
             lake.write_bytes(f"{KAGGLE}/{name}", png)
             charts.append((name, png))
