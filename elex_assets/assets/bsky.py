@@ -82,7 +82,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         queries = bsky.queries(registry.load())
         try:
             client = bsky.client(the_lake, lambda m, n: context.log.warning(f"Bluesky {n}: {m}"))
-            result = collect_day(client, the_lake, queries, day, run_id=context.run_id[:8],
+            result = collect_day(client, the_lake, queries, day, run_id=context.run.run_id[:8],
                                  mode=config.mode, window_minutes=bsky.window_minutes,
                                  log=context.log.info)
         except (BskyAuthError, BskyCollectError) as exc:
@@ -143,7 +143,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         day = date.fromisoformat(context.partition_key)
         the_lake = lake.lake()
         try:
-            result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run_id[:8])
+            result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run.run_id[:8])
         except BskyAuthError as exc:
             raise _fail(exc) from None
         reexported: list[str] = []

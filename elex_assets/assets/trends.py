@@ -19,7 +19,6 @@ from typing import Any
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
@@ -28,6 +27,7 @@ from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.trends_errors import TrendsError
 from elex_assets.core.trends_state import TrendsGate
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.partitions import trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.settings import Settings, TrendsSettings
@@ -186,7 +186,6 @@ def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "trends_job",
         selection=dg.AssetSelection.groups("trends"),
-        partitions_def=trends_partitions(election),
     )
 
 

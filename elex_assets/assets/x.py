@@ -107,17 +107,17 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             reg = registry.load()
             queries = x.queries(reg)
         the_lake = lake.lake()
-        spend = x.spend_guard(the_lake, context.run_id[:8], f"raw_tweets {day}")
+        spend = x.spend_guard(the_lake, context.run.run_id[:8], f"raw_tweets {day}")
         try:
             with (
                 deterministic(context, X_DETERMINISTIC, transient=(XRetriesExhausted,)),
                 _one_writer(lake, context, f"day {day}") as lease,
-                run_temp_dir("raw_tweets", context.run_id) as tmp,
+                run_temp_dir("raw_tweets", context.run.run_id) as tmp,
             ):
                 result = collect_day(
                     client, the_lake, queries, day,
                     endpoint=x.endpoint,
-                    run_id=context.run_id[:8],
+                    run_id=context.run.run_id[:8],
                     mode=config.mode,
                     page_size=x.page_size or None,
                     max_posts_per_month=x.max_posts_per_month or None,
@@ -187,7 +187,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         try:
             with (
                 _one_writer(lake, context, f"day {day} (tweets)"),
-                run_temp_dir("tweets", context.run_id) as tmp,
+                run_temp_dir("tweets", context.run.run_id) as tmp,
             ):
                 normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
                 # The compliance log wins over whatever the raw files still hold.

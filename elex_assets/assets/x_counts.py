@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
@@ -17,6 +16,7 @@ from elex_assets.core.x_collect import XCollectError
 from elex_assets.core.x_counts import ALL, collect_counts_day, count_queries, counts_endpoint
 from elex_assets.core.x_query import MAX_QUERY_LENGTH
 from elex_assets.core.x_spend import XSpendCeiling
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.failures import stop_without_retry
 from elex_assets.partitions import daily_partitions
 from elex_assets.resources import LakeResource, RegistryResource
@@ -63,7 +63,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
             languages=x.languages, include_retweets=x.include_retweets,
         )
         client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
-        spend = x.spend_guard(the_lake, context.run_id[:8], f"tweet_counts {day}")
+        spend = x.spend_guard(the_lake, context.run.run_id[:8], f"tweet_counts {day}")
         try:
             frame = collect_counts_day(
                 client, queries, day, full_archive=x.endpoint == "all", spend=spend,

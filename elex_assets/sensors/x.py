@@ -118,7 +118,7 @@ def build_x_automation(
         with deterministic(context, (XAuthError,)):
             result = stream_to_lake(
                 token, x.base_url, lake.lake(), x.queries(registry.load()),
-                config.duration_seconds, context.run_id[:8], config.flush_seconds,
+                config.duration_seconds, context.run.run_id[:8], config.flush_seconds,
                 log=context.log.info,
             )
         context.log.info(
