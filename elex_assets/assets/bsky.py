@@ -14,7 +14,7 @@ import dagster as dg
 from elex_assets.assets.kaggle import _weekly_export_asset
 from elex_assets.checks.thresholds import Thresholds
 from elex_assets.core import layout
-from elex_assets.core.bsky.client import BskyAuthError
+from elex_assets.core.bsky.api import BskyAuthError
 from elex_assets.core.bsky.collect import MODES, BskyCollectError, collect_day, raw_keys
 from elex_assets.core.bsky.compliance import check_day
 from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
