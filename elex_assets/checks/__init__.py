@@ -1,6 +1,6 @@
 """Dagster asset checks and freshness policies on the collecting assets.
 
-``build_checks`` attaches to whichever monitored assets (DESIGN.md names) are
+``build_checks`` attaches to whichever monitored assets (names of docs/architecture.md) are
 present, so the Definitions load whether or not a collector is installed.
 """
 
