@@ -6,7 +6,6 @@ Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
 
 import dagster as dg
 
@@ -22,7 +21,7 @@ from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_ke
 from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
 from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
 from elex_assets.failures import deterministic, stop_without_retry
-from elex_assets.partitions import daily_partitions
+from elex_assets.partitions import daily_partitions, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
 
@@ -98,7 +97,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             raise stop_without_retry(
                 context, f"raw_tweets mode {config.mode!r}: expected one of {MODES}"
             )
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         # A registry or setting that does not load is configuration: ValueError too.
         with deterministic(context, (*X_DETERMINISTIC, ValueError)):
             client = x.client(
@@ -179,7 +178,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
     def tweets(
         context: dg.AssetExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> dg.MaterializeResult:
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         keys = raw_keys(the_lake, day)
         candidates = registry.load().candidates
