@@ -88,16 +88,17 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
     """Every run of the demo, in dependency order."""
     from elex_assets.checks import FRESHNESS_CHECKS_JOB
     from elex_assets.core.layout import AREAS
+    from elex_assets.partitions import day_area_key, day_key, week_key
 
     week, days = demo_days(today, election.campaign_start, election.campaign_end)
     live_today = election.campaign_start <= today <= election.campaign_end
     steps = [Step("candidates", "registry_job")]
-    steps += [Step(f"posts {d}", "x_refresh_job", d.isoformat()) for d in days]
-    steps += [Step(f"post counts {d}", "x_counts_job", d.isoformat()) for d in days]
-    steps += [Step(f"bluesky {d}", "bsky_refresh_job", d.isoformat()) for d in days]
-    steps += [Step(f"bluesky deletions {d}", "bsky_compliance_job", d.isoformat()) for d in week]
+    steps += [Step(f"posts {d}", "x_refresh_job", day_key(d)) for d in days]
+    steps += [Step(f"post counts {d}", "x_counts_job", day_key(d)) for d in days]
+    steps += [Step(f"bluesky {d}", "bsky_refresh_job", day_key(d)) for d in days]
+    steps += [Step(f"bluesky deletions {d}", "bsky_compliance_job", day_key(d)) for d in week]
     steps += [
-        Step(f"trends {area} {d}", "trends_job", f"{area}|{d.isoformat()}")
+        Step(f"trends {area} {d}", "trends_job", str(day_area_key(area, d)))
         for d in days
         for area in AREAS
     ]
@@ -105,7 +106,7 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
         steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
     # Deletions reported by X leave the lake before the week is exported.
     steps.append(Step("x_compliance (deletions on X)", "x_compliance_job"))
-    monday = week[0].isoformat()
+    monday = week_key(week[0])
     exports = [
         k.to_user_string()
         for k in defs.resolve_asset_graph().get_all_asset_keys()

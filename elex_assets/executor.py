@@ -18,13 +18,14 @@ import threading
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster._core.definitions.executor_definition import (
+
+from elex_assets.dagster_private import (
     IN_PROC_CONFIG,
+    DagsterExecutionInterruptedError,
+    InProcessExecutor,
     _core_in_process_executor_creation,
+    check_captured_interrupt,
 )
-from dagster._core.errors import DagsterExecutionInterruptedError
-from dagster._core.executor.in_process import InProcessExecutor
-from dagster._utils.interrupts import check_captured_interrupt
 
 GRACE_SECONDS = 3.0
 POLL_SECONDS = 0.2

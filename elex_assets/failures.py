@@ -27,7 +27,7 @@ def stop_without_retry(
     else:
         message = exc
     with contextlib.suppress(Exception):  # tagging is best effort; the failure is not
-        context.instance.add_run_tags(context.run_id, {NO_RUN_RETRY_TAG: "false"})
+        context.instance.add_run_tags(context.run.run_id, {NO_RUN_RETRY_TAG: "false"})
     return dg.Failure(description=message, allow_retries=False)
 
 

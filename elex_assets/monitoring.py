@@ -1,7 +1,7 @@
 """Monitoring attached to whichever collecting assets the Definitions hold.
 
 ``definitions.py`` assembles its Definitions as usual, then passes them through
-:func:`with_monitoring`: the monitored assets (DESIGN.md names) get freshness
+:func:`with_monitoring`: the monitored assets (names of docs/architecture.md) get freshness
 policies, and the checks, the job and schedule of the partition-aware freshness
 checks, and the alert sensor are added. Absent assets are simply not monitored,
 so the Definitions load whichever collectors are installed.

@@ -13,16 +13,20 @@ run config ``source_url`` or, when empty, ``ELEX_ARCHIVE_URL`` (a folder or an
 
 # no `from __future__ import annotations`: Dagster resolves Config annotations at runtime
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from elex_assets.core.archive import ImportReport, archive_registry, import_archive
 from elex_assets.core.lake import Lake
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.registry import Registry
 from elex_assets.resources import LakeResource
 from elex_assets.settings import ArchiveSettings
+
+if TYPE_CHECKING:  # the importers load only in a run that imports an archive
+    from elex_assets.core.archive import ImportReport
 
 ARCHIVE_URL_ENV = "ELEX_ARCHIVE_URL"
 BUILTIN = "builtin"  # run config candidates_file: ignore $ELEX_CANDIDATES_FILE
@@ -76,6 +80,8 @@ def _registry(config: ArchiveImportConfig, election: str) -> Registry:
         path, setting = config.candidates_file.strip(), "run config candidates_file"
     else:
         path, setting = _settings().candidates_file, "ELEX_CANDIDATES_FILE"
+    from elex_assets.core.archive import archive_registry
+
     try:
         return archive_registry(election, path, setting)
     except ValueError as exc:  # RegistryError included: it names the file and entry
@@ -89,6 +95,8 @@ def _run(
     config: ArchiveImportConfig,
     lake: LakeResource,
 ) -> dg.MaterializeResult:
+    from elex_assets.core.archive import import_archive
+
     target = lake.lake()
     registry = _registry(config, election)
     report = import_archive(
@@ -105,7 +113,7 @@ def _run(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _metadata(report: ImportReport, lake: Lake, election: str) -> dict[str, object]:
+def _metadata(report: "ImportReport", lake: Lake, election: str) -> dict[str, object]:
     days = report.days
     preview = ""
     if report.written:
@@ -149,7 +157,7 @@ PER_FILE_JSON = 5_000  # files listed in ``per_file`` (skipped ones always)
 FILE_LOG_LIMIT = 200  # per-file log lines in the run log, then progress every 200 files
 
 
-def _per_file(report: ImportReport) -> list[dict[str, object]]:
+def _per_file(report: "ImportReport") -> list[dict[str, object]]:
     """Every file of a normal collection; for a huge one the first ``PER_FILE_JSON``
     and every skipped file (the event log must stay small)."""
     results = report.file_results
@@ -160,7 +168,7 @@ def _per_file(report: ImportReport) -> list[dict[str, object]]:
     return out
 
 
-def _per_file_table(report: ImportReport) -> str:
+def _per_file_table(report: "ImportReport") -> str:
     rows = [
         {
             "file": f.file,

@@ -14,14 +14,14 @@ import dagster as dg
 from elex_assets.assets.kaggle import _weekly_export_asset
 from elex_assets.checks.thresholds import Thresholds
 from elex_assets.core import layout
-from elex_assets.core.bsky.client import BskyAuthError
+from elex_assets.core.bsky.api import BskyAuthError
 from elex_assets.core.bsky.collect import MODES, BskyCollectError, collect_day, raw_keys
 from elex_assets.core.bsky.compliance import check_day
 from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
 from elex_assets.core.elections import Election
 from elex_assets.core.export import export_week, iso_week_of
 from elex_assets.core.markdown import markdown_table
-from elex_assets.partitions import daily_partitions
+from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.bsky import BskyResource
 from elex_assets.resources.kaggle import KaggleResource
@@ -77,12 +77,12 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
     ) -> dg.MaterializeResult:
         if config.mode not in MODES:
             raise _fail(BskyCollectError(f"raw_bsky_posts mode {config.mode!r}: expected {MODES}"))
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         queries = bsky.queries(registry.load())
         try:
             client = bsky.client(the_lake, lambda m, n: context.log.warning(f"Bluesky {n}: {m}"))
-            result = collect_day(client, the_lake, queries, day, run_id=context.run_id[:8],
+            result = collect_day(client, the_lake, queries, day, run_id=context.run.run_id[:8],
                                  mode=config.mode, window_minutes=bsky.window_minutes,
                                  log=context.log.info)
         except (BskyAuthError, BskyCollectError) as exc:
@@ -121,7 +121,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
     )
     def bsky_posts(context: dg.AssetExecutionContext, lake: LakeResource,
                    registry: RegistryResource) -> dg.MaterializeResult:
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         return _normalise(context, lake, registry, day)
 
     @dg.asset(
@@ -140,10 +140,10 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         context: dg.AssetExecutionContext, bsky: BskyResource, lake: LakeResource,
         registry: RegistryResource, kaggle: KaggleResource,
     ) -> dg.MaterializeResult:
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         try:
-            result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run_id[:8])
+            result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run.run_id[:8])
         except BskyAuthError as exc:
             raise _fail(exc) from None
         reexported: list[str] = []
@@ -227,13 +227,13 @@ def build_bsky_automation(
         now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
         keys = _keys(context)
         requests = []
-        yesterday = (now.date() - timedelta(days=1)).isoformat()
+        yesterday = day_key(now.date() - timedelta(days=1))
         if now.hour == 0 and now.minute < 15 and yesterday in keys:
             requests.append(dg.RunRequest(partition_key=yesterday,
                                           run_key=f"bsky:{yesterday}:{now:%Y%m%dT%H%M}",
                                           tags={"elex/bsky": "finish-yesterday"}))
-        if now.date().isoformat() in keys:
-            today = now.date().isoformat()
+        if day_key(now.date()) in keys:
+            today = day_key(now.date())
             requests.append(dg.RunRequest(partition_key=today,
                                           run_key=f"bsky:{today}:{now:%Y%m%dT%H%M}",
                                           tags={"elex/bsky": "today"}))
@@ -245,7 +245,7 @@ def build_bsky_automation(
     def bsky_compliance_daily(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
         now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
         keys = _keys(context)
-        days = [(now.date() - timedelta(days=i)).isoformat() for i in range(1, 8)]
+        days = [day_key(now.date() - timedelta(days=i)) for i in range(1, 8)]
         requests = [dg.RunRequest(partition_key=d, run_key=f"bsky-compliance:{d}:{now:%Y%m%d}")
                     for d in days if d in keys]
         return requests or dg.SkipReason("no campaign day in the last 7 days")

@@ -18,13 +18,12 @@ from elex_assets.core.elections import Election
 from elex_assets.core.export import (
     IncompleteWeekError,
     export_week,
-    week_of_partition_key,
 )
 from elex_assets.core.kaggle_dataset import assemble_dataset
 from elex_assets.core.layout import KAGGLE, TRENDS_KINDS
 from elex_assets.core.lease import LeaseHeld
 from elex_assets.failures import stop_without_retry
-from elex_assets.partitions import weekly_partitions
+from elex_assets.partitions import week_of, weekly_partitions
 from elex_assets.resources import LakeResource
 from elex_assets.resources.kaggle import KaggleResource
 
@@ -73,7 +72,7 @@ def _weekly_export_asset(
         lake: LakeResource,
         kaggle: KaggleResource,
     ) -> dg.MaterializeResult:
-        iso_year, iso_week = week_of_partition_key(context.partition_key)
+        iso_year, iso_week = week_of(context.partition_key)
         the_lake = lake.lake()
         try:
             # One writer per week across processes (a second export waits, then fails).

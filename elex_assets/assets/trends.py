@@ -19,7 +19,6 @@ from typing import Any
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from elex_assets.core import trends_collect
 from elex_assets.core.elections import Election
@@ -28,7 +27,8 @@ from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.trends_errors import TrendsError
 from elex_assets.core.trends_state import TrendsGate
-from elex_assets.partitions import trends_partitions
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
+from elex_assets.partitions import day_area_key, day_area_of, trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
 from elex_assets.settings import Settings, TrendsSettings
 
@@ -55,8 +55,7 @@ DESCRIPTIONS = {
 
 
 def _partition(context: AssetExecutionContext) -> tuple[str, date]:
-    keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
-    return keys["area"], date.fromisoformat(keys["date"])
+    return day_area_of(context.partition_key)
 
 
 def blocked_failure(gate: TrendsGate) -> dg.Failure | None:
@@ -186,7 +185,6 @@ def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "trends_job",
         selection=dg.AssetSelection.groups("trends"),
-        partitions_def=trends_partitions(election),
     )
 
 
@@ -206,8 +204,8 @@ def partial_run_requests(lake: Lake, election: Election, now: datetime) -> list[
         for day in trends_collect.days_with_partial_points(lake, area, days):
             requests.append(
                 dg.RunRequest(
-                    run_key=f"{area}|{day.isoformat()}|{now:%Y%m%d%H}|partial",
-                    partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
+                    run_key=f"{day_area_key(area, day)}|{now:%Y%m%d%H}|partial",
+                    partition_key=day_area_key(area, day),
                     tags={"elex/source": "trends_hourly", "elex/refetch": "partial"},
                 )
             )
@@ -234,8 +232,8 @@ def trends_hourly_schedule(
             return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
         today = [
             dg.RunRequest(
-                run_key=f"{area}|{day.isoformat()}|{now:%H}",
-                partition_key=dg.MultiPartitionKey({"area": area, "date": day.isoformat()}),
+                run_key=f"{day_area_key(area, day)}|{now:%H}",
+                partition_key=day_area_key(area, day),
                 tags={"elex/source": "trends_hourly"},
             )
             for area in AREAS

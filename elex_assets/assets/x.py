@@ -6,7 +6,6 @@ Both are daily (UTC) partitions. The logic lives in ``core.x_collect`` and
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
 
 import dagster as dg
 
@@ -22,7 +21,7 @@ from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_ke
 from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
 from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
 from elex_assets.failures import deterministic, stop_without_retry
-from elex_assets.partitions import daily_partitions
+from elex_assets.partitions import daily_partitions, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
 
@@ -98,7 +97,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             raise stop_without_retry(
                 context, f"raw_tweets mode {config.mode!r}: expected one of {MODES}"
             )
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         # A registry or setting that does not load is configuration: ValueError too.
         with deterministic(context, (*X_DETERMINISTIC, ValueError)):
             client = x.client(
@@ -107,17 +106,17 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             reg = registry.load()
             queries = x.queries(reg)
         the_lake = lake.lake()
-        spend = x.spend_guard(the_lake, context.run_id[:8], f"raw_tweets {day}")
+        spend = x.spend_guard(the_lake, context.run.run_id[:8], f"raw_tweets {day}")
         try:
             with (
                 deterministic(context, X_DETERMINISTIC, transient=(XRetriesExhausted,)),
                 _one_writer(lake, context, f"day {day}") as lease,
-                run_temp_dir("raw_tweets", context.run_id) as tmp,
+                run_temp_dir("raw_tweets", context.run.run_id) as tmp,
             ):
                 result = collect_day(
                     client, the_lake, queries, day,
                     endpoint=x.endpoint,
-                    run_id=context.run_id[:8],
+                    run_id=context.run.run_id[:8],
                     mode=config.mode,
                     page_size=x.page_size or None,
                     max_posts_per_month=x.max_posts_per_month or None,
@@ -179,7 +178,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
     def tweets(
         context: dg.AssetExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> dg.MaterializeResult:
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         keys = raw_keys(the_lake, day)
         candidates = registry.load().candidates
@@ -187,7 +186,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
         try:
             with (
                 _one_writer(lake, context, f"day {day} (tweets)"),
-                run_temp_dir("tweets", context.run_id) as tmp,
+                run_temp_dir("tweets", context.run.run_id) as tmp,
             ):
                 normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
                 # The compliance log wins over whatever the raw files still hold.

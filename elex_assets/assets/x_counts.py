@@ -4,11 +4,10 @@ The logic lives in ``core.x_counts``; this module wires resources, metadata,
 the job and the schedule.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
@@ -17,8 +16,9 @@ from elex_assets.core.x_collect import XCollectError
 from elex_assets.core.x_counts import ALL, collect_counts_day, count_queries, counts_endpoint
 from elex_assets.core.x_query import MAX_QUERY_LENGTH
 from elex_assets.core.x_spend import XSpendCeiling
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.failures import stop_without_retry
-from elex_assets.partitions import daily_partitions
+from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import XResource
 
@@ -47,7 +47,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
     ) -> dg.MaterializeResult:
         from elex_assets.assets.x import spend_failure
 
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         reg = registry.load()
         now = datetime.now(UTC)
@@ -63,7 +63,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
             languages=x.languages, include_retweets=x.include_retweets,
         )
         client = x.client(on_retry=lambda msg, n: context.log.warning(f"X API attempt {n}: {msg}"))
-        spend = x.spend_guard(the_lake, context.run_id[:8], f"tweet_counts {day}")
+        spend = x.spend_guard(the_lake, context.run.run_id[:8], f"tweet_counts {day}")
         try:
             frame = collect_counts_day(
                 client, queries, day, full_archive=x.endpoint == "all", spend=spend,
@@ -132,9 +132,9 @@ def build_counts_automation(
         keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
         days = [now.date()] + ([now.date() - timedelta(days=1)] if now.hour == 0 else [])
         requests = [
-            dg.RunRequest(run_key=f"{d.isoformat()}|{now:%Y%m%d%H}", partition_key=d.isoformat(),
+            dg.RunRequest(run_key=f"{d.isoformat()}|{now:%Y%m%d%H}", partition_key=day_key(d),
                           tags={"elex/x": "counts"})
-            for d in days if d.isoformat() in keys
+            for d in days if day_key(d) in keys
         ]
         return requests or dg.SkipReason(f"{now.date()} is outside the election's partitions")
 

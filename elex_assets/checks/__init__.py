@@ -1,6 +1,6 @@
 """Dagster asset checks and freshness policies on the collecting assets.
 
-``build_checks`` attaches to whichever monitored assets (DESIGN.md names) are
+``build_checks`` attaches to whichever monitored assets (names of docs/architecture.md) are
 present, so the Definitions load whether or not a collector is installed.
 """
 
@@ -20,6 +20,7 @@ from elex_assets.checks.freshness import (
 from elex_assets.checks.thresholds import Thresholds
 from elex_assets.checks.x_accounting import build_accounting_checks
 from elex_assets.core.elections import Election
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 
 __all__ = [
     "PARTITION_FRESH",
@@ -46,7 +47,7 @@ def build_checks(
 
 def build_freshness_check_schedule(
     checks: Sequence[dg.AssetChecksDefinition], cron: str = "*/10 * * * *"
-) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
+) -> tuple[list[UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
     """A job running only the ``partition_fresh`` checks, every 10 minutes (running by default).
 
     They judge the instance's records, not a materialisation, so nothing else

@@ -1,4 +1,4 @@
-"""Which monitored asset is which: the public asset names of DESIGN.md, by family."""
+"""Which monitored asset is which: the public asset names of docs/architecture.md, by family."""
 
 from __future__ import annotations
 

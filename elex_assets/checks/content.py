@@ -5,7 +5,6 @@ area) it judged; the rules themselves live in :mod:`elex_assets.core.quality`.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -17,6 +16,7 @@ from elex_assets.checks.thresholds import Thresholds
 from elex_assets.core import quality
 from elex_assets.core.elections import Election
 from elex_assets.core.schemas import TRENDS, TWEETS
+from elex_assets.partitions import day_area_of, day_of, is_day_area_key
 from elex_assets.resources import LakeResource, RegistryResource
 
 
@@ -24,15 +24,11 @@ class PartitionRef:
     """The day (and area) of a check's partition key: ``2026-11-20`` or ``fr|2026-11-20``."""
 
     def __init__(self, partition_key: str) -> None:
-        if isinstance(partition_key, dg.MultiPartitionKey):
-            parts = partition_key.keys_by_dimension
-            self.area: str | None = parts["area"]
-            self.day = date.fromisoformat(parts["date"])
-        elif "|" in partition_key:
-            area, day = partition_key.split("|", 1)  # dimensions sorted by name
-            self.area, self.day = area, date.fromisoformat(day)
+        self.area: str | None
+        if is_day_area_key(partition_key):
+            self.area, self.day = day_area_of(partition_key)
         else:
-            self.area, self.day = None, date.fromisoformat(partition_key)
+            self.area, self.day = None, day_of(partition_key)
 
 
 def _check_def(

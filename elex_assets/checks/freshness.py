@@ -19,6 +19,7 @@ from elex_assets.checks.trends_block import trends_block_note
 from elex_assets.core.elections import Election
 from elex_assets.core.layout import AREAS
 from elex_assets.core.quality import CheckOutcome, current_day, partition_recent
+from elex_assets.partitions import day_area_key, day_key
 
 PARTITION_FRESH = "partition_fresh"
 
@@ -74,9 +75,9 @@ def _last_update(
 def _partitions_of_day(name: str, day: date) -> list[str]:
     if family(name) == "trends":
         return [
-            str(dg.MultiPartitionKey({"area": area, "date": day.isoformat()})) for area in AREAS
+            str(day_area_key(area, day)) for area in AREAS
         ]
-    return [day.isoformat()]
+    return [day_key(day)]
 
 
 def judge_partition_freshness(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.trends_state import SOURCES, TrendsGate
+from elex_assets.partitions import is_day_area_key
 
 
 def trends_block_note(lake: Lake | None = None) -> str | None:
@@ -41,5 +42,5 @@ def concerns_trends(asset: str | None, job: str | None = None, partition: str | 
     return bool(
         (asset or "").startswith("trends_")
         or (job or "").startswith("trends")
-        or "|" in (partition or "")
+        or is_day_area_key(partition)
     )

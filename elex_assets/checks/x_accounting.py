@@ -1,7 +1,6 @@
 """``tweets_accounted``: every unique raw post of a day is a row or a counted drop."""
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -11,6 +10,7 @@ from elex_assets.checks.assets import monitored_assets
 from elex_assets.core import layout
 from elex_assets.core.x_accounting import check_accounting, read_accounting, recount_raw
 from elex_assets.core.x_collect import raw_keys
+from elex_assets.partitions import day_of
 from elex_assets.resources import LakeResource
 
 TWEETS_ACCOUNTED = "tweets_accounted"
@@ -32,7 +32,7 @@ def build_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDefinit
     def tweets_accounted(
         context: dg.AssetCheckExecutionContext, lake: LakeResource
     ) -> dg.AssetCheckResult:
-        day = date.fromisoformat(context.partition_key)
+        day = day_of(context.partition_key)
         the_lake = lake.lake()
         target = layout.clean_tweets_key(day)
         count = recount_raw(the_lake, raw_keys(the_lake, day))

@@ -17,14 +17,13 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import polars as pl
 
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 Series = dict[str, dict[str, float]]  # day (ISO) -> candidate id -> value
 ALL = "_all"  # tweet_counts' union of every candidate's terms
@@ -34,6 +33,22 @@ SOV_UNIT = "% of posts naming any candidate that name this one"
 TRENDS_UNIT = "100 = the anchor term's mean interest that day"
 HIGHLIGHT = "#1f5fa8"
 PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6a4c93"]
+
+
+def _matplotlib() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """``pyplot``, ``dates`` and ``ticker`` on the Agg backend, imported by the first chart.
+
+    matplotlib takes over a second to import; only the runs that draw pay for it,
+    not every run that loads the definitions.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates
+    import matplotlib.pyplot
+    import matplotlib.ticker
+
+    return matplotlib.pyplot, matplotlib.dates, matplotlib.ticker
 
 
 def merge_daily(manifests: list[dict], source: str, field: str = "daily") -> Series:
@@ -129,6 +144,7 @@ def _short(name: str) -> str:
 
 def _png(fig: plt.Figure, **kwargs) -> bytes:  # noqa: ANN003
     """PNG bytes, palette-quantised: a line chart needs few colours (a third of the bytes)."""
+    plt, _, _ = _matplotlib()
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -142,6 +158,7 @@ def _png(fig: plt.Figure, **kwargs) -> bytes:  # noqa: ANN003
 
 
 def _date_axis(ax: plt.Axes, first: date, last: date) -> None:
+    _, mdates, _ = _matplotlib()
     span = (last - first).days
     ax.set_xlim(first - timedelta(hours=12), last + timedelta(hours=12))
     if span <= 10:
@@ -161,6 +178,7 @@ def _grid(
     percent: bool,
     ncols: int,
 ) -> None:
+    _, _, ticker = _matplotlib()
     data = _by_candidate(series)
     scale = 100.0 if percent else 1.0
     subfig.suptitle(f"{title}\n{unit}", fontsize=13, fontweight="bold", x=0.01, ha="left")
@@ -196,7 +214,7 @@ def _grid(
         axes.flat[0].text(0.5, 0.5, "no data yet", ha="center", va="center",
                           transform=axes.flat[0].transAxes)
     if percent:
-        axes.flat[0].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(decimals=0))
+        axes.flat[0].yaxis.set_major_formatter(ticker.PercentFormatter(decimals=0))
     axes.flat[0].set_ylim(bottom=0)
 
 
@@ -221,6 +239,7 @@ def chart_figure(
     ``share`` is the share of voice per day (0-1) when already computed (from
     ``tweet_counts``); otherwise it is computed from ``posts``.
     """
+    plt, _, _ = _matplotlib()
     sov = share if share is not None else share_of_voice(posts)
     order = _ranked(sov, interest)
     blocks = [(s, p) for s, p in ((sov, True), (interest, False)) if s] or [(sov, True)]
@@ -249,6 +268,7 @@ def cover_figure(
 ) -> plt.Figure:
     """Kaggle's cover, exactly 560x280: share of voice, the ``top`` leaders in colour with
     their names at the line ends, the other candidates in grey."""
+    plt, mdates, ticker = _matplotlib()
     width, height = COVER_SIZE
     fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
     data = _by_candidate(share)
@@ -274,8 +294,8 @@ def cover_figure(
     else:
         ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(decimals=0))
-    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+    ax.yaxis.set_major_formatter(ticker.PercentFormatter(decimals=0))
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(4))
     ax.set_title(title, fontsize=11, fontweight="bold", loc="left")
     ax.set_ylabel("share of posts", fontsize=9)
     ax.tick_params(labelsize=8)

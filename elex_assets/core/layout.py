@@ -1,6 +1,6 @@
 """Where each dataset lives in the lake (keys relative to the lake root).
 
-One module owns the layout of DESIGN.md so that writers, readers, monitors and
+One module owns the lake layout (docs/architecture.md, "The lake") so that writers, readers, monitors and
 exporters can never disagree on a path.
 """
 

@@ -36,12 +36,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import polars as pl
 import requests
-from pytrends.request import BASE_TRENDS_URL, TrendReq
 
 from elex_assets.core import trends_checks as checks
 from elex_assets.core.trends_errors import (
@@ -54,6 +53,9 @@ from elex_assets.core.trends_errors import (
 )
 from elex_assets.core.trends_state import TrendsGate
 
+if TYPE_CHECKING:
+    from elex_assets.core.trends_pytrends import BoundaryTrendReq
+
 __all__ = [
     "TrendsBlocked",
     "TrendsError",
@@ -64,7 +66,7 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://trends.google.com"
-GOOGLE_PREFIX = BASE_TRENDS_URL  # https://trends.google.com/trends
+GOOGLE_PREFIX = "https://trends.google.com/trends"  # pytrends' BASE_TRENDS_URL (pinned by a test)
 RECENT_DAYS = 7  # Google serves sub-daily data only for windows in the last week
 RETRYABLE = (500, 502, 503, 504)  # transient; 429 is a refusal (cool-down), never retried
 REFUSED = 429
@@ -275,25 +277,11 @@ def _pad_ranked_list(answer: Any) -> None:
             ranked.append({"rankedKeyword": []})
 
 
-class _BoundaryTrendReq(TrendReq):
-    """pytrends' payload building, on our transport; keeps the explore answer for checks."""
+def pytrends_url(name: str) -> str:
+    """One of pytrends' ``TrendReq`` URL constants (``TrendReq`` is imported when used)."""
+    from pytrends.request import TrendReq
 
-    def __init__(self, transport: Transport, hl: str, geo: str) -> None:
-        self._transport = transport
-        self.explore_answer: Any = None
-        # retries/backoff_factor stay 0: pytrends' Retry crashes on urllib3 2.
-        super().__init__(hl=hl, tz=0, geo=geo, retries=0, backoff_factor=0)
-
-    def GetGoogleCookie(self) -> dict[str, str]:  # noqa: N802 (pytrends' name)
-        return self._transport.cookie(self.hl[-2:])
-
-    def _get_data(self, url: str, method: str = "get", trim_chars: int = 0, **kwargs: Any) -> Any:
-        answer = self._transport.get_json(url, method, trim_chars, **kwargs)
-        if url == TrendReq.GENERAL_URL:
-            self.explore_answer = answer
-            if not isinstance(answer, dict) or not isinstance(answer.get("widgets"), list):
-                raise TrendsResponseError("Google Trends' explore answer has no widgets")
-        return answer
+    return getattr(TrendReq, name)
 
 
 OVER_TIME_SCHEMA = pl.Schema(
@@ -351,7 +339,7 @@ class TrendsClient:
     def __init__(self, area_code: str, transport: Transport) -> None:
         self.area = area(area_code)
         self.transport = transport
-        self._req: _BoundaryTrendReq | None = None
+        self._req: BoundaryTrendReq | None = None
 
     @classmethod
     def connect(
@@ -370,9 +358,12 @@ class TrendsClient:
         return cls(area_code, transport)
 
     @property
-    def req(self) -> _BoundaryTrendReq:
+    def req(self) -> BoundaryTrendReq:
         if self._req is None:  # the cookie call happens here, once per client
-            self._req = _BoundaryTrendReq(self.transport, self.area.hl, self.area.geo)
+            # pytrends (and the pandas it loads) only when a client first calls Google.
+            from elex_assets.core.trends_pytrends import BoundaryTrendReq
+
+            self._req = BoundaryTrendReq(self.transport, self.area.hl, self.area.geo)
         return self._req
 
     def _explore(self, keywords: list[str], timeframe: str) -> dict[str, Any]:
@@ -409,7 +400,7 @@ class TrendsClient:
         """One row per keyword and interval: Google's 0-100 value and the partial flag."""
         widget = checks.find_widget(self._explore(keywords, timeframe), "TIMESERIES", "over time")
         resolution = str(widget["request"].get("resolution", ""))
-        default = self._widget_data(TrendReq.INTEREST_OVER_TIME_URL, widget, "multiline")
+        default = self._widget_data(pytrends_url("INTEREST_OVER_TIME_URL"), widget, "multiline")
         points = default.get("timelineData")
         if not isinstance(points, list):
             raise TrendsResponseError("Google Trends' multiline answer has no timelineData list")
@@ -442,7 +433,7 @@ class TrendsClient:
                 f"asked Google Trends for regions of {self.area.geo or 'the world'}, its region "
                 f"widget is for {answered_geo or 'the world'}"
             )
-        default = self._widget_data(TrendReq.INTEREST_BY_REGION_URL, widget, "comparedgeo")
+        default = self._widget_data(pytrends_url("INTEREST_BY_REGION_URL"), widget, "comparedgeo")
         regions = default.get("geoMapData")
         if not isinstance(regions, list):
             raise TrendsResponseError("Google Trends' comparedgeo answer has no geoMapData list")
@@ -524,7 +515,7 @@ class TrendsClient:
             widget_id = kind if len(keywords) == 1 else f"{kind}_{i}"
             widget = checks.find_widget(answer, widget_id, repr(keyword))
             checks.check_related(widget, keyword, self.area.geo)
-            default = self._widget_data(TrendReq.RELATED_QUERIES_URL, widget, "relatedsearches")
+            default = self._widget_data(pytrends_url("RELATED_QUERIES_URL"), widget, "relatedsearches")
             ranked = default.get("rankedList") or []
             for ranking, block in zip(("top", "rising"), ranked, strict=False):
                 for rank, item in enumerate(block.get("rankedKeyword") or []):

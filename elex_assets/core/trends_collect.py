@@ -1,6 +1,6 @@
 """One day of Google Trends for every candidate of an area, as the clean tables.
 
-The four reports of DESIGN.md, each conforming to ``schemas.TRENDS[kind]``:
+The four reports (docs/architecture.md, the `trends_*` assets), each conforming to ``schemas.TRENDS[kind]``:
 interest over time (batched with the anchor and rescaled, see
 :mod:`elex_assets.core.trends_scale`), and, with one-term payloads (Google
 serves related topics only for those), interest by region and related

@@ -172,7 +172,7 @@ def drop_removed(lake: Lake, key: str, removed: dict[str, dict[str, Any]] | set[
     """
     if not removed or not lake.exists(key):
         return 0
-    ids = pl.Series(list(removed), dtype=pl.String)
+    ids = pl.Series(list(removed), dtype=pl.String).implode()  # one list: the ids to match
     df = lake.read_parquet(key)
     gone = df["id"].is_in(ids)
     lent = df["referenced_id"].is_in(ids) & df["referenced_text"].is_not_null()

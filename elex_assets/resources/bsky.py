@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
-from elex_assets.core.bsky.client import DEFAULT_BASE_URL, BskyClient, BskyPolicy
+from elex_assets.core.bsky.api import DEFAULT_BASE_URL, BskyPolicy
 from elex_assets.core.bsky.query import BskyQuery, build_queries
 from elex_assets.core.bsky.session import LakeSessionStore
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import is_sandbox_url
+
+if TYPE_CHECKING:
+    from elex_assets.core.bsky.client import BskyClient
 
 
 class BskyResource(dg.ConfigurableResource):
@@ -35,6 +39,8 @@ class BskyResource(dg.ConfigurableResource):
     def client(self, lake: Lake | None = None,
                on_retry: Callable[[str, int], None] | None = None) -> BskyClient:
         """A client; with ``lake``, the session is kept there (encrypted) between runs."""
+        from elex_assets.core.bsky.client import BskyClient  # atproto: only runs that call it
+
         policy = BskyPolicy(max_attempts=self.max_attempts,
                             max_rate_limit_wait=self.max_rate_limit_wait)
         sessions = ((lambda h, p: LakeSessionStore(lake, h, p, self.base_url))

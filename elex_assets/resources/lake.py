@@ -27,6 +27,6 @@ class LakeResource(dg.ConfigurableResource):
         """The lease on the partition this step writes (one writer across processes)."""
         return Lease(
             self.lake(), context.asset_key.to_user_string(), context.partition_key,
-            owner=context.run_id, ttl_seconds=self.lease_ttl_seconds,
+            owner=context.run.run_id, ttl_seconds=self.lease_ttl_seconds,
             wait_seconds=self.lease_wait_seconds, what=what, log=context.log.warning,
         )

@@ -16,14 +16,10 @@ from typing import Any
 
 import dagster as dg
 
-# Not re-exported at the top level in 1.13: the freshness daemon's state records and
-# the partition filter of the check-history query.
-from dagster._core.definitions.freshness import FreshnessState
-from dagster._core.event_api import PartitionKeyFilter
-
 from elex_assets.checks import clock
 from elex_assets.checks.trends_block import concerns_trends, trends_block_note
 from elex_assets.core.alerts import AlertBook, AlertSettings, Problem, Publisher, asset_path
+from elex_assets.dagster_private import FreshnessState, PartitionKeyFilter
 
 ALERT_STATES = (FreshnessState.FAIL,)
 CHECK_HISTORY = 30  # recent evaluations read per check (covers the recent partitions)
@@ -88,7 +84,7 @@ def check_problems(
         for key, problem in known.items():
             if key.startswith(prefix) and problem.partition not in latest:
                 older = storage.get_asset_check_execution_history(
-                    check_key, limit=1, partition_filter=PartitionKeyFilter(problem.partition)
+                    check_key, limit=1, partition_filter=PartitionKeyFilter(key=problem.partition)
                 )
                 if older:
                     latest[problem.partition] = older[0]

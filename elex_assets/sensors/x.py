@@ -11,6 +11,7 @@ from elex_assets.core.x_client import XAuthError
 from elex_assets.core.x_collect import Manifest
 from elex_assets.core.x_stream import stream_to_lake
 from elex_assets.failures import deterministic, stop_without_retry
+from elex_assets.partitions import day_key
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.resources.x import SANDBOX_TOKEN, XResource
 from elex_assets.run_health import reap_dead_runs
@@ -82,11 +83,11 @@ def build_x_automation(
         now = now.astimezone(UTC)
         keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
         requests = []
-        today = now.date().isoformat()
+        today = day_key(now.date())
         # The daemon refuses a tick of several requests unless each has a run_key.
         tick = now.strftime("%Y%m%dT%H%M")
         if now.hour == 0 and now.minute < 15:
-            yesterday = (now.date() - timedelta(days=1)).isoformat()
+            yesterday = day_key(now.date() - timedelta(days=1))
             if yesterday in keys:
                 requests.append(dg.RunRequest(
                     run_key=f"fill:{yesterday}:{tick}",
@@ -118,7 +119,7 @@ def build_x_automation(
         with deterministic(context, (XAuthError,)):
             result = stream_to_lake(
                 token, x.base_url, lake.lake(), x.queries(registry.load()),
-                config.duration_seconds, context.run_id[:8], config.flush_seconds,
+                config.duration_seconds, context.run.run_id[:8], config.flush_seconds,
                 log=context.log.info,
             )
         context.log.info(
@@ -153,7 +154,7 @@ def build_x_automation(
                     continue
                 manifest = Manifest.from_json(json.loads(the_lake.read_bytes(key)))
                 if manifest.collected_at > cursor:
-                    days[day.isoformat()] = max(days.get(day.isoformat(), ""),
+                    days[day_key(day)] = max(days.get(day_key(day), ""),
                                                 manifest.collected_at)
                     newest = max(newest, manifest.collected_at)
         if not days:

@@ -17,8 +17,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from atproto import Client, models
@@ -33,63 +32,40 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from elex_assets.core.bsky.api import (  # re-exported: the client's own names
+    DEFAULT_BASE_URL,
+    GET_POSTS_LIMIT,
+    PAGE_LIMIT,
+    SANDBOX_APP_PASSWORD,
+    SANDBOX_HANDLE,
+    BskyAuthError,
+    BskyError,
+    BskyPolicy,
+    BskyRateLimited,
+    BskyRetriesExhausted,
+    SearchPage,
+    SessionStore,
+)
 from elex_assets.core.x_client import is_sandbox_url
 
-DEFAULT_BASE_URL = "https://bsky.social"
-PAGE_LIMIT = 100  # searchPosts' maximum
-GET_POSTS_LIMIT = 25  # getPosts' maximum
-SANDBOX_HANDLE = "sandbox.bsky.social"
-SANDBOX_APP_PASSWORD = "sand-box0-test-pass"  # what the sandbox accepts; not a secret
 T = TypeVar("T")
 
-__all__ = ["DEFAULT_BASE_URL", "BskyClient", "BskyPolicy", "SearchPage", "is_sandbox_url"]
-
-
-class BskyError(RuntimeError):
-    """Bluesky refused or kept failing; the message says what to do."""
-
-
-class BskyAuthError(BskyError):
-    """The handle / app password were refused, or are missing."""
-
-
-class BskyRetriesExhausted(BskyError):
-    """Rate limits, server or network errors persisted past the retry bounds."""
-
-
-class BskyRateLimited(BskyRetriesExhausted):
-    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds."""
-
-    def __init__(self, message: str, reset_at: float) -> None:
-        super().__init__(message)
-        self.reset_at = reset_at
-
-
-class SessionStore(Protocol):
-    def load(self) -> str | None: ...
-
-    def save(self, session: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class BskyPolicy:
-    """Bounds of the retry layer; tests shrink the waits."""
-
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    backoff_max: float = 120.0
-    max_rate_limit_wait: float = 900.0
-    timeout: float = 30.0
-
-
-@dataclass
-class SearchPage:
-    """One searchPosts answer: the bytes as returned and what collection needs from them."""
-
-    raw: bytes
-    posts: list[dict[str, Any]]
-    cursor: str | None
-    hits_total: int | None
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "GET_POSTS_LIMIT",
+    "PAGE_LIMIT",
+    "SANDBOX_APP_PASSWORD",
+    "SANDBOX_HANDLE",
+    "BskyAuthError",
+    "BskyClient",
+    "BskyError",
+    "BskyPolicy",
+    "BskyRateLimited",
+    "BskyRetriesExhausted",
+    "SearchPage",
+    "SessionStore",
+    "is_sandbox_url",
+]
 
 
 class _RawRequest(Request):

@@ -28,12 +28,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.client import PAGE_LIMIT, BskyClient, BskyRateLimited
+from elex_assets.core.bsky.api import PAGE_LIMIT, BskyRateLimited
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
+
+if TYPE_CHECKING:  # atproto loads only when a run builds a client
+    from elex_assets.core.bsky.client import BskyClient
 
 MODES = ("auto", "full")
 SAFETY_LAG = timedelta(seconds=60)  # posts are searchable a few seconds after indexing

@@ -17,15 +17,17 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.client import BskyClient
 from elex_assets.core.bsky.collect import raw_keys
 from elex_assets.core.bsky.normalise import TOMBSTONE, deleted_uris
 from elex_assets.core.lake import Lake
+
+if TYPE_CHECKING:  # atproto loads only when a run builds a client
+    from elex_assets.core.bsky.client import BskyClient
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""What elex's Bluesky code shares without the atproto SDK: limits, retry bounds, errors, a page.
+
+Split from :mod:`elex_assets.core.bsky.client` so that the assets, the resource and
+the collector can name these without importing atproto (over two seconds): only a
+run that talks to Bluesky builds a :class:`~elex_assets.core.bsky.client.BskyClient`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+DEFAULT_BASE_URL = "https://bsky.social"
+PAGE_LIMIT = 100  # searchPosts' maximum
+GET_POSTS_LIMIT = 25  # getPosts' maximum
+SANDBOX_HANDLE = "sandbox.bsky.social"
+SANDBOX_APP_PASSWORD = "sand-box0-test-pass"  # what the sandbox accepts; not a secret
+class BskyError(RuntimeError):
+    """Bluesky refused or kept failing; the message says what to do."""
+
+
+class BskyAuthError(BskyError):
+    """The handle / app password were refused, or are missing."""
+
+
+class BskyRetriesExhausted(BskyError):
+    """Rate limits, server or network errors persisted past the retry bounds."""
+
+
+class BskyRateLimited(BskyRetriesExhausted):
+    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds."""
+
+    def __init__(self, message: str, reset_at: float) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class SessionStore(Protocol):
+    def load(self) -> str | None: ...
+
+    def save(self, session: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BskyPolicy:
+    """Bounds of the retry layer; tests shrink the waits."""
+
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_max: float = 120.0
+    max_rate_limit_wait: float = 900.0
+    timeout: float = 30.0
+
+
+@dataclass
+class SearchPage:
+    """One searchPosts answer: the bytes as returned and what collection needs from them."""
+
+    raw: bytes
+    posts: list[dict[str, Any]]
+    cursor: str | None
+    hits_total: int | None

@@ -1,0 +1,42 @@
+"""docs/architecture.md names every asset, schedule and sensor the definitions hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dagster as dg
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def _row(doc: str, name: str) -> str:
+    rows = [line for line in doc.splitlines() if line.startswith(f"| `{name}` |")]
+    assert rows, f"docs/architecture.md has no row for {name}"
+    return rows[0]
+
+
+def test_every_schedule_and_sensor_with_its_cron_and_default_status() -> None:
+    from elex_assets.definitions import defs
+
+    doc = DOC.read_text()
+    for schedule in defs.schedules or []:
+        row = _row(doc, schedule.name)
+        assert f"`{schedule.cron_schedule}`" in row, schedule.name
+        if not schedule.name.startswith("bsky_"):  # bsky's status follows its configuration
+            status = schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+            assert ("| running |" if status else "| stopped |") in row, schedule.name
+    for sensor in defs.sensors or []:
+        row = _row(doc, sensor.name)
+        status = sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert ("| running |" if status else "| stopped |") in row, sensor.name
+
+
+def test_every_asset_is_in_the_graph() -> None:
+    from elex_assets.definitions import defs
+
+    doc = DOC.read_text()
+    for spec in defs.resolve_all_asset_specs():
+        name = spec.key.to_user_string()
+        generic = "kaggle_trends_<kind>" if name.startswith("kaggle_trends_") else name
+        assert re.search(rf"(?<![\w<]){re.escape(generic)}(?![\w>])", doc), name
