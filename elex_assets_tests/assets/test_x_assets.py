@@ -182,16 +182,21 @@ def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_p
 def test_a_dollar_ceiling_fails_the_run_once_without_retry(
     x_sandbox: XSandbox, tmp_path: Path
 ) -> None:
-    first = dg.materialize([RAW], partition_key="2022-04-08", resources=resources(
-        tmp_path, x_sandbox.base_url, max_usd_per_day=0, max_usd_per_month=0))
-    meta = first.asset_materializations_for_node("raw_tweets")[0].metadata
-    cost = meta["spend_run_usd"].value
-    assert cost == pytest.approx(x_sandbox.served["posts_read"] * 0.005) and cost > 0
-    assert meta["spend_today_usd"].value == pytest.approx(cost)
-    served = len(x_sandbox.search_requests())
-    second = dg.materialize([RAW], partition_key="2022-04-09", raise_on_error=False,
-                            resources=resources(tmp_path, x_sandbox.base_url,
-                                                max_usd_per_day=cost + 0.02))
+    # One instance, closed at the end: two implicit ephemeral instances made this test
+    # flaky ("undefined DagsterInstance weakref" between the two runs).
+    with dg.instance_for_test() as instance:
+        first = dg.materialize([RAW], partition_key="2022-04-08", instance=instance,
+                               resources=resources(tmp_path, x_sandbox.base_url,
+                                                   max_usd_per_day=0, max_usd_per_month=0))
+        meta = first.asset_materializations_for_node("raw_tweets")[0].metadata
+        cost = meta["spend_run_usd"].value
+        assert cost == pytest.approx(x_sandbox.served["posts_read"] * 0.005) and cost > 0
+        assert meta["spend_today_usd"].value == pytest.approx(cost)
+        served = len(x_sandbox.search_requests())
+        second = dg.materialize([RAW], partition_key="2022-04-09", raise_on_error=False,
+                                instance=instance,
+                                resources=resources(tmp_path, x_sandbox.base_url,
+                                                    max_usd_per_day=cost + 0.02))
     assert not second.success
     assert len(x_sandbox.search_requests()) == served
     failure = next(e for e in second.all_events if e.event_type_value == "STEP_FAILURE")
