@@ -471,18 +471,7 @@ class TrendsClient:
 
     def related_queries(self, keyword: str, timeframe: str) -> pl.DataFrame:
         """Top and rising related queries, with Google's formatted value (Breakout, +350%)."""
-        rows = [
-            {
-                "keyword": kw,
-                "ranking": ranking,
-                "rank": rank,
-                "query": item.get("query"),
-                "value": item.get("value"),
-                "formatted_value": item.get("formattedValue"),
-            }
-            for kw, ranking, rank, item in self._related([keyword], timeframe, "RELATED_QUERIES")
-        ]
-        return pl.DataFrame(rows, schema=RELATED_QUERIES_SCHEMA)
+        return self.compared_related_queries([keyword], timeframe)
 
     def compared_related_queries(self, keywords: list[str], timeframe: str) -> pl.DataFrame:
         """Related queries of each of up to five terms asked together (one explore call)."""

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlparse
 
 from elex_assets.core.registry import Candidate, load_registry
 from elex_assets.sandbox.bsky_data import BPost, BskyGenerator, fold
+from elex_assets.sandbox.faults import FaultQueue
 from elex_assets.sandbox.loopback import LoopbackServer
 
 SANDBOX_IDENTIFIER = "sandbox.bsky.social"
@@ -55,44 +56,11 @@ class XrpcError(Exception):
         self.headers = headers or {}
 
 
-@dataclass
-class Fault:
-    kind: str
-    times: int = 1
-    after: int = 0
-    path: str = SEARCH
-    reset_in: float = 1.0
+class Faults(FaultQueue):
+    """Faults for the next matching XRPC requests."""
 
-
-@dataclass
-class Faults:
-    """Faults for the next matching requests (thread-safe); ``after`` lets some pass first."""
-
-    pending: list[Fault] = field(default_factory=list)
-    injected: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, times: int = 1, after: int = 0, path: str = SEARCH,
-            reset_in: float = 1.0) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {FAULT_KINDS}")
-        with self._lock:
-            self.pending.append(Fault(kind, times, after, path, reset_in))
-
-    def take(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.pending:
-                if not path.startswith(fault.path):
-                    continue
-                if fault.after > 0:
-                    fault.after -= 1
-                    return None
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.pending.remove(fault)
-                self.injected.append(fault.kind)
-                return fault
-        return None
+    kinds = FAULT_KINDS
+    default_path = SEARCH
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -13,7 +13,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -22,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 from elex_assets.core.elections import Election
 from elex_assets.core.registry import Candidate, load_registry
 from elex_assets.sandbox import x_compliance as compliance
+from elex_assets.sandbox.faults import Fault, FaultQueue
 from elex_assets.sandbox.loopback import LoopbackServer
 from elex_assets.sandbox.x_generator import (
     Post,
@@ -40,51 +40,11 @@ DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 DEFAULT_USER_FIELDS = ("id", "name", "username")
 
 
-@dataclass
-class Fault:
-    kind: str
-    times: int = 1
-    after: int = 0
-    path: str = "/2/tweets/search"
-    reset_in: float | None = 1.0  # 429: seconds to x-rate-limit-reset (<0: past, None: absent)
+class Faults(FaultQueue):
+    """Faults for the next matching requests of the sandbox X API."""
 
-
-@dataclass
-class Faults:
-    """Faults to inject into the next matching requests (thread-safe)."""
-
-    pending: list[Fault] = field(default_factory=list)
-    injected: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(
-        self, kind: str, times: int = 1, after: int = 0, path: str = "/2/tweets/search",
-        reset_in: float | None = 1.0,
-    ) -> None:
-        """Fail ``times`` requests under ``path`` after letting ``after`` of them through."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {FAULT_KINDS}")
-        with self._lock:
-            self.pending.append(Fault(kind, times, after, path, reset_in))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.pending.clear()
-
-    def take(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.pending:
-                if not path.startswith(fault.path):
-                    continue
-                if fault.after > 0:
-                    fault.after -= 1
-                    return None
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.pending.remove(fault)
-                self.injected.append(fault.kind)
-                return fault
-        return None
+    kinds = FAULT_KINDS
+    default_path = "/2/tweets/search"
 
 
 def _parse_time(value: str, name: str) -> datetime:
