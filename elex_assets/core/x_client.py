@@ -2,20 +2,19 @@
 
 tweepy hard-codes ``https://api.twitter.com``; a session subclass sends its
 requests to ``X_API_BASE_URL`` instead (the sandbox on loopback, or a proxy).
-Every call goes through ``with_retries`` (as twarc does): a 429 waits until
-``x-rate-limit-reset`` (bounded), 5xx, network errors and truncated bodies back
-off exponentially with jitter (bounded), then fail with a clear message; 401/403
-and the monthly usage cap fail at once. The bearer token never appears in logs,
+Every call goes through elex's one retry layer (:mod:`elex_assets.core.retrying`,
+policy ``X_RETRY``): a 429 waits until ``x-rate-limit-reset`` (bounded), 5xx,
+network errors and truncated bodies back off exponentially with jitter
+(bounded), then fail with a clear message; 401/403, 400 and the monthly usage
+cap fail at once. The bearer token never appears in logs,
 exceptions or metadata.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from urllib.parse import urlparse
 
 import requests
 import tweepy
+
+from elex_assets.core.retrying import GiveUp, RateLimited, RetryPolicy, Transient, retrying
 
 X_HOST = "https://api.twitter.com"  # what tweepy hard-codes; redirected to the base URL
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -71,16 +72,10 @@ def is_sandbox_url(base_url: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds of the retry layer; tests shrink the waits."""
-
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    backoff_max: float = 120.0
-    max_rate_limit_wait: float = 960.0
-    jitter: float = 0.5
-    rate_limit_min_wait: float = 1.0  # after a 429, never ask again sooner than this
+X_RETRY = RetryPolicy(
+    "X API", max_attempts=6, backoff_base=2.0, backoff_max=120.0, max_rate_limit_wait=960.0,
+    reset_header="x-rate-limit-reset",
+)  # search and counts; resources/x.py narrows it from the settings
 
 
 class _RedirectSession(requests.Session):
@@ -130,82 +125,45 @@ def _is_usage_cap(exc: tweepy.HTTPException) -> bool:
         return False
 
 
-def rate_limit_wait(reset: float | None, attempt: int, policy: RetryPolicy) -> tuple[float, str]:
-    """How long to wait after a 429: until ``x-rate-limit-reset`` when it lies ahead, else
-    the exponential backoff, and never less than ``rate_limit_min_wait`` (no burst of
-    retries when the reset is missing or already past, as X sends it on a busy window)."""
-    backoff = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
-    backoff *= 1 + policy.jitter * random.random()
-    floor = policy.rate_limit_min_wait
-    if reset:
-        ahead = reset - time.time() + 0.5
-        if ahead > 0:
-            return max(floor, ahead), "for x-rate-limit-reset"
-        return max(floor, backoff), "(backoff: x-rate-limit-reset already past)"
-    return max(floor, backoff), "(backoff: no x-rate-limit-reset)"
+def _attempt(call: Callable[[], T]) -> T:
+    """One X API call: transient faults become :class:`Transient`, the others X's errors."""
+    try:
+        return call()
+    except tweepy.TooManyRequests as exc:
+        if _is_usage_cap(exc):
+            raise XUsageCapError(
+                f"X API usage cap reached ({_problem(exc)}): no more posts can be "
+                "read this month on this account; collection stops until the cap "
+                "resets (see X_MAX_POSTS_PER_MONTH to stop before it)"
+            ) from None
+        raise RateLimited(reset=exc.reset_time) from None
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise XAuthError(
+            f"X API refused the request ({_problem(exc)}): check X_BEARER_TOKEN "
+            "(an app bearer token) and that the app has access to this endpoint "
+            "(full-archive search needs Pro or Enterprise access)"
+        ) from None
+    except tweepy.BadRequest as exc:
+        raise XApiError(f"X API rejected the request ({_problem(exc)})") from None
+    except tweepy.TwitterServerError as exc:
+        raise Transient(f"server error ({_problem(exc)})") from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise Transient(f"network error ({type(exc).__name__})") from None
+    except requests.exceptions.ChunkedEncodingError:
+        raise Transient("connection dropped mid-response") from None
+    except TruncatedBody as exc:
+        raise Transient(str(exc)) from None
+    except tweepy.HTTPException as exc:
+        raise XApiError(f"X API error ({_problem(exc)})") from None
 
 
-def with_retries(policy_attr: str = "policy") -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Decorator: the one retry policy applied to every X API call of a client."""
-
-    def decorator(call: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(call)
-        def wrapper(self: XClient, *args: Any, **kwargs: Any) -> T:
-            policy: RetryPolicy = getattr(self, policy_attr)
-            last = ""
-            for attempt in range(1, policy.max_attempts + 1):
-                try:
-                    return call(self, *args, **kwargs)
-                except tweepy.TooManyRequests as exc:
-                    if _is_usage_cap(exc):
-                        raise XUsageCapError(
-                            f"X API usage cap reached ({_problem(exc)}): no more posts can be "
-                            "read this month on this account; collection stops until the cap "
-                            "resets (see X_MAX_POSTS_PER_MONTH to stop before it)"
-                        ) from None
-                    wait, why = rate_limit_wait(exc.reset_time, attempt, policy)
-                    if wait > policy.max_rate_limit_wait:
-                        raise XRetriesExhausted(
-                            f"X API rate limit: reset in {wait:.0f}s exceeds the bound of "
-                            f"{policy.max_rate_limit_wait:.0f}s; run again later"
-                        ) from None
-                    last = f"rate limited (429), next wait {wait:.1f}s {why}"
-                    if attempt == policy.max_attempts:
-                        break
-                    self.on_retry(f"rate limited (429); waiting {wait:.1f}s {why}", attempt)
-                    self.sleep(wait)
-                    continue
-                except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-                    raise XAuthError(
-                        f"X API refused the request ({_problem(exc)}): check X_BEARER_TOKEN "
-                        "(an app bearer token) and that the app has access to this endpoint "
-                        "(full-archive search needs Pro or Enterprise access)"
-                    ) from None
-                except tweepy.BadRequest as exc:
-                    raise XApiError(f"X API rejected the request ({_problem(exc)})") from None
-                except tweepy.TwitterServerError as exc:
-                    last = f"server error ({_problem(exc)})"
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    last = f"network error ({type(exc).__name__})"
-                except requests.exceptions.ChunkedEncodingError:
-                    last = "connection dropped mid-response"
-                except TruncatedBody as exc:
-                    last = str(exc)
-                except tweepy.HTTPException as exc:
-                    raise XApiError(f"X API error ({_problem(exc)})") from None
-                if attempt == policy.max_attempts:
-                    break
-                wait = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
-                wait *= 1 + policy.jitter * random.random()
-                self.on_retry(f"{last}; retrying in {wait:.2f}s", attempt)
-                self.sleep(wait)
-            raise XRetriesExhausted(
-                f"X API still failing after {policy.max_attempts} attempts: {last}"
-            )
-
-        return wrapper
-
-    return decorator
+def _give_up(stop: GiveUp) -> XRetriesExhausted:
+    if stop.beyond_bound:
+        return XRetriesExhausted(
+            f"X API rate limit: reset in {stop.wait:.0f}s exceeds the bound of "
+            f"{stop.policy.max_rate_limit_wait:.0f}s; run again later"
+        )
+    return XRetriesExhausted(f"X API still failing after {stop.attempts} attempts: {stop.last}")
 
 
 class TruncatedBody(Exception):
@@ -234,7 +192,7 @@ class Page:
 
 
 class XClient:
-    """Search pages from X (or the sandbox); every call retried by ``with_retries``."""
+    """Search pages from X (or the sandbox); every call retried under ``self.policy``."""
 
     def __init__(
         self,
@@ -248,7 +206,7 @@ class XClient:
         if not bearer_token:
             raise XAuthError("X_BEARER_TOKEN is not set: export the app bearer token of your X app")
         self.base_url = base_url.rstrip("/")
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or X_RETRY
         self.sleep = sleep
         self._on_retry = on_retry
         self._tweepy = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response)
@@ -266,9 +224,17 @@ class XClient:
         else:
             log.warning("X API attempt %d: %s", attempt, message)
 
-    @with_retries()
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        """``call`` under the X policy (:mod:`elex_assets.core.retrying`)."""
+        retry = retrying(self.policy, give_up=_give_up, what=f"X API {what}",
+                         sleep=self.sleep, on_retry=self.on_retry)
+        return retry(_attempt, call)
+
     def search(self, endpoint: str, query: str, **params: Any) -> Page:
         """One page of recent (``recent``) or full-archive (``all``) search."""
+        return self._retrying("search", lambda: self._search(endpoint, query, **params))
+
+    def _search(self, endpoint: str, query: str, **params: Any) -> Page:
         method = (
             self._tweepy.search_recent_tweets if endpoint == "recent"
             else self._tweepy.search_all_tweets
@@ -292,9 +258,11 @@ class XClient:
         sent = dict(response.request.url and _query_params(response.request.url))
         return Page(body=body, raw=raw, params=sent)
 
-    @with_retries()
     def counts(self, endpoint: str, query: str, **params: Any) -> Page:
         """One page of counts (``data``: start, end, tweet_count; ``meta.total_tweet_count``)."""
+        return self._retrying("counts", lambda: self._counts(endpoint, query, **params))
+
+    def _counts(self, endpoint: str, query: str, **params: Any) -> Page:
         method = (
             self._tweepy.get_recent_tweets_count if endpoint == "recent"
             else self._tweepy.get_all_tweets_count

@@ -62,11 +62,9 @@ def test_a_429_without_a_future_reset_waits_the_backoff_never_a_burst(
 
 
 def test_the_wait_grows_with_the_attempts_when_the_reset_is_past() -> None:
-    from elex_assets.core.x_client import rate_limit_wait
-
     policy = RetryPolicy(backoff_base=2.0, jitter=0.0)
     past = time.time() - 60
-    assert [rate_limit_wait(past, n, policy)[0] for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
-    assert rate_limit_wait(None, 1, RetryPolicy(backoff_base=0.01))[0] == 1.0
-    ahead, why = rate_limit_wait(time.time() + 30, 1, policy)
+    assert [policy.rate_limit_wait(past, n)[0] for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    assert RetryPolicy(backoff_base=0.01).rate_limit_wait(None, 1)[0] == 1.0
+    ahead, why = policy.rate_limit_wait(time.time() + 30, 1)
     assert 29 < ahead < 32 and "x-rate-limit-reset" in why
