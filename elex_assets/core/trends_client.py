@@ -12,8 +12,10 @@ not inherit, and answers are parsed and checked here
 * a **429** or a **302 to Google's ``/sorry/`` captcha page** is a refusal:
   never retried, it starts the lake-wide cool-down of
   :mod:`elex_assets.core.trends_state` (:class:`TrendsBlocked`);
-* 5xx and connection errors are retried here, exponentially with jitter, up to
-  a bound, then :class:`TrendsUnavailable` (transient) says so plainly;
+* 5xx and connection errors are retried by elex's one retry layer
+  (:mod:`elex_assets.core.retrying`, policy ``TRENDS_RETRY`` bounded by
+  :class:`Politeness`), exponentially with jitter, up to a bound, then
+  :class:`TrendsUnavailable` (transient) says so plainly;
 * ``retries=`` crashes on urllib3 2 (``method_whitelist``): never used;
 * a missing Content-Type raised ``KeyError``, an empty ``rankedList``
   ``IndexError``, a series narrower than asked ``KeyError: n``: each is now a
@@ -34,7 +36,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,6 +45,7 @@ import polars as pl
 import requests
 
 from elex_assets.core import trends_checks as checks
+from elex_assets.core.retrying import RetryPolicy, Transient, retrying
 from elex_assets.core.trends_errors import (
     TrendsBlocked,
     TrendsError,
@@ -96,14 +99,19 @@ def area(code: str) -> Area:
         raise ValueError(f"unknown area {code!r}; expected one of {tuple(AREAS)}") from None
 
 
+TRENDS_RETRY = RetryPolicy(
+    "Google Trends", max_attempts=6, backoff_base=2.0, backoff_max=300.0, jitter=0.5
+)  # 5xx and network errors only: a 429 is a refusal (cool-down), never retried
+
+
 @dataclass(frozen=True)
 class Politeness:
     """How gently we talk to Google (all durations in seconds)."""
 
     min_interval: float = 5.0
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    backoff_max: float = 300.0
+    max_attempts: int = TRENDS_RETRY.max_attempts
+    backoff_base: float = TRENDS_RETRY.backoff_base
+    backoff_max: float = TRENDS_RETRY.backoff_max
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
@@ -114,10 +122,11 @@ class Politeness:
         if self.timeout <= 0:
             raise ValueError("Trends timeout must be positive")
 
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Delay before retry number ``attempt`` (1-based): exponential, jittered, bounded."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return ceiling * (0.5 + 0.5 * rng.random())
+    @property
+    def retry(self) -> RetryPolicy:
+        """The Trends retry policy with these bounds (``TRENDS_MAX_ATTEMPTS``, ...)."""
+        return replace(TRENDS_RETRY, max_attempts=self.max_attempts,
+                       backoff_base=self.backoff_base, backoff_max=self.backoff_max)
 
 
 class Throttle:
@@ -215,47 +224,47 @@ class Transport:
         self, method: str, url: str, kwargs: dict[str, Any], accept: tuple[int, ...] = (200,)
     ) -> requests.Response:
         path = urlsplit(url).path
-        limits = self.politeness
-        failures: list[str] = []
-        for attempt in range(1, limits.max_attempts + 1):
-            if self.gate is not None:
-                self.gate.check()  # a running cool-down: nothing is sent
-                self.gate.wait_turn(limits.min_interval, self.sleep)
-            self._throttle.wait(limits.min_interval, self.sleep)
-            self.requests_made += 1
-            try:
-                response = self.session.request(
-                    method, url, timeout=limits.timeout, allow_redirects=False,
-                    cookies=self.cookies, **kwargs,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failures.append(type(exc).__name__)
-            else:
-                status = response.status_code
-                if status in accept:
-                    if self.gate is not None:
-                        self.gate.succeeded()
-                    return response
-                location = response.headers.get("Location", "")
-                if status == REFUSED or (300 <= status < 400 and "/sorry/" in location):
-                    what = "429" if status == REFUSED else f"{status} to its captcha page"
-                    self._refused(f"{what} on {method.upper()} {path}")
-                if status not in RETRYABLE:
-                    raise TrendsResponseError(
-                        f"Google Trends answered {status} to {method.upper()} {path}; not retried"
-                    )
-                failures.append(str(status))
-            if attempt < limits.max_attempts:
-                delay = limits.backoff(attempt, self.rng)
-                self.log(
-                    f"Google Trends {path}: {failures[-1]} (attempt {attempt}/"
-                    f"{limits.max_attempts}); retrying in {delay:.1f}s"
-                )
-                self.sleep(delay)
-        raise TrendsUnavailable(
-            f"Google Trends is still failing on {path} after {limits.max_attempts} attempts "
-            f"(answers: {', '.join(failures)}); giving up for now"
+        retry = retrying(
+            self.politeness.retry, what=f"Google Trends {path}", sleep=self.sleep,
+            on_retry=lambda message, _attempt: self.log(message), rng=self.rng,
+            give_up=lambda stop: TrendsUnavailable(
+                f"Google Trends is still failing on {path} after {stop.attempts} attempts "
+                f"(answers: {', '.join(stop.reasons)}); giving up for now"
+            ),
         )
+        return retry(self._attempt, method, url, kwargs, accept)
+
+    def _attempt(
+        self, method: str, url: str, kwargs: dict[str, Any], accept: tuple[int, ...]
+    ) -> requests.Response:
+        """One request: gate and throttle first; 5xx and network errors are transient."""
+        path = urlsplit(url).path
+        if self.gate is not None:
+            self.gate.check()  # a running cool-down: nothing is sent
+            self.gate.wait_turn(self.politeness.min_interval, self.sleep)
+        self._throttle.wait(self.politeness.min_interval, self.sleep)
+        self.requests_made += 1
+        try:
+            response = self.session.request(
+                method, url, timeout=self.politeness.timeout, allow_redirects=False,
+                cookies=self.cookies, **kwargs,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise Transient(type(exc).__name__) from None
+        status = response.status_code
+        if status in accept:
+            if self.gate is not None:
+                self.gate.succeeded()
+            return response
+        location = response.headers.get("Location", "")
+        if status == REFUSED or (300 <= status < 400 and "/sorry/" in location):
+            what = "429" if status == REFUSED else f"{status} to its captcha page"
+            self._refused(f"{what} on {method.upper()} {path}")
+        if status not in RETRYABLE:
+            raise TrendsResponseError(
+                f"Google Trends answered {status} to {method.upper()} {path}; not retried"
+            )
+        raise Transient(str(status))
 
     def _refused(self, what: str) -> None:
         """Google refuses this client: start the cool-down, never retry."""

@@ -211,7 +211,7 @@ def test_backoff_grows_and_is_capped() -> None:
     rng = random.Random(0)
     ceilings = [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
     for attempt, ceiling in enumerate(ceilings, start=1):
-        delay = limits.backoff(attempt, rng)
+        delay = limits.retry.backoff(attempt, rng)
         assert ceiling / 2 <= delay <= ceiling
 
 
