@@ -10,22 +10,33 @@ The cycle (X API v2, app-only bearer token):
 4. ``GET download_url``: JSON lines, one per id whose state changed:
    ``{"id", "action", "created_at", "redacted_at", "reason"}``.
 
-Transient faults (429, 5xx, dropped connections) are retried with backoff;
-a refused request (4xx), a failed or expired job fail at once with a message
-naming the job and what to do. The token never appears in errors.
+Transient faults (429, 5xx, dropped connections) are retried by elex's one
+retry layer (:mod:`elex_assets.core.retrying`, policy ``COMPLIANCE_RETRY``): a
+429 waits for its reset (bounded); a refused request (4xx), a failed or expired
+job fail at once with a message naming the job and what to do. The token never
+appears in errors.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import tenacity
+
+from elex_assets.core.retrying import (
+    GiveUp,
+    RateLimited,
+    RetryPolicy,
+    Transient,
+    reset_from_headers,
+    retrying,
+)
 
 JOBS_PATH = "/2/compliance/jobs"
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -74,17 +85,31 @@ class ComplianceEvent:
         )
 
 
+COMPLIANCE_RETRY = RetryPolicy(
+    "X compliance", max_attempts=6, backoff_base=2.0, backoff_max=60.0, max_rate_limit_wait=960.0,
+    reset_header="x-rate-limit-reset",
+)
+
+
 @dataclass(frozen=True)
 class CompliancePolicy:
     """Retry and polling bounds; tests shrink the waits."""
 
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    backoff_max: float = 60.0
+    max_attempts: int = COMPLIANCE_RETRY.max_attempts
+    backoff_base: float = COMPLIANCE_RETRY.backoff_base
+    backoff_max: float = COMPLIANCE_RETRY.backoff_max
     poll_first: float = 5.0
     poll_max: float = 300.0
     max_wait: float = 6 * 3600.0  # give up polling after this long (the job stays on X's side)
     timeout: float = 60.0
+    max_rate_limit_wait: float = COMPLIANCE_RETRY.max_rate_limit_wait
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The compliance retry policy with these bounds."""
+        return replace(COMPLIANCE_RETRY, max_attempts=self.max_attempts,
+                       backoff_base=self.backoff_base, backoff_max=self.backoff_max,
+                       max_rate_limit_wait=self.max_rate_limit_wait)
 
 
 class ComplianceClient:
@@ -134,28 +159,35 @@ class ComplianceClient:
 
     def wait(self, job_id: str) -> dict[str, Any]:
         """Poll until ``complete``; ``failed``/``expired`` raise :class:`ComplianceJobEnded`."""
-        pause = self.policy.poll_first
-        waited = 0.0
-        while True:
-            job = _data(
-                self._call("GET", f"{self.base_url}{JOBS_PATH}/{job_id}",
-                           f"poll compliance job {job_id}", auth=True),
-                "poll",
-            )
-            status = job.get("status")
-            if status == "complete":
-                return job
-            if status in ("failed", "expired"):
+
+        def poll() -> dict[str, Any]:
+            job = _data(self._call("GET", f"{self.base_url}{JOBS_PATH}/{job_id}",
+                                   f"poll compliance job {job_id}", auth=True), "poll")
+            if job.get("status") in ("failed", "expired"):
                 raise ComplianceJobEnded(job)
-            if waited >= self.policy.max_wait:
-                raise ComplianceTransientError(
-                    f"X compliance job {job_id} still {status!r} after {waited:.0f}s; "
-                    "run x_compliance again later"
-                )
-            self.on_wait(f"compliance job {job_id} is {status}; next poll in {pause:.0f}s")
-            self.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, self.policy.poll_max)
+            return job
+
+        def status(state: tenacity.RetryCallState) -> object:
+            return state.outcome.result().get("status") if state.outcome else None
+
+        def report(state: tenacity.RetryCallState) -> None:
+            self.on_wait(f"compliance job {job_id} is {status(state)}; "
+                         f"next poll in {state.upcoming_sleep:.0f}s")
+
+        def give_up(state: tenacity.RetryCallState) -> None:
+            raise ComplianceTransientError(
+                f"X compliance job {job_id} still {status(state)!r} after {state.idle_for:.0f}s; "
+                "run x_compliance again later"
+            )
+
+        polling = tenacity.Retrying(  # a growing pause between polls, not a retry of faults
+            retry=tenacity.retry_if_result(lambda job: job.get("status") != "complete"),
+            wait=tenacity.wait_exponential(multiplier=self.policy.poll_first,
+                                           max=self.policy.poll_max),
+            stop=lambda state: state.idle_for >= self.policy.max_wait,
+            sleep=self.sleep, before_sleep=report, retry_error_callback=give_up,
+        )
+        return polling(poll)
 
     def download(self, job: dict[str, Any]) -> list[ComplianceEvent]:
         expires = job.get("download_expires_at")
@@ -180,39 +212,39 @@ class ComplianceClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers["Authorization"] = f"Bearer {self._token}"
-        last = ""
-        for attempt in range(1, self.policy.max_attempts + 1):
+
+        def attempt() -> requests.Response:
             self.requests += 1
             try:
                 response = self.session.request(
                     method, url, headers=headers, timeout=self.policy.timeout, **kwargs
                 )
             except requests.RequestException as exc:
-                last = f"network error ({type(exc).__name__})"
-            else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code not in TRANSIENT_STATUSES:
-                    raise ComplianceError(
-                        f"could not {what}: HTTP {response.status_code} "
-                        f"{_detail(response)}" + _hint(response.status_code)
-                    )
-                last = f"HTTP {response.status_code}"
-                if response.status_code == 429:
-                    reset = response.headers.get("x-rate-limit-reset", "")
-                    if reset.isdigit() and int(reset) > time.time():
-                        wait = min(int(reset) - time.time() + 1, self.policy.poll_max)
-                        self.on_wait(f"{what}: rate limited, waiting {wait:.0f}s")
-                        self.sleep(wait)
-                        continue
-            if attempt < self.policy.max_attempts:
-                wait = min(self.policy.backoff_base * 2 ** (attempt - 1), self.policy.backoff_max)
-                wait *= random.uniform(0.5, 1.0)
-                self.on_wait(f"{what}: {last}, attempt {attempt}; retrying in {wait:.1f}s")
-                self.sleep(wait)
-        raise ComplianceTransientError(
-            f"could not {what} after {self.policy.max_attempts} attempts (last: {last})"
-        )
+                raise Transient(f"network error ({type(exc).__name__})") from None
+            status = response.status_code
+            if status < 400:
+                return response
+            if status == 429:
+                raise RateLimited("HTTP 429", reset_from_headers(response.headers))
+            if status not in TRANSIENT_STATUSES:
+                raise ComplianceError(
+                    f"could not {what}: HTTP {status} {_detail(response)}" + _hint(status)
+                )
+            raise Transient(f"HTTP {status}")
+
+        def give_up(stop: GiveUp) -> ComplianceTransientError:
+            if stop.beyond_bound:
+                return ComplianceTransientError(
+                    f"could not {what}: rate limited, reset in {stop.wait:.0f}s exceeds the bound "
+                    f"of {stop.policy.max_rate_limit_wait:.0f}s; run x_compliance again later"
+                )
+            return ComplianceTransientError(
+                f"could not {what} after {stop.attempts} attempts (last: {stop.last})"
+            )
+
+        retry = retrying(self.policy.retry, what=what, sleep=self.sleep, give_up=give_up,
+                         on_retry=lambda message, _attempt: self.on_wait(message))
+        return retry(attempt)
 
 
 def _data(response: requests.Response, what: str) -> dict[str, Any]:
