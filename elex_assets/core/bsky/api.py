@@ -1,4 +1,4 @@
-"""What elex's Bluesky code shares without the atproto SDK: limits, retry bounds, errors, a page.
+"""What elex's Bluesky code shares without the atproto SDK: limits, retry policy, errors, a page.
 
 Split from :mod:`elex_assets.core.bsky.client` so that the assets, the resource and
 the collector can name these without importing atproto (over two seconds): only a
@@ -7,8 +7,10 @@ run that talks to Bluesky builds a :class:`~elex_assets.core.bsky.client.BskyCli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from elex_assets.core.retrying import RetryPolicy
 
 DEFAULT_BASE_URL = "https://bsky.social"
 PAGE_LIMIT = 100  # searchPosts' maximum
@@ -41,15 +43,28 @@ class SessionStore(Protocol):
     def save(self, session: str) -> None: ...
 
 
+BSKY_RETRY = RetryPolicy(
+    "Bluesky", max_attempts=6, backoff_base=2.0, backoff_max=120.0, max_rate_limit_wait=900.0,
+    missing_reset_wait=60.0, reset_header="ratelimit-reset",
+)
+
+
 @dataclass(frozen=True)
 class BskyPolicy:
     """Bounds of the retry layer; tests shrink the waits."""
 
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    backoff_max: float = 120.0
-    max_rate_limit_wait: float = 900.0
+    max_attempts: int = BSKY_RETRY.max_attempts
+    backoff_base: float = BSKY_RETRY.backoff_base
+    backoff_max: float = BSKY_RETRY.backoff_max
+    max_rate_limit_wait: float = BSKY_RETRY.max_rate_limit_wait
     timeout: float = 30.0
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The Bluesky retry policy with these bounds."""
+        return replace(BSKY_RETRY, max_attempts=self.max_attempts,
+                       backoff_base=self.backoff_base, backoff_max=self.backoff_max,
+                       max_rate_limit_wait=self.max_rate_limit_wait)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The Bluesky XRPC client: the atproto SDK's ``Client`` behind one retry layer.
 
-Every call goes through ``_call``: a 429 waits until ``ratelimit-reset``
-(bounded), 5xx and network errors back off exponentially with jitter (bounded),
-an ``ExpiredToken`` renews the session (refresh token, else a new login with the
+Every call goes through ``_call`` and elex's one retry layer
+(:mod:`elex_assets.core.retrying`, policy ``BSKY_RETRY``): a 429 waits until
+``ratelimit-reset`` (bounded), 5xx and network errors back off exponentially
+with jitter (bounded); an ``ExpiredToken`` renews the session (refresh token, else a new login with the
 app password) and repeats the call, so a long run never dies of an expired
 session. A wrong app password fails at once naming ``BSKY_APP_PASSWORD``; the
 password itself never appears in logs, exceptions or metadata.
@@ -14,7 +15,6 @@ the last response before the SDK parses it into models.
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -24,7 +24,6 @@ from atproto import Client, models
 from atproto_client.exceptions import (
     AtProtocolError,
     BadRequestError,
-    InvokeTimeoutError,
     NetworkError,
     RateLimitExceededError,
     RequestException,
@@ -46,6 +45,7 @@ from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     SearchPage,
     SessionStore,
 )
+from elex_assets.core.retrying import GiveUp, RateLimited, Transient, reset_from_headers, retrying
 from elex_assets.core.x_client import is_sandbox_url
 
 T = TypeVar("T")
@@ -175,59 +175,52 @@ class BskyClient:
         return out
 
     def _call(self, fn: Callable[[], T]) -> T:
+        """``fn`` with retries; an expired or refused session is renewed once, then ``fn``
+        asked again (a long run never dies of an expired session)."""
         if not self._logged_in:
             self.login()
-        renewed = False
-        while True:
-            try:
-                return self._retrying(fn)
-            except BadRequestError as exc:
-                if _error_name(exc) in ("ExpiredToken", "InvalidToken") and not renewed:
-                    self._notify("session expired: renewing it", 1)
-                    self._renew()
-                    renewed = True
-                    continue
-                raise BskyError(f"Bluesky refused the request: {_describe(exc)}") from None
-            except UnauthorizedError as exc:
-                if not renewed:
-                    self._renew()
-                    renewed = True
-                    continue
-                raise BskyAuthError(
-                    f"Bluesky refused the session ({_describe(exc)}): check BSKY_HANDLE and "
-                    "BSKY_APP_PASSWORD"
-                ) from None
+        try:
+            return self._retrying(fn)
+        except (BadRequestError, UnauthorizedError) as exc:
+            if isinstance(exc, BadRequestError) and not _expired(exc):
+                raise _refused(exc) from None
+            if isinstance(exc, BadRequestError):
+                self._notify("session expired: renewing it", 1)
+            self._renew()
+        try:
+            return self._retrying(fn)
+        except (BadRequestError, UnauthorizedError) as exc:
+            raise _refused(exc) from None
 
     def _retrying(self, fn: Callable[[], T]) -> T:
-        policy = self.policy
-        for attempt in range(1, policy.max_attempts + 1):
+        """``fn`` under the Bluesky policy (:mod:`elex_assets.core.retrying`)."""
+
+        def attempt() -> T:
             self.calls += 1
             try:
                 return fn()
             except RateLimitExceededError as exc:
                 self.rate_limited += 1
-                wait = _reset_wait(exc)
-                if wait > policy.max_rate_limit_wait or attempt == policy.max_attempts:
-                    raise BskyRateLimited(
-                        f"Bluesky rate limit: reset in {wait:.0f}s, beyond the bounds of this "
-                        f"run (attempt {attempt}); the next run continues where this one stopped",
-                        time.time() + wait,
-                    ) from None
-                self._notify(f"429 rate limited: waiting {wait:.1f}s for ratelimit-reset", attempt)
-                self.sleep(wait)
-            except (NetworkError, InvokeTimeoutError, RequestException) as exc:
+                raise RateLimited(_describe(exc), _reset(exc)) from None
+            except (NetworkError, RequestException) as exc:
                 status = _status(exc)
                 if isinstance(exc, RequestException) and status is not None and status < 500:
-                    raise
-                if attempt == policy.max_attempts:
-                    raise BskyRetriesExhausted(
-                        f"Bluesky kept failing ({_describe(exc)}) after {attempt} attempts"
-                    ) from None
-                wait = min(policy.backoff_max, policy.backoff_base ** attempt) * random.uniform(
-                    0.5, 1.0)
-                self._notify(f"{_describe(exc)}: retrying in {wait:.1f}s", attempt)
-                self.sleep(wait)
-        raise AssertionError("unreachable")
+                    raise  # deterministic: the caller names it
+                raise Transient(_describe(exc)) from None
+
+        def give_up(stop: GiveUp) -> BskyRetriesExhausted:
+            if stop.rate_limited:
+                return BskyRateLimited(
+                    f"Bluesky rate limit: reset in {stop.wait:.0f}s, beyond the bounds of this "
+                    f"run (attempt {stop.attempts}); the next run continues where this one "
+                    "stopped", time.time() + stop.wait,
+                )
+            return BskyRetriesExhausted(
+                f"Bluesky kept failing ({stop.last}) after {stop.attempts} attempts")
+
+        retry = retrying(self.policy.retry, what="Bluesky", give_up=give_up, sleep=self.sleep,
+                         on_retry=self._notify)
+        return retry(attempt)
 
     def _notify(self, message: str, attempt: int) -> None:
         if self.on_retry:
@@ -254,11 +247,21 @@ def _describe(exc: AtProtocolError) -> str:
     return f"HTTP {status} {name or ''} {message or ''}".strip()
 
 
-def _reset_wait(exc: AtProtocolError) -> float:
-    """Seconds until ``ratelimit-reset`` (epoch seconds), at least 1."""
+def _reset(exc: AtProtocolError) -> float | None:
+    """When the rate-limit window reopens (``ratelimit-reset``, epoch seconds), if said."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    try:
-        reset = float(headers.get("ratelimit-reset", ""))
-    except ValueError:
-        return 60.0
-    return max(1.0, reset - time.time())
+    return reset_from_headers(headers)
+
+
+def _expired(exc: AtProtocolError) -> bool:
+    return _error_name(exc) in ("ExpiredToken", "InvalidToken")
+
+
+def _refused(exc: AtProtocolError) -> BskyError:
+    """A refusal that renewing the session did not cure, as elex's error."""
+    if isinstance(exc, UnauthorizedError):
+        return BskyAuthError(
+            f"Bluesky refused the session ({_describe(exc)}): check BSKY_HANDLE and "
+            "BSKY_APP_PASSWORD"
+        )
+    return BskyError(f"Bluesky refused the request: {_describe(exc)}")
