@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -110,7 +111,7 @@ class ComplianceSandbox:
         try:
             self._route(handler, method, path, params, fault, raw)
         except _Reply as reply:
-            _send_json(handler, reply.status, reply.body)
+            _send_json(handler, reply.status, reply.body, reply.headers)
 
     def _route(self, handler: Any, method: str, path: str, params: dict[str, str], fault: Any,
                raw: bytes) -> None:
@@ -119,7 +120,8 @@ class ComplianceSandbox:
             raise _Reply(401, _problem(401, "Unauthorized", "Unauthorized"))
         if fault is not None and fault.kind in FAULT_STATUSES:
             status = FAULT_STATUSES[fault.kind]
-            raise _Reply(status, _problem(status, "Injected fault", f"sandbox fault {fault.kind}"))
+            raise _Reply(status, _problem(status, "Injected fault", f"sandbox fault {fault.kind}"),
+                         _reset_header(fault) if status == 429 else None)
         if storage:
             job_id = path.rsplit("/", 1)[-1]
             if not self._signed(job_id, path, params.get("signature", "")):
@@ -242,22 +244,33 @@ FAULT_STATUSES = {"429": 429, "503": 503, "401": 401, "403": 403}
 
 
 class _Reply(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    def __init__(self, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
+        self.headers = headers or {}
+
+
+def _reset_header(fault: Any) -> dict[str, str]:
+    """X's ``x-rate-limit-reset`` (epoch seconds) of an injected 429; empty without a reset."""
+    reset_in = getattr(fault, "reset_in", None)
+    return {"x-rate-limit-reset": "" if reset_in is None else str(int(time.time() + reset_in + 0.999))}
 
 
 def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
     return {"title": title, "type": "about:blank", "status": status, "detail": detail}
 
 
-def _send_json(handler: Any, status: int, body: dict[str, Any]) -> None:
+def _send_json(handler: Any, status: int, body: dict[str, Any],
+               headers: dict[str, str] | None = None) -> None:
     payload = json.dumps(body, separators=(",", ":")).encode()
     handler.send_response(status)
     handler.send_header("content-type", "application/json; charset=utf-8")
     if status == 429:
         handler.send_header("x-rate-limit-remaining", "0")
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.send_header("content-length", str(len(payload)))
     handler.end_headers()
     handler.wfile.write(payload)

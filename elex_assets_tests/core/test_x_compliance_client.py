@@ -63,3 +63,16 @@ def test_a_failed_job_and_a_timeout(sandbox):
     comp.polls_to_complete = 100
     with pytest.raises(ComplianceTransientError, match="still 'in_progress'"):
         client(sandbox, [], max_wait=30).run(["1"], "t2")
+
+
+def test_a_429_waits_for_its_reset_and_a_far_reset_is_not_waited_for(sandbox):
+    sleeps: list[float] = []
+    sandbox.faults.add("429", path="/2/compliance/jobs", reset_in=3)
+    c = client(sandbox, sleeps)
+    assert c.create_job("t")["status"] == "created"
+    assert c.requests == 2 and len(sleeps) == 1 and 3.0 < sleeps[0] <= 4.5
+    sandbox.faults.add("429", path="/2/compliance/jobs", reset_in=3600)
+    sleeps.clear()
+    with pytest.raises(ComplianceTransientError, match="reset in .* exceeds the bound of 960s"):
+        c.create_job("t")
+    assert c.requests == 3 and sleeps == []

@@ -231,3 +231,11 @@ def test_a_stale_stored_session_falls_back_to_a_login(
                            sessions=lambda h, p: LakeSessionStore(lake, h, p, sandbox.base_url))
             collect_day(c, lake, queries, DAY, now=NOW, mode="full")
             assert c.logins == 1
+
+
+def test_the_bluesky_policy_waits_a_minute_when_a_429_names_no_reset() -> None:
+    """Bluesky's windows last minutes: without ``ratelimit-reset`` a 429 waits 60 s, not a burst
+    of short backoffs; the settings' bounds narrow the one declared policy."""
+    policy = BskyPolicy(max_attempts=2, max_rate_limit_wait=30.0).retry
+    assert (policy.name, policy.max_attempts, policy.max_rate_limit_wait) == ("Bluesky", 2, 30.0)
+    assert policy.rate_limit_wait(None, 1) == (60.0, "(no ratelimit-reset)")
