@@ -8,18 +8,12 @@ from collections.abc import Callable
 
 import pytest
 
-from elex_assets.core.retrying import (
-    GiveUp,
-    RateLimited,
-    RetryPolicy,
-    Transient,
-    reset_from_headers,
-    retrying,
-)
+from elex_assets.core import retrying as layer
+from elex_assets.core.retrying import RateLimited, RetryPolicy, Transient
 
 
 class Exhausted(RuntimeError):
-    def __init__(self, stop: GiveUp) -> None:
+    def __init__(self, stop: layer.GiveUp) -> None:
         super().__init__(f"gave up after {stop.attempts}: {stop.last}")
         self.stop = stop
 
@@ -41,7 +35,7 @@ class Run:
         return "ok"
 
     def __call__(self, policy: RetryPolicy, **options: object) -> str:
-        retry = retrying(policy, give_up=Exhausted, sleep=self.sleeps.append,
+        retry = layer.retrying(policy, give_up=Exhausted, sleep=self.sleeps.append,
                          on_retry=lambda message, n: self.messages.append((message, n)),
                          **options)  # type: ignore[arg-type]
         return retry(self.attempt)
@@ -131,11 +125,11 @@ def test_the_sleep_and_the_randomness_are_injected() -> None:
 
 def test_rate_limit_headers() -> None:
     now = 1_000_000.0
-    assert reset_from_headers({"x-rate-limit-reset": "1000060"}, now) == 1_000_060.0
-    assert reset_from_headers({"RateLimit-Reset": "1000030"}, now) == 1_000_030.0
-    assert reset_from_headers({"Retry-After": "15"}, now) == 1_000_015.0
-    assert reset_from_headers({"x-rate-limit-reset": ""}, now) is None  # X's "no reset"
-    assert reset_from_headers({}, now) is None
+    assert layer.reset_from_headers({"x-rate-limit-reset": "1000060"}, now) == 1_000_060.0
+    assert layer.reset_from_headers({"RateLimit-Reset": "1000030"}, now) == 1_000_030.0
+    assert layer.reset_from_headers({"Retry-After": "15"}, now) == 1_000_015.0
+    assert layer.reset_from_headers({"x-rate-limit-reset": ""}, now) is None  # X's "no reset"
+    assert layer.reset_from_headers({}, now) is None
 
 
 @pytest.mark.parametrize(
