@@ -23,9 +23,10 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import tenacity
+if TYPE_CHECKING:
+    import tenacity
 
 T = TypeVar("T")
 OnRetry = Callable[[str, int], None]
@@ -136,6 +137,8 @@ def retrying(
     rng: random.Random | None = None,
 ) -> tenacity.Retrying:
     """A tenacity ``Retrying`` that applies ``policy`` to :class:`Transient` faults only."""
+    import tenacity  # when a client first calls out: loading the definitions stays light
+
     label = what or policy.name
     reasons: list[str] = []
 

@@ -24,10 +24,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-import tenacity
 
 from elex_assets.core.retrying import (
     GiveUp,
@@ -37,6 +36,9 @@ from elex_assets.core.retrying import (
     reset_from_headers,
     retrying,
 )
+
+if TYPE_CHECKING:
+    import tenacity
 
 JOBS_PATH = "/2/compliance/jobs"
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -159,6 +161,7 @@ class ComplianceClient:
 
     def wait(self, job_id: str) -> dict[str, Any]:
         """Poll until ``complete``; ``failed``/``expired`` raise :class:`ComplianceJobEnded`."""
+        import tenacity  # only a compliance run polls
 
         def poll() -> dict[str, Any]:
             job = _data(self._call("GET", f"{self.base_url}{JOBS_PATH}/{job_id}",
