@@ -149,6 +149,8 @@ def retrying(
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = fault(state)
+        if state.attempt_number == 1:
+            reasons.clear()  # a Retrying used for a second call starts afresh
         reasons.append(exc.reason)
         if isinstance(exc, RateLimited):
             seconds, exc.why = policy.rate_limit_wait(exc.reset, state.attempt_number, rng)
@@ -159,7 +161,7 @@ def retrying(
         return (isinstance(fault(state), RateLimited)
                 and state.upcoming_sleep > policy.max_rate_limit_wait)
 
-    def stop(state: tenacity.RetryCallState) -> bool:  # tenacity computes the wait first
+    def stop(state: tenacity.RetryCallState) -> bool:  # tenacity >= 9 computes the wait first
         return state.attempt_number >= policy.max_attempts or beyond_bound(state)
 
     def report(state: tenacity.RetryCallState) -> None:
