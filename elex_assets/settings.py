@@ -367,10 +367,14 @@ class XSettings(_Numbers):
             raise ValueError(f"{name}={text!r}: expected one of full, sample, off")
         return text
 
+    @classmethod
+    def url_defaults(cls, base_url: str) -> dict[str, Any]:
+        """The defaults that depend on where requests go (live or the sandbox)."""
+        return dict(cls.SANDBOX_DEFAULTS if is_sandbox_url(base_url) else cls.LIVE_DEFAULTS)
+
     @_model_validator(mode="after")
     def _by_base_url(self) -> XSettings:
-        defaults = self.SANDBOX_DEFAULTS if is_sandbox_url(self.base_url) else self.LIVE_DEFAULTS
-        for field, value in defaults.items():
+        for field, value in self.url_defaults(self.base_url).items():
             if getattr(self, field) is None:
                 self.__dict__[field] = value
         limit = {"recent": 512, "all": 1024}[self.endpoint]
