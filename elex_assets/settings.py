@@ -214,10 +214,6 @@ class Settings(EnvModel):
     election: str = var("ELEX_ELECTION", DEFAULT_ELECTION)
     candidates_file: CandidatesFile = None
     lake_url: str = var("ELEX_LAKE_URL", str(DEFAULT_LAKE_DIR))
-    # Not secrets: where S3 is (moto in tests) and its region; boto3 reads the keys itself.
-    endpoint_url: str | None = var("AWS_ENDPOINT_URL", None)
-    region: str | None = Field(None, validation_alias=AliasChoices("AWS_REGION",
-                                                                   "AWS_DEFAULT_REGION"))
 
     @field_validator("*", mode="before")
     @classmethod
@@ -236,11 +232,26 @@ class Settings(EnvModel):
         return value
 
     def lake(self, url: str | None = None) -> Lake:
-        """The lake at ``url`` (default ``ELEX_LAKE_URL``) with this S3 endpoint and region."""
+        """The lake at ``url`` (default ``ELEX_LAKE_URL``), on the environment's S3."""
+        return AwsSettings.load().lake(url or self.lake_url)
+
+
+class AwsSettings(EnvModel):
+    """Not secrets: where S3 is (moto in tests) and its region; boto3 reads the keys itself."""
+
+    endpoint_url: str | None = var("AWS_ENDPOINT_URL", None)
+    region: str | None = Field(None, validation_alias=AliasChoices("AWS_REGION",
+                                                                   "AWS_DEFAULT_REGION"))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> str | None:
+        return cls._raw(value, info)[1]
+
+    def lake(self, url: str) -> Lake:
         from elex_assets.core.lake import Lake
 
-        return Lake.from_url(url or self.lake_url, endpoint_url=self.endpoint_url,
-                             region=self.region)
+        return Lake.from_url(url, endpoint_url=self.endpoint_url, region=self.region)
 
 
 def open_lake(url: str | None = None) -> Lake:
@@ -610,7 +621,7 @@ class AlertsSettings(EnvModel):
 
 def alert_settings() -> AlertSettings:
     """The alert channel as the environment sets it (read at every sensor tick)."""
-    return AlertsSettings.load().alert_settings(Settings.load().region)
+    return AlertsSettings.load().alert_settings(AwsSettings.load().region)
 
 
 class ThresholdSettings(EnvModel):
@@ -668,7 +679,7 @@ class SandboxSettings(_Numbers):
 
 
 DOMAINS: tuple[type[EnvModel], ...] = (
-    Settings, XSettings, TrendsSettings, BskySettings, LeaseSettings, KaggleSettings,
+    Settings, AwsSettings, XSettings, TrendsSettings, BskySettings, LeaseSettings, KaggleSettings,
     AlertsSettings, ThresholdSettings, ArchiveSettings, SandboxSettings,
 )
 
@@ -678,6 +689,7 @@ class ElexSettings:
     """Every domain's settings, loaded (and validated) together."""
 
     core: Settings
+    aws: AwsSettings
     x: XSettings
     trends: TrendsSettings
     bsky: BskySettings
@@ -692,7 +704,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ElexSettings:
     """Every domain from the environment (or ``env``); one error lists every bad variable."""
     validate_env(env)
     return ElexSettings(
-        core=Settings.load(env), x=XSettings.load(env), trends=TrendsSettings.load(env),
+        core=Settings.load(env), aws=AwsSettings.load(env), x=XSettings.load(env), trends=TrendsSettings.load(env),
         bsky=BskySettings.load(env), lease=LeaseSettings.load(env),
         kaggle=KaggleSettings.load(env), alerts=AlertsSettings.load(env),
         thresholds=ThresholdSettings.load(env), sandbox=SandboxSettings.load(env),
