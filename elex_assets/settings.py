@@ -86,14 +86,6 @@ def var(name: str, default: Any = None, **kwargs: Any) -> Any:
     return Field(default, validation_alias=name, **kwargs)
 
 
-class SettingError(ValueError):
-    """A bad setting; ``problems`` pairs each variable with its message."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(message for _, message in problems))
-
-
 class EnvModel(BaseSettings):
     """Common behaviour: blank means default, errors name the variable."""
 
@@ -105,12 +97,21 @@ class EnvModel(BaseSettings):
     # ---- loading ----------------------------------------------------------------------
     @classmethod
     def load(cls: type[M], env: Mapping[str, str] | None = None) -> M:
-        """The model from the environment (or ``env``); ``SettingError`` names each variable."""
+        """The model from the environment (or ``env``); a ``ValueError`` names each variable."""
+        model, problems = cls.check(env)
+        if model is None:
+            raise ValueError("; ".join(message for _, message in problems))
+        return model
+
+    @classmethod
+    def check(cls: type[M], env: Mapping[str, str] | None = None
+              ) -> tuple[M | None, list[tuple[str, str]]]:
+        """The model, or None and each problem as (variable, message)."""
         token = _ENV.set(env)
         try:
-            return cls()
+            return cls(), []
         except ValidationError as exc:
-            raise SettingError([cls._problem(e) for e in exc.errors()]) from None
+            return None, [cls._problem(e) for e in exc.errors()]
         finally:
             _ENV.reset(token)
 
@@ -738,10 +739,7 @@ def validate_env(env: Mapping[str, str] | None = None) -> None:
     for model in DOMAINS:
         if model is ArchiveSettings:  # only the archive import needs its file to exist
             continue
-        try:
-            model.load(env)
-        except SettingError as exc:
-            problems += [(n, m) for n, m in exc.problems if n not in named]
+        problems += [(n, m) for n, m in model.check(env)[1] if n not in named]
     if problems:
         raise ValueError("invalid setting: " + "; ".join(m for _, m in problems))
 
