@@ -718,8 +718,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> ElexSettings:
 def validate_env(env: Mapping[str, str] | None = None) -> None:
     """Check every non-secret setting's type and range; one message names each bad variable.
 
-    Called when the definitions load, so a bad value fails at once (in the UI's
-    code location, the CLI, the daemon) instead of at the first step that reads it.
+    Called when the definitions are built (``load_settings``), so a bad value fails at
+    once (in the UI's code location, the CLI, the daemon) instead of at the first step
+    that reads it. ``env`` (default: this process's environment) is read, never changed.
     """
     env = dict(os.environ if env is None else env)
     problems: list[tuple[str, str]] = []
