@@ -81,6 +81,20 @@ class Range:
     integer: bool = False
 
 
+class _Marker:
+    """Field metadata: how ``EnvModel`` reads the variable's text."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+FLAG = _Marker("FLAG")  # true/false (1/0, yes/no, on/off); anything else is refused
+IS_SET = _Marker("IS_SET")  # a secret: only whether it is set is kept, never its value
+
+
 def var(name: str, default: Any = None, **kwargs: Any) -> Any:
     """A field read from the environment variable ``name`` (the one place it is named)."""
     return Field(default, validation_alias=name, **kwargs)
@@ -160,6 +174,18 @@ class EnvModel(BaseSettings):
             return name, None
         text = str(value).strip()
         return name, text or None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _marked(cls, value: Any, info: ValidationInfo) -> Any:
+        """``FLAG`` and ``IS_SET`` fields, whichever domain declares them."""
+        metadata = cls.model_fields[info.field_name or ""].metadata
+        if isinstance(value, bool) or not any(m is FLAG or m is IS_SET for m in metadata):
+            return value
+        if IS_SET in metadata:
+            return bool(str(value or "").strip())
+        name, text = cls._raw(value, info)
+        return _flag(name, text) if text else cls.default(info.field_name or "")
 
     @classmethod
     def _range(cls, field: str) -> Range | None:
@@ -295,10 +321,10 @@ class XSettings(_Numbers):
     endpoint: str = var("X_SEARCH_ENDPOINT", "recent")
     max_query_length: Annotated[int, Range(integer=True)] = var("X_MAX_QUERY_LENGTH", 0)
     languages: Annotated[tuple[str, ...], NoDecode] = var("X_LANGUAGES", ("fr", "en"))
-    include_retweets: bool = var("X_INCLUDE_RETWEETS", True)
+    include_retweets: Annotated[bool, FLAG] = var("X_INCLUDE_RETWEETS", True)
     min_status: Annotated[int, Range(-1, None, True)] = var("X_MIN_STATUS", 0)
     max_posts_per_month: Annotated[int, Range(0, None, True)] = var("X_MAX_POSTS_PER_MONTH", 0)
-    token_set: bool = var("X_BEARER_TOKEN", False)
+    token_set: Annotated[bool, IS_SET] = var("X_BEARER_TOKEN", False)
     price_post_read_usd: float = var("X_PRICE_POST_READ_USD", 0.005)
     price_counts_recent_usd: float = var("X_PRICE_COUNTS_RECENT_USD", 0.005)
     price_counts_all_usd: float = var("X_PRICE_COUNTS_ALL_USD", 0.01)
@@ -334,19 +360,6 @@ class XSettings(_Numbers):
     def _languages(cls, value: Any) -> tuple[str, ...]:
         # Unset: the default; set but empty: no language filter.
         return tuple(value) if isinstance(value, list | tuple) else _languages(value)
-
-    @field_validator("include_retweets", mode="before")
-    @classmethod
-    def _flag(cls, value: Any, info: ValidationInfo) -> bool:
-        if isinstance(value, bool):
-            return value
-        name, text = cls._raw(value, info)
-        return _flag(name, text) if text else cls.default(info.field_name or "")
-
-    @field_validator("token_set", mode="before")
-    @classmethod
-    def _is_set(cls, value: Any) -> bool:
-        return value if isinstance(value, bool) else bool(str(value or "").strip())
 
     @field_validator("price_post_read_usd", "price_counts_recent_usd", "price_counts_all_usd",
                      "max_usd_per_day", "max_usd_per_month", mode="before")
@@ -492,8 +505,8 @@ class BskySettings(_Numbers):
     base_url: str = var("BSKY_BASE_URL", BSKY_DEFAULT_BASE_URL)
     languages: Annotated[tuple[str, ...], NoDecode] = var("BSKY_LANGUAGES", ())
     window_minutes: Annotated[int, Range(1, 1440, True)] = var("BSKY_WINDOW_MINUTES", 360)
-    handle_set: bool = var("BSKY_HANDLE", False)
-    app_password_set: bool = var("BSKY_APP_PASSWORD", False)
+    handle_set: Annotated[bool, IS_SET] = var("BSKY_HANDLE", False)
+    app_password_set: Annotated[bool, IS_SET] = var("BSKY_APP_PASSWORD", False)
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -510,11 +523,6 @@ class BskySettings(_Numbers):
             if not lang.replace("-", "").isalpha() or len(lang) > 8:
                 raise ValueError(f"BSKY_LANGUAGES={value!r}: {lang!r} is not a language code")
         return languages
-
-    @field_validator("handle_set", "app_password_set", mode="before")
-    @classmethod
-    def _is_set(cls, value: Any) -> bool:
-        return value if isinstance(value, bool) else bool(str(value or "").strip())
 
     @property
     def credentials_set(self) -> bool:
@@ -538,12 +546,12 @@ class KaggleSettings(EnvModel):
     """Kaggle export and publishing (README, "Kaggle"); the key goes through ``dg.EnvVar``."""
 
     dataset: str | None = var("KAGGLE_DATASET", None)
-    username_set: bool = var("KAGGLE_USERNAME", False)
-    key_set: bool = var("KAGGLE_KEY", False)
-    publish: bool = var("ELEX_KAGGLE_PUBLISH", False)
+    username_set: Annotated[bool, IS_SET] = var("KAGGLE_USERNAME", False)
+    key_set: Annotated[bool, IS_SET] = var("KAGGLE_KEY", False)
+    publish: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PUBLISH", False)
     content_policy: str = var("ELEX_KAGGLE_CONTENT", DEFAULT_CONTENT_POLICY)
-    parquet_twin: bool = var("ELEX_KAGGLE_PARQUET", False)
-    private: bool = var("ELEX_KAGGLE_PRIVATE", False)
+    parquet_twin: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PARQUET", False)
+    private: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PRIVATE", False)
     api_endpoint: str | None = var("KAGGLE_API_ENDPOINT", None)
 
     @field_validator("dataset", mode="before")
@@ -555,19 +563,6 @@ class KaggleSettings(EnvModel):
 
             check_dataset_id(text)
         return text
-
-    @field_validator("username_set", "key_set", mode="before")
-    @classmethod
-    def _is_set(cls, value: Any) -> bool:
-        return value if isinstance(value, bool) else bool(str(value or "").strip())
-
-    @field_validator("publish", "parquet_twin", "private", mode="before")
-    @classmethod
-    def _flag(cls, value: Any, info: ValidationInfo) -> bool:
-        if isinstance(value, bool):
-            return value
-        name, text = cls._raw(value, info)
-        return _flag(name, text) if text else cls.default(info.field_name or "")
 
     @field_validator("content_policy", mode="before")
     @classmethod
