@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from elex_assets.core.archive import FORMATS, ArchiveFormatError, archive_registry, import_archive
-from elex_assets.core.lake import Lake, LakeError
+from elex_assets.core.lake import LakeError
 from elex_assets.core.registry import RegistryError
 from elex_assets.settings import ArchiveSettings, Settings
 
@@ -30,10 +30,11 @@ def run_import(
     try:
         settings = ArchiveSettings.from_env()
         registry = archive_registry(election, settings.candidates_file)
-        lake = Lake.from_url(lake_url or Settings.from_env().lake_url)
+        core = Settings.load()
+        lake = core.lake(lake_url)
         report = import_archive(
             format_name,
-            Lake.from_url(source_url),
+            core.lake(source_url),
             lake,
             registry,
             prune=prune,

@@ -11,7 +11,6 @@ partitions (idempotent); the sandboxes stop whatever happens, Ctrl-C included.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import sys
@@ -24,16 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from elex_assets import PROJECT_DIR
+from elex_assets.settings import SandboxSettings, apply_env
 
-DAGSTER_HOME = Path(os.environ.get("DAGSTER_HOME") or PROJECT_DIR / ".dagster_home")
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def prepare_instance_home(home: Path = DAGSTER_HOME) -> Path:
-    """Create the project-local DAGSTER_HOME with the top-level dagster.yaml."""
+def prepare_instance_home(home: Path | None = None) -> Path:
+    """Create the DAGSTER_HOME (default: the project-local one) with the top-level
+    dagster.yaml, and point Dagster (and the processes it starts) at it."""
+    home = home or SandboxSettings.load().dagster_home
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_DIR / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
+    apply_env({"DAGSTER_HOME": str(home)})
     return home
 
 
@@ -156,11 +157,11 @@ def run_ui(port: int = 3000) -> int:
     """``dagster dev`` on the demo's instance; the sandboxes serve the runs it launches."""
     import subprocess
 
-    prepare_instance_home()
+    home = prepare_instance_home()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with sandboxes() as urls:
         print(f"sandboxes: {', '.join(f'{k} {v}' for k, v in urls.items())}")
-        print(f"Dagster UI on http://127.0.0.1:{port} (instance {os.environ['DAGSTER_HOME']}); "
+        print(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); "
               "Ctrl-C stops it and the sandboxes.")
         command = [sys.executable, "-m", "dagster", "dev", "-w",
                    str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
@@ -181,13 +182,17 @@ def _run(started: float, urls: dict[str, str], today: date) -> int:
 
     for category in (dg.BetaWarning, dg.PreviewWarning, UserWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category)
-    from elex_assets.definitions import defs, election, settings
+    from elex_assets.core.registry import load_registry
+    from elex_assets.definitions import get_defs
+    from elex_assets.settings import SandboxSettings, Settings
 
+    defs, settings = get_defs(), Settings.load()  # built now: the sandboxes are set
+    election = load_registry(settings.election, settings.candidates_file).election
     instance = dg.DagsterInstance.get()
     week, steps = plan(defs, election, today)
     print(f"elex demo — election {settings.election}, week {week[0]} .. {week[-1]} and today")
     print(f"  sandboxes: {', '.join(f'{k} {v}' for k, v in urls.items())}")
-    print(f"  lake: {settings.lake_url}   instance: {os.environ['DAGSTER_HOME']}")
+    print(f"  lake: {settings.lake_url}   instance: {SandboxSettings.load().dagster_home}")
     results: dict[str, Any] = {}
     for index, step in enumerate(steps, 1):
         t0 = time.monotonic()
@@ -213,10 +218,9 @@ def summarise(
     started: float,
 ) -> int:
     from elex_assets.checks.summary import checks_summary
-    from elex_assets.core.lake import Lake
     from elex_assets.demo_summary import posts_per_candidate, trends_leaders
 
-    lake = Lake.from_url(settings.lake_url)
+    lake = settings.lake()
     total, per_candidate = posts_per_candidate(lake, week)
     print(f"Posts on X, {week[0]} .. {week[-1]}: {total} posts; posts naming each candidate:")
     for cid, n in per_candidate.items():

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, date, datetime
 
-from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x_collect import XCollectError
 from elex_assets.core.x_counts import count_queries, counts_endpoint
@@ -26,7 +24,7 @@ def run_estimate(first: str, last: str, plan: str | None = None) -> int:
     if end < start:
         print(f"elex estimate: --to {end} is before --from {start}")
         return 2
-    settings, xs = Settings.from_env(), XSettings.from_env()
+    settings, xs = Settings.load(), XSettings.load()
     plan = plan or xs.posts_plan
     max_length = xs.max_query_length
     try:  # counts of recent days go to counts/recent, which takes 512-character queries
@@ -36,23 +34,16 @@ def run_estimate(first: str, last: str, plan: str | None = None) -> int:
     except XCollectError as exc:
         print(f"elex estimate: {exc}")
         return 1
-    x = XResource(
-        bearer_token=os.environ.get("X_BEARER_TOKEN") or None, base_url=xs.base_url,
-        endpoint=xs.endpoint, max_query_length=max_length,
-        languages=list(xs.languages), include_retweets=xs.include_retweets,
-        min_status=xs.min_status, price_post_read_usd=xs.price_post_read_usd,
-        price_counts_recent_usd=xs.price_counts_recent_usd,
-        price_counts_all_usd=xs.price_counts_all_usd, max_usd_per_day=xs.max_usd_per_day,
-        max_usd_per_month=xs.max_usd_per_month, posts_plan=plan,
-        sample_posts_per_day=xs.sample_posts_per_day,
-    )
+    # The token through dg.EnvVar, as in the definitions; Dagster resolves it here.
+    x = XResource.from_settings(
+        xs, max_query_length=max_length, posts_plan=plan).process_config_and_initialize()
     registry = load_registry(settings.election, settings.candidates_file)
     queries = x.queries(registry)
     n_counts = len(count_queries(
         registry.selected(x.min_status),
         max_length=x.max_query_length or MAX_QUERY_LENGTH.get(x.endpoint, 512),
         languages=x.languages, include_retweets=x.include_retweets))
-    lake = Lake.from_url(settings.lake_url)
+    lake = settings.lake()
     guard = x.spend_guard(lake, "est" + uuid.uuid4().hex[:8], f"estimate {start}..{end}")
     prices = x.prices()
     try:

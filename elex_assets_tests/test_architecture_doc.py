@@ -17,7 +17,9 @@ def _row(doc: str, name: str) -> str:
 
 
 def test_every_schedule_and_sensor_with_its_cron_and_default_status() -> None:
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     doc = DOC.read_text()
     for schedule in defs.schedules or []:
@@ -33,7 +35,9 @@ def test_every_schedule_and_sensor_with_its_cron_and_default_status() -> None:
 
 
 def test_every_asset_is_in_the_graph() -> None:
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     doc = DOC.read_text()
     for spec in defs.resolve_all_asset_specs():

@@ -46,7 +46,8 @@ def test_good_settings_pass() -> None:
 def test_a_negative_interval_fails_when_the_definitions_load() -> None:
     env = {**os.environ, "TRENDS_MIN_INTERVAL_SECONDS": "-5"}
     proc = subprocess.run(
-        [sys.executable, "-c", "import elex_assets.definitions"], cwd=PROJECT_DIR, env=env,
+        [sys.executable, "-c", "from elex_assets.definitions import defs; defs()"],
+        cwd=PROJECT_DIR, env=env,
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0

@@ -23,7 +23,7 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.registry import Registry
 from elex_assets.resources import LakeResource
-from elex_assets.settings import ArchiveSettings
+from elex_assets.settings import ArchiveSettings, Settings
 
 if TYPE_CHECKING:  # the importers load only in a run that imports an archive
     from elex_assets.core.archive import ImportReport
@@ -70,7 +70,7 @@ def _source(config: ArchiveImportConfig) -> Lake:
             "to the folder or s3:// prefix holding the old collection",
             allow_retries=False,
         )
-    return Lake.from_url(url)
+    return Settings.load().lake(url)
 
 
 def _registry(config: ArchiveImportConfig, election: str) -> Registry:

@@ -239,8 +239,8 @@ def trends_hourly_schedule(
             for area in AREAS
         ]
         try:
-            lake = Lake.from_url(lake_url or Settings.from_env().lake_url)
-            backend = TrendsSettings.from_env().backend
+            lake = Settings.load().lake(lake_url)
+            backend = TrendsSettings.load().backend
             # the web API refuses us and every asset uses it: ask nothing until it is over
             cooldown = TrendsGate(lake).active_cooldown() if backend == "web" else None
             if cooldown is not None:

@@ -20,7 +20,7 @@ def trends_block_note(lake: Lake | None = None) -> str | None:
         if lake is None:
             from elex_assets.settings import Settings
 
-            lake = Lake.from_url(Settings.from_env().lake_url)
+            lake = Settings.load().lake()
         cooldowns = [
             (source, TrendsGate(lake, source=source).active_cooldown()) for source in SOURCES
         ]

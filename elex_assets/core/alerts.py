@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -183,22 +182,12 @@ class SnsPublisher:
 
 @dataclass(frozen=True)
 class AlertSettings:
+    """Where alerts go; ``settings.alert_settings()`` fills it from the environment."""
+
     topic_arn: str | None
     phone_number: str | None
     ui_url: str | None
     region: str | None
-
-    @classmethod
-    def from_env(cls) -> AlertSettings:
-        def env(name: str) -> str | None:
-            return (os.environ.get(name) or "").strip() or None
-
-        return cls(
-            topic_arn=env("ELEX_ALERT_SNS_TOPIC_ARN"),
-            phone_number=env("ELEX_ALERT_PHONE_NUMBER"),
-            ui_url=env("ELEX_UI_URL"),
-            region=env("AWS_REGION") or env("AWS_DEFAULT_REGION"),
-        )
 
     def publisher(self) -> Publisher:
         if self.topic_arn or self.phone_number:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,18 +57,12 @@ def why_not_publish(enabled: bool, username: str | None, key: str | None) -> str
     return None
 
 
-@contextlib.contextmanager
-def _credentials(username: str, key: str) -> Iterator[None]:
-    saved = {n: os.environ.get(n) for n in ("KAGGLE_USERNAME", "KAGGLE_KEY")}
-    os.environ["KAGGLE_USERNAME"], os.environ["KAGGLE_KEY"] = username, key
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def _credentials(username: str, key: str) -> contextlib.AbstractContextManager[None]:
+    """The Kaggle client reads its credentials from the environment: set them for the call
+    (``settings.scoped_env``, the one module that touches the environment)."""
+    from elex_assets.settings import scoped_env
+
+    return scoped_env({"KAGGLE_USERNAME": username, "KAGGLE_KEY": key})
 
 
 def _api(endpoint: str | None) -> Any:

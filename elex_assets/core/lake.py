@@ -5,9 +5,10 @@ target folder and are renamed over the target; on S3 an object appears only
 when its PUT (or multipart upload) completes. Readers therefore see the old
 version or the new one, never half a file, and re-writing a key replaces it.
 
-S3 settings follow the standard AWS chain (environment, profile, instance
-role); ``AWS_ENDPOINT_URL`` points boto3 and polars at an S3-compatible server
-such as moto's in tests.
+S3 credentials follow the standard AWS chain (environment, profile, instance
+role); the endpoint (an S3-compatible server such as moto's in tests) and the
+region are handed over by the caller: ``settings.Settings.lake()`` reads them
+from ``AWS_ENDPOINT_URL`` and ``AWS_REGION``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ class Lake:
 
     @classmethod
     def from_url(cls, url: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:
-        endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if not url.startswith("s3://"):
             url = str(Path(url).expanduser().resolve())
         return cls(url.rstrip("/"), endpoint_url, region)

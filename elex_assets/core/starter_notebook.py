@@ -10,7 +10,6 @@ hydration cell runs only with a token in the environment, never in tests.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -223,18 +222,17 @@ def execute_notebook(notebook: dict, folder: Path, timeout: int = 300) -> dict:
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
+    from elex_assets.settings import scoped_env
+
     nb = nbformat.reads(json.dumps(notebook), as_version=4)  # joins the source lines
-    env_before = os.environ.pop("X_BEARER_TOKEN", None)  # the kernel never calls X here
-    try:
-        with tempfile.TemporaryDirectory(prefix="elex-kernel-") as sockets:
-            # Unix sockets, not TCP: nothing listens on a port, even on loopback.
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/k")
-            NotebookClient(
-                nb, km=km, timeout=timeout, resources={"metadata": {"path": str(folder)}}
-            ).execute()
-    finally:
-        if env_before is not None:
-            os.environ["X_BEARER_TOKEN"] = env_before
+    # The kernel inherits this environment: without the token it never calls X here.
+    with scoped_env(unset=["X_BEARER_TOKEN"]), \
+            tempfile.TemporaryDirectory(prefix="elex-kernel-") as sockets:
+        # Unix sockets, not TCP: nothing listens on a port, even on loopback.
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/k")
+        NotebookClient(
+            nb, km=km, timeout=timeout, resources={"metadata": {"path": str(folder)}}
+        ).execute()
     return json.loads(nbformat.writes(nb))
 
 

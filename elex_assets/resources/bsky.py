@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
-from elex_assets.core.bsky.api import DEFAULT_BASE_URL, BskyPolicy
+from elex_assets.core.bsky.api import BskyPolicy
 from elex_assets.core.bsky.query import BskyQuery, build_queries
 from elex_assets.core.bsky.session import LakeSessionStore
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import is_sandbox_url
+from elex_assets.settings import BskySettings, XSettings
 
 if TYPE_CHECKING:
     from elex_assets.core.bsky.client import BskyClient
@@ -25,12 +26,23 @@ class BskyResource(dg.ConfigurableResource):
 
     handle: str | None = Field(default=None, description="BSKY_HANDLE (dg.EnvVar)")
     app_password: str | None = Field(default=None, description="BSKY_APP_PASSWORD (dg.EnvVar)")
-    base_url: str = DEFAULT_BASE_URL
-    languages: list[str] = []
-    window_minutes: int = 360
-    min_status: int = 0
+    # Defaults are BskySettings' (stated there once); from_settings() hands a model over.
+    base_url: str = BskySettings.default("base_url")
+    languages: list[str] = list(BskySettings.default("languages"))
+    window_minutes: int = BskySettings.default("window_minutes")
+    min_status: int = XSettings.default("min_status")  # X_MIN_STATUS selects for both
     max_attempts: int = 6
     max_rate_limit_wait: float = 900.0
+
+    @classmethod
+    def from_settings(cls, settings: BskySettings, min_status: int,
+                      **fields: object) -> BskyResource:
+        """Credentials wired only when set: a loopback ``BSKY_BASE_URL`` (the sandbox) needs
+        no account; elsewhere the resource fails at once naming the missing variable."""
+        wired = settings.credentials_set
+        return cls(**{"handle": dg.EnvVar("BSKY_HANDLE") if wired else None,
+                      "app_password": dg.EnvVar("BSKY_APP_PASSWORD") if wired else None,
+                      **settings.resource_fields(), "min_status": min_status, **fields})
 
     @property
     def sandbox(self) -> bool:

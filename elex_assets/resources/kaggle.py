@@ -5,13 +5,11 @@ The key arrives through ``dg.EnvVar`` only: it never enters run config or logs.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from elex_assets.core.export import DEFAULT_CONTENT_POLICY, check_policy
+from elex_assets.core.export import check_policy
 from elex_assets.core.kaggle_dataset import PublishSettings
-from elex_assets.settings import env_flag
+from elex_assets.settings import KaggleSettings, XSettings
 
 PLACEHOLDER_SLUG = "french-election-x-and-trends"
 
@@ -19,15 +17,16 @@ PLACEHOLDER_SLUG = "french-election-x-and-trends"
 class KaggleResource(dg.ConfigurableResource):
     """Where and how the weekly dataset is exported and published."""
 
-    dataset: str | None = None  # owner/slug
+    # Defaults are KaggleSettings' (stated there once); kaggle_resource_from_env() loads them.
+    dataset: str | None = KaggleSettings.default("dataset")  # owner/slug
     username: str | None = None
     key: str | None = None
-    publish: bool = False
-    content_policy: str = DEFAULT_CONTENT_POLICY  # full | ids
-    parquet_twin: bool = False
-    public: bool = True
-    api_endpoint: str | None = None  # a fake Kaggle in tests; default the real API
-    posts_plan: str = "full"  # X_POSTS_PLAN, stated in the dataset's description
+    publish: bool = KaggleSettings.default("publish")
+    content_policy: str = KaggleSettings.default("content_policy")  # full | ids
+    parquet_twin: bool = KaggleSettings.default("parquet_twin")
+    public: bool = not KaggleSettings.default("private")
+    api_endpoint: str | None = KaggleSettings.default("api_endpoint")  # a fake Kaggle in tests
+    posts_plan: str = "full"  # X_POSTS_PLAN of the collection, stated in the description
 
     def policy(self) -> str:
         return check_policy(self.content_policy)
@@ -50,17 +49,16 @@ class KaggleResource(dg.ConfigurableResource):
         )
 
 
+def kaggle_resource_from_settings(settings: KaggleSettings, x: XSettings) -> KaggleResource:
+    """The resource from loaded settings; the username and key arrive through ``dg.EnvVar``
+    (only when set, so a build without them makes the folder and publishes nothing)."""
+    return KaggleResource(
+        username=dg.EnvVar("KAGGLE_USERNAME") if settings.username_set else None,
+        key=dg.EnvVar("KAGGLE_KEY") if settings.key_set else None,
+        **settings.resource_fields(posts_plan=x.posts_plan),
+    )
+
+
 def kaggle_resource_from_env() -> KaggleResource:
     """Build the resource from KAGGLE_* and ELEX_KAGGLE_* variables (see README)."""
-    policy = os.environ.get("ELEX_KAGGLE_CONTENT", "").strip() or DEFAULT_CONTENT_POLICY
-    return KaggleResource(
-        dataset=os.environ.get("KAGGLE_DATASET") or None,
-        username=dg.EnvVar("KAGGLE_USERNAME") if os.environ.get("KAGGLE_USERNAME") else None,
-        key=dg.EnvVar("KAGGLE_KEY") if os.environ.get("KAGGLE_KEY") else None,
-        publish=env_flag("ELEX_KAGGLE_PUBLISH"),
-        content_policy=check_policy(policy),
-        parquet_twin=env_flag("ELEX_KAGGLE_PARQUET"),
-        public=not env_flag("ELEX_KAGGLE_PRIVATE"),
-        api_endpoint=os.environ.get("KAGGLE_API_ENDPOINT") or None,
-        posts_plan=(os.environ.get("X_POSTS_PLAN") or "full").strip(),
-    )
+    return kaggle_resource_from_settings(KaggleSettings.load(), XSettings.load())

@@ -8,28 +8,36 @@ from datetime import timedelta
 import dagster as dg
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.trends_client import DEFAULT_BASE_URL, Politeness, TrendsClient
+from elex_assets.core.trends_client import Politeness, TrendsClient
 from elex_assets.core.trends_official import OfficialClient, load_token
 from elex_assets.core.trends_state import CooldownPolicy, TrendsGate
+from elex_assets.settings import TrendsSettings
+
+_default = TrendsSettings.default
 
 
 class TrendsResource(dg.ConfigurableResource):
     """Where Trends requests go (``TRENDS_BASE_URL``) and how gently they are sent."""
 
-    base_url: str = DEFAULT_BASE_URL
-    anchor: str = "Emmanuel Macron"
-    min_interval_seconds: float = 5.0
-    max_attempts: int = 6
+    # Defaults are TrendsSettings' (stated there once); from_settings() hands a model over.
+    base_url: str = _default("base_url")
+    anchor: str = _default("anchor")
+    min_interval_seconds: float = _default("min_interval_seconds")
+    max_attempts: int = _default("max_attempts")
     backoff_base_seconds: float = 2.0
-    backoff_max_seconds: float = 300.0
-    timeout_seconds: float = 30.0
-    cooldown_minutes: float = 15.0
-    cooldown_max_minutes: float = 360.0
-    backend: str = "web"
-    official_base_url: str = "https://searchtrends.googleapis.com"
-    credentials_file: str | None = None
-    second_anchor: str | None = None
+    backoff_max_seconds: float = _default("backoff_max_seconds")
+    timeout_seconds: float = _default("timeout_seconds")
+    cooldown_minutes: float = _default("cooldown_minutes")
+    cooldown_max_minutes: float = _default("cooldown_max_minutes")
+    backend: str = _default("backend")
+    official_base_url: str = _default("official_base_url")
+    credentials_file: str | None = _default("credentials_file")
+    second_anchor: str | None = _default("second_anchor")
     official_poll_seconds: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: TrendsSettings, **fields: object) -> TrendsResource:
+        return cls(**{**settings.resource_fields(), **fields})
 
     def smaller_anchors(self) -> list[str]:
         """``TRENDS_SECOND_ANCHOR``: smaller anchors for small candidates, most popular first."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import (
-    DEFAULT_BASE_URL,
     RetryPolicy,
     XAuthError,
     XClient,
@@ -18,6 +17,7 @@ from elex_assets.core.x_client import (
 )
 from elex_assets.core.x_query import MAX_QUERY_LENGTH, XQuery, build_queries
 from elex_assets.core.x_spend import Ceilings, Prices, SpendGuard
+from elex_assets.settings import XSettings
 
 SANDBOX_TOKEN = "sandbox"
 
@@ -31,24 +31,45 @@ class XResource(dg.ConfigurableResource):
     """
 
     bearer_token: str | None = Field(default=None, description="X_BEARER_TOKEN (dg.EnvVar)")
-    base_url: str = DEFAULT_BASE_URL
-    endpoint: str = "recent"
-    max_query_length: int = Field(default=0, description="0: the endpoint's limit")
-    languages: list[str] = ["fr", "en"]
-    include_retweets: bool = True
-    min_status: int = 0
-    max_posts_per_month: int = Field(default=0, description="0: no budget")
+    # Defaults are XSettings' (stated there once); from_settings() hands a loaded model over.
+    base_url: str = XSettings.default("base_url")
+    endpoint: str = XSettings.default("endpoint")
+    max_query_length: int = Field(default=XSettings.default("max_query_length"),
+                                  description="0: the endpoint's limit")
+    languages: list[str] = list(XSettings.default("languages"))
+    include_retweets: bool = XSettings.default("include_retweets")
+    min_status: int = XSettings.default("min_status")
+    max_posts_per_month: int = Field(default=XSettings.default("max_posts_per_month"),
+                                     description="0: no budget")
     page_size: int = Field(default=0, description="0: the endpoint's maximum")
     max_attempts: int = 6
     backoff_base: float = 2.0
     max_rate_limit_wait: float = 960.0
-    price_post_read_usd: float = 0.005
-    price_counts_recent_usd: float = 0.005
-    price_counts_all_usd: float = 0.01
-    posts_plan: str = Field(default="full", description="X_POSTS_PLAN: full, sample or off")
-    sample_posts_per_day: int = Field(default=400, description="X_SAMPLE_POSTS_PER_DAY")
-    max_usd_per_day: float = Field(default=0.0, description="X_MAX_USD_PER_DAY; 0: none")
-    max_usd_per_month: float = Field(default=0.0, description="X_MAX_USD_PER_MONTH; 0: none")
+    price_post_read_usd: float = XSettings.default("price_post_read_usd")
+    price_counts_recent_usd: float = XSettings.default("price_counts_recent_usd")
+    price_counts_all_usd: float = XSettings.default("price_counts_all_usd")
+    # Unset: XSettings' default for base_url (live: a $5 day; the sandbox: no ceiling).
+    posts_plan: str | None = Field(default=None, description="X_POSTS_PLAN: full, sample or off")
+    sample_posts_per_day: int = Field(default=XSettings.default("sample_posts_per_day"),
+                                      description="X_SAMPLE_POSTS_PER_DAY")
+    max_usd_per_day: float | None = Field(default=None, description="X_MAX_USD_PER_DAY; 0: none")
+    max_usd_per_month: float | None = Field(default=None, description="X_MAX_USD_PER_MONTH; 0: none")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_base_url(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        base_url = data.get("base_url") or XSettings.default("base_url")
+        missing = {k: v for k, v in XSettings.url_defaults(str(base_url)).items()
+                   if data.get(k) is None}
+        return {**data, **missing} if missing else data
+
+    @classmethod
+    def from_settings(cls, settings: XSettings, **fields: object) -> XResource:
+        """The resource from loaded settings; the token arrives through ``dg.EnvVar``."""
+        token = dg.EnvVar("X_BEARER_TOKEN") if settings.token_set else None
+        return cls(**{"bearer_token": token, **settings.resource_fields(), **fields})
 
     @property
     def sandbox(self) -> bool:

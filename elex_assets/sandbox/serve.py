@@ -2,70 +2,68 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
 from elex_assets.sandbox.trends_server import TrendsSandbox
 from elex_assets.sandbox.x_server import XSandbox
-from elex_assets.settings import Settings
+from elex_assets.settings import SandboxSettings, Settings, apply_env, sandbox_env
 
 DEMO_POSTS_PER_DAY = 1500  # the demo's volume: a week in seconds, still every candidate
-DEMO_BSKY_POSTS_PER_DAY = 400
 
 
 def start_bsky_sandbox(port: int | None = None) -> BskySandbox:
     """The Bluesky sandbox for the configured election; ``BSKY_SANDBOX_PORT`` (default: a
     free port) and ``BSKY_SANDBOX_POSTS_PER_DAY`` (default 400) tune it."""
-    settings = Settings.from_env()
+    settings, sandbox = Settings.load(), SandboxSettings.load()
     registry = load_registry(settings.election, settings.candidates_file)
-    if port is None:
-        port = int(os.environ.get("BSKY_SANDBOX_PORT") or 0)
-    volume = int(os.environ.get("BSKY_SANDBOX_POSTS_PER_DAY") or DEMO_BSKY_POSTS_PER_DAY)
-    return BskySandbox(registry.selected(), posts_per_day=volume, port=port).start()
+    port = sandbox.bsky_port if port is None else port
+    return BskySandbox(registry.selected(), posts_per_day=sandbox.bsky_posts_per_day,
+                       port=port).start()
 
 
-def start_x_sandbox(port: int | None = None) -> XSandbox:
+def start_x_sandbox(port: int | None = None, posts_per_day: int | None = None) -> XSandbox:
     """The X sandbox for the configured election (ELEX_ELECTION / ELEX_CANDIDATES_FILE).
 
     ``X_SANDBOX_PORT`` (default: a free port) and ``X_SANDBOX_POSTS_PER_DAY``
     (default 2000) tune it.
     """
-    settings = Settings.from_env()
+    settings, sandbox = Settings.load(), SandboxSettings.load()
     registry = load_registry(settings.election, settings.candidates_file)
-    if port is None:
-        port = int(os.environ.get("X_SANDBOX_PORT") or 0)
-    volume = int(os.environ.get("X_SANDBOX_POSTS_PER_DAY") or 2000)
+    port = sandbox.x_port if port is None else port
     return XSandbox(
-        registry.selected(), registry.election, posts_per_day=volume, port=port
+        registry.selected(), registry.election,
+        posts_per_day=posts_per_day or sandbox.x_posts_per_day, port=port,
     ).start()
 
 
 def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox | BskySandbox]:
-    """Start every sandbox API and point this process's settings at them.
+    """Start every sandbox API and point this process's settings (and its children's) at them.
 
-    Must run before ``elex_assets.definitions`` is imported (it reads the environment).
-    ``demo=True`` also selects full-archive search (the demo's week is over 7 days old)
-    and the demo's modest volume; the sandboxes need no politeness interval.
+    The definitions read the settings when they are built, not when imported, so this
+    may run before or after ``elex_assets.definitions`` is imported (but before
+    ``get_defs()``). ``demo=True`` also selects full-archive search (the demo's week is
+    over 7 days old), the demo's modest volume (unless ``X_SANDBOX_POSTS_PER_DAY`` is
+    set), and no politeness interval.
     """
-    if demo:
-        os.environ.setdefault("X_SANDBOX_POSTS_PER_DAY", str(DEMO_POSTS_PER_DAY))
-        os.environ["X_SEARCH_ENDPOINT"] = "all"
-        os.environ["TRENDS_MIN_INTERVAL_SECONDS"] = "0"
+    sandbox = SandboxSettings.load()
     servers: dict[str, XSandbox | TrendsSandbox | BskySandbox] = {}
     try:
-        servers["x"] = start_x_sandbox(port=0 if demo else None)
-        os.environ["X_API_BASE_URL"] = servers["x"].base_url
-        trends_port = 0 if demo else int(os.environ.get("TRENDS_SANDBOX_PORT") or 0)
-        servers["trends"] = TrendsSandbox(port=trends_port).start()
-        os.environ["TRENDS_BASE_URL"] = servers["trends"].base_url
+        if demo:
+            volume = (sandbox.x_posts_per_day if "x_posts_per_day" in sandbox.model_fields_set
+                      else DEMO_POSTS_PER_DAY)
+            servers["x"] = start_x_sandbox(port=0, posts_per_day=volume)
+        else:
+            servers["x"] = start_x_sandbox()
+        servers["trends"] = TrendsSandbox(port=0 if demo else sandbox.trends_port).start()
         servers["bsky"] = start_bsky_sandbox(port=0 if demo else None)
-        os.environ["BSKY_BASE_URL"] = servers["bsky"].base_url
     except BaseException:
         for server in servers.values():
             server.stop()
         raise
+    apply_env(sandbox_env(servers["x"].base_url, servers["trends"].base_url,
+                          servers["bsky"].base_url, demo=demo))
     return servers
 
 

@@ -298,7 +298,7 @@ class TrendsSandbox(LoopbackServer):
     """The sandbox server, run in a thread on loopback.
 
     >>> with TrendsSandbox() as sandbox:  # doctest: +SKIP
-    ...     os.environ["TRENDS_BASE_URL"] = sandbox.base_url
+    ...     settings.apply_env({"TRENDS_BASE_URL": sandbox.base_url})
     """
 
     name = "Trends sandbox"

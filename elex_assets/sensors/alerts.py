@@ -18,8 +18,9 @@ import dagster as dg
 
 from elex_assets.checks import clock
 from elex_assets.checks.trends_block import concerns_trends, trends_block_note
-from elex_assets.core.alerts import AlertBook, AlertSettings, Problem, Publisher, asset_path
+from elex_assets.core.alerts import AlertBook, Problem, Publisher, asset_path
 from elex_assets.dagster_private import FreshnessState, PartitionKeyFilter
+from elex_assets.settings import alert_settings
 
 ALERT_STATES = (FreshnessState.FAIL,)
 CHECK_HISTORY = 30  # recent evaluations read per check (covers the recent partitions)
@@ -190,7 +191,7 @@ def evaluate_alerts(
     context: dg.SensorEvaluationContext, publisher: Publisher | None = None
 ) -> dg.SkipReason:
     """One tick: gather current problems, reconcile with the cursor, publish, save the cursor."""
-    settings = AlertSettings.from_env()
+    settings = alert_settings()  # read at every tick: a new channel needs no restart
     publisher = publisher or settings.publisher()
     instance = context.instance
     book = AlertBook.from_cursor(context.cursor)

@@ -94,7 +94,9 @@ def test_a_wrong_app_password_fails_at_once_without_retry(
 
 
 def test_schedule_refreshes_today_every_5_minutes() -> None:
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     every5 = defs.resolve_schedule_def("bsky_every_5_minutes")
     assert every5.cron_schedule == "*/5 * * * *" and every5.job_name == "bsky_refresh_job"

@@ -20,6 +20,7 @@ from elex_assets.core.lake import Lake
 from elex_assets.partitions import daily_partitions, trends_partitions
 from elex_assets.resources import LakeResource
 from elex_assets.resources.kaggle import KaggleResource
+from elex_assets.settings import open_lake
 from elex_assets_tests.fake_kaggle import FakeKaggleServer
 from elex_assets_tests.lake_builder import PAST_ELECTION as ELECTION
 from elex_assets_tests.lake_builder import build_weeks, week, write_tweets_day
@@ -170,7 +171,9 @@ def test_automation_sensor_runs_by_default():
 
 
 def test_project_definitions_include_kaggle():
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"kaggle_tweets", "kaggle_trends_interest_over_time", "kaggle_dataset"} <= keys
@@ -265,7 +268,7 @@ def test_dataset_is_published_then_versioned(lake: Lake, tmp_path, monkeypatch):
 def test_dataset_publishes_from_an_s3_lake(s3_bucket, tmp_path, monkeypatch):
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    lake = open_lake(f"s3://{s3_bucket}/lake")
     build_weeks(lake, [MONDAY], tweets_per_day=1)
     res_lake = resources(lake)
     assert dg.materialize(

@@ -30,11 +30,9 @@ def test_candidates_asset_snapshots_the_registry(tmp_path: Path) -> None:
 
 def test_definitions_load_and_validate(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ELEX_LAKE_URL", str(tmp_path))
-    import importlib
+    from elex_assets.definitions import build_defs
+    from elex_assets.settings import load_settings
 
-    import elex_assets.definitions as definitions
-
-    importlib.reload(definitions)
-    defs = definitions.defs
+    defs = build_defs(load_settings())  # built now, from this environment
     assert defs.resolve_asset_graph().get_all_asset_keys() >= {dg.AssetKey("candidates")}
     dg.Definitions.validate_loadable(defs)

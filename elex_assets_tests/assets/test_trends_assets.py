@@ -146,7 +146,9 @@ def test_assets_hold_the_pool_and_a_retry_policy() -> None:
 
 
 def test_hourly_schedule_asks_for_today_in_both_areas() -> None:
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     schedule = defs.resolve_schedule_def("trends_hourly")
     assert schedule.cron_schedule == "5 * * * *"

@@ -208,7 +208,9 @@ def test_a_range_from_run_config_and_a_bad_date(tmp_path, sandbox):
 
 
 def test_the_project_checks_compliance_every_week():
-    from elex_assets.definitions import defs
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
 
     schedule = defs.resolve_schedule_def("x_compliance_weekly")
     assert schedule.cron_schedule == "0 5 * * 1"

@@ -26,6 +26,7 @@ from elex_assets.core.export import (
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import kaggle_manifest_key
 from elex_assets.core.schemas import TRENDS, TWEETS
+from elex_assets.settings import open_lake
 from elex_assets_tests.lake_builder import (
     ELECTION,
     build_weeks,
@@ -208,7 +209,7 @@ def test_crash_mid_write_keeps_previous_file(lake: Lake, monkeypatch):
 
 
 def test_export_on_s3(s3_bucket: str):
-    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    lake = open_lake(f"s3://{s3_bucket}/lake")
     rows = build_weeks(lake, [MONDAY], tweets_per_day=2)
     write_tweets_day(lake, MONDAY, 2, archive="legacy")
     export = export_week(lake, ELECTION, "tweets", 2026, 48, parquet_twin=True)

@@ -17,6 +17,7 @@ import pytest
 from elex_assets.core.export import export_week, read_manifests
 from elex_assets.core.kaggle_dataset import _local_folder, publishable, publishable_keys
 from elex_assets.core.lake import Lake
+from elex_assets.settings import open_lake
 from elex_assets_tests.lake_builder import ELECTION, build_weeks, write_tweets_day
 
 MONDAY = date(2026, 11, 23)
@@ -111,7 +112,7 @@ def test_the_shared_exclusion_rule() -> None:
 
 
 def test_staged_export_on_s3(s3_bucket: str) -> None:
-    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    lake = open_lake(f"s3://{s3_bucket}/lake")
     build_weeks(lake, [MONDAY], tweets_per_day=2)
     export = export_week(lake, ELECTION, "tweets", 2026, 48, parquet_twin=True)
     assert not lake.list("meta/kaggle/staged/")

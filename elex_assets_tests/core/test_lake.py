@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from elex_assets.core.lake import Lake, LakeError
+from elex_assets.settings import open_lake
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -13,7 +14,7 @@ def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
     if request.param == "local":
         return Lake.from_url(str(tmp_path / "lake"))
     bucket = request.getfixturevalue("s3_bucket")
-    return Lake.from_url(f"s3://{bucket}/prefix/elex")
+    return open_lake(f"s3://{bucket}/prefix/elex")
 
 
 def test_write_read_list_delete(lake: Lake) -> None:
@@ -60,7 +61,7 @@ def test_failed_write_keeps_previous_version(lake: Lake) -> None:
 
 def test_s3_listing_reads_every_page(s3_bucket: str) -> None:
     # The original watcher read one page only (1,000 keys): 1,005 keys must all be seen.
-    lake = Lake.from_url(f"s3://{s3_bucket}")
+    lake = open_lake(f"s3://{s3_bucket}")
     client = boto3.client("s3")
     for i in range(1005):
         client.put_object(Bucket=s3_bucket, Key=f"raw/tweets/date=2026-11-20/{i:05d}", Body=b"")
@@ -68,7 +69,7 @@ def test_s3_listing_reads_every_page(s3_bucket: str) -> None:
 
 
 def test_s3_objects_land_under_the_prefix(s3_bucket: str) -> None:
-    lake = Lake.from_url(f"s3://{s3_bucket}/deep/prefix")
+    lake = open_lake(f"s3://{s3_bucket}/deep/prefix")
     lake.write_bytes("a/b.txt", b"1")
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert keys == ["deep/prefix/a/b.txt"]

@@ -17,6 +17,7 @@ from elex_assets.core.lease import Lease, LeaseHeld, LeaseInfo, LeaseLost, lease
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x_collect import raw_keys
 from elex_assets.core.x_query import build_queries
+from elex_assets.settings import open_lake
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
 
 
@@ -25,7 +26,7 @@ def lake(request, tmp_path) -> Lake:  # noqa: ANN001
     if request.param == "local":
         return Lake.from_url(str(tmp_path / "lake"))
     bucket = request.getfixturevalue("s3_bucket")
-    return Lake.from_url(f"s3://{bucket}/lake")
+    return open_lake(f"s3://{bucket}/lake")
 
 
 def _lease(lake: Lake, owner: str, **kw) -> Lease:  # noqa: ANN003

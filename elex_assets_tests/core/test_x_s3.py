@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from elex_assets.core import layout
-from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x_client import RetryPolicy, XClient
 from elex_assets.core.x_collect import collect_day, raw_keys
 from elex_assets.core.x_normalise import normalise_day, tweets_summary
 from elex_assets.core.x_query import build_queries
+from elex_assets.settings import open_lake
 from elex_assets_tests.x_helpers import expected_ids
 
 
 def test_collect_and_normalise_a_day_on_s3(x_sandbox, s3_bucket) -> None:  # noqa: ANN001
-    lake = Lake.from_url(f"s3://{s3_bucket}/elex")
+    lake = open_lake(f"s3://{s3_bucket}/elex")
     reg = load_registry("2022")
     queries = build_queries(reg.selected()[:3], max_length=1024)
     client = XClient("t", x_sandbox.base_url, RetryPolicy(backoff_base=0.01))

@@ -13,6 +13,7 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.layout import archive_tweets_key
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import TWEETS
+from elex_assets.settings import open_lake
 from elex_assets_tests.archive_fixtures import (
     build_legacy_collection,
     limit_notice,
@@ -141,8 +142,8 @@ def test_stream_from_s3_source_into_s3_lake(
     for path in root.rglob("*"):
         if path.is_file():
             s3.upload_file(str(path), s3_bucket, f"old/{path.relative_to(root).as_posix()}")
-    source = Lake.from_url(f"s3://{s3_bucket}/old")
-    lake = Lake.from_url(f"s3://{s3_bucket}/lake")
+    source = open_lake(f"s3://{s3_bucket}/old")
+    lake = open_lake(f"s3://{s3_bucket}/lake")
     report = import_archive("v1-stream", source, lake, load_registry("2022"))
     assert report.rows == 3
     assert lake.list("clean/tweets/") == [archive_tweets_key(date(2022, 3, 1), SOURCE)]
