@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import dagster as dg
 from pydantic import Field, model_validator
@@ -10,7 +11,7 @@ from pydantic import Field, model_validator
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x_client import (
-    RetryPolicy,
+    X_RETRY,
     XAuthError,
     XClient,
     is_sandbox_url,
@@ -42,9 +43,9 @@ class XResource(dg.ConfigurableResource):
     max_posts_per_month: int = Field(default=XSettings.default("max_posts_per_month"),
                                      description="0: no budget")
     page_size: int = Field(default=0, description="0: the endpoint's maximum")
-    max_attempts: int = 6
-    backoff_base: float = 2.0
-    max_rate_limit_wait: float = 960.0
+    max_attempts: int = X_RETRY.max_attempts
+    backoff_base: float = X_RETRY.backoff_base
+    max_rate_limit_wait: float = X_RETRY.max_rate_limit_wait
     price_post_read_usd: float = XSettings.default("price_post_read_usd")
     price_counts_recent_usd: float = XSettings.default("price_counts_recent_usd")
     price_counts_all_usd: float = XSettings.default("price_counts_all_usd")
@@ -84,7 +85,8 @@ class XResource(dg.ConfigurableResource):
                     f"(X_API_BASE_URL={self.base_url} is not a sandbox on this machine)"
                 )
             token = SANDBOX_TOKEN
-        policy = RetryPolicy(
+        policy = replace(
+            X_RETRY,
             max_attempts=self.max_attempts,
             backoff_base=self.backoff_base,
             max_rate_limit_wait=self.max_rate_limit_wait,
