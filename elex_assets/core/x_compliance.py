@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -172,23 +173,36 @@ def drop_removed(lake: Lake, key: str, removed: dict[str, dict[str, Any]] | set[
     """
     if not removed or not lake.exists(key):
         return 0
+    with lake.local_copy(key) as path:  # one download: the rows and the metadata
+        change = removal(path, removed)
+    if change is None:
+        return 0
+    out, metadata, n_gone = change
+    with lake.writing(key, ".parquet") as path:
+        out.write_parquet(path, compression="zstd", statistics=True, metadata=metadata or None)
+    return n_gone
+
+
+def removal(
+    path: str | os.PathLike[str], removed: dict[str, dict[str, Any]] | set[str]
+) -> tuple[pl.DataFrame, dict[str, str], int] | None:
+    """What :func:`drop_removed` would write for the local ``tweets`` file ``path``: the
+    rows, the metadata and the rows removed; ``None`` when nothing changes."""
+    if not removed:
+        return None
     ids = pl.Series(list(removed), dtype=pl.String).implode()  # one list: the ids to match
-    df = lake.read_parquet(key)
+    df = pl.read_parquet(path)
     gone = df["id"].is_in(ids)
     lent = df["referenced_id"].is_in(ids) & df["referenced_text"].is_not_null()
     n_gone, n_lent = int(gone.sum()), int(lent.sum())
     if not n_gone and not n_lent:
-        return 0
+        return None
     out = df.filter(~gone).with_columns(
         pl.when(pl.col("referenced_id").is_in(ids)).then(None)
         .otherwise(pl.col("referenced_text")).alias("referenced_text")
     )
-    with lake.local_copy(key) as path:
-        metadata = pl.read_parquet_metadata(path)  # keeps the normaliser's input fingerprint
-    metadata = _account_removals(metadata, n_gone)
-    with lake.writing(key, ".parquet") as path:
-        out.write_parquet(path, compression="zstd", statistics=True, metadata=metadata or None)
-    return n_gone
+    metadata = pl.read_parquet_metadata(path)  # keeps the normaliser's input fingerprint
+    return out, _account_removals(metadata, n_gone), n_gone
 
 
 def _account_removals(metadata: dict[str, str], n_gone: int) -> dict[str, str]:
