@@ -156,6 +156,25 @@ def refresh_day(
     return DayRefresh(summary, written=written, removed=n_removed)
 
 
+def resummarise(
+    lake: Lake, day: date, target: str, path: Path, removed: Collection[str]
+) -> None:
+    """Describe the file just published at ``target`` from its local copy ``path`` (after a
+    compliance rewrite): its own input fingerprint, the removals applied, and what the
+    previous summary knew of the raw files."""
+    try:
+        previous = json.loads(lake.read_bytes(layout.tweets_summary_key(day)))
+        raw_posts = {str(k): int(v) for k, v in (previous.get("raw_posts") or {}).items()}
+    except (LakeError, ValueError, TypeError, AttributeError):
+        raw_posts = {}
+    fingerprint = _stored_fingerprint(path)
+    if fingerprint is None:
+        return  # nothing to tie the summary to: the next refresh reads the file
+    summary = _summarise(path, lake.version(target) or "", fingerprint,
+                         removed_digest(removed), raw_posts)
+    _write_summary(lake, day, summary)
+
+
 def _summarise(
     path: Path, version: str, fingerprint: str, digest: str, raw_posts: dict[str, int]
 ) -> DaySummary:

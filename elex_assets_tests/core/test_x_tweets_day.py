@@ -13,7 +13,7 @@ from elex_assets.core import layout
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x_collect import manifest_key
-from elex_assets.core.x_compliance import drop_removed
+from elex_assets.core.x_compliance import apply_removals, drop_removed
 from elex_assets.core.x_tweets_day import read_summary, refresh_day
 from elex_assets_tests.core.test_x_normalise import DAY, page, tweet
 
@@ -54,6 +54,17 @@ def test_a_file_rewritten_elsewhere_makes_the_summary_stale_not_wrong(tmp_path: 
     assert not again.written and again.summary.rows == 1  # the file itself, not the summary
     assert again.summary.accounting and again.summary.accounting["dropped"] == {
         "removed_by_compliance": 1}
+
+
+def test_a_compliance_run_keeps_the_summary_true(tmp_path: Path) -> None:
+    lake = Lake.from_url(str(tmp_path))
+    keys = [land(lake, "a", [tweet("10", "Macron", "1"), tweet("11", "Zemmour", "1")])]
+    refresh_day(lake, keys, CANDIDATES, DAY, TARGET, set())
+    assert apply_removals(lake, [DAY], {"11": {}})[2] == {DAY.isoformat(): 1}
+    summary = read_summary(lake, DAY)
+    assert summary is not None and summary.rows == 1 == lake.read_parquet(TARGET).height
+    assert "Zemmour" not in summary.preview_md
+    assert summary.accounting and summary.accounting["rows"] == 1
 
 
 def test_new_removals_are_applied_without_renormalising(tmp_path: Path) -> None:
