@@ -26,7 +26,7 @@ DAY = date(2026, 11, 20)  # a Friday of the 2027 campaign
 
 
 def test_day_keys_are_the_daily_partitions() -> None:
-    assert day_key(DAY) in daily_partitions(ELECTION).get_partition_keys()
+    assert daily_partitions(ELECTION).has_partition_key(day_key(DAY))
     assert day_of(day_key(DAY)) == DAY
     with pytest.raises(ValueError, match="'fr|2026-11-20'"):
         day_of("fr|2026-11-20")
@@ -55,7 +55,7 @@ def test_a_bad_trends_key_names_itself(bad: str) -> None:
 
 def test_week_keys_are_the_weekly_partitions() -> None:
     key = week_key(DAY)
-    assert key == "2026-11-16" and key in weekly_partitions(ELECTION).get_partition_keys()
+    assert key == "2026-11-16" and weekly_partitions(ELECTION).has_partition_key(key)
     assert week_of(key) == DAY.isocalendar()[:2]
     with pytest.raises(ValueError, match="not a Monday"):
         week_of(day_key(DAY))

@@ -211,9 +211,6 @@ def build_bsky_automation(
     assert partitions_def is not None
     status = dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED
 
-    def _keys(context: dg.ScheduleEvaluationContext) -> set[str]:
-        return set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
-
     @dg.schedule(name="bsky_every_5_minutes", cron_schedule="*/5 * * * *",
                  execution_timezone="UTC", job=refresh_job, default_status=status,
                  description="Refresh today's raw_bsky_posts then bsky_posts every 5 minutes "
@@ -225,14 +222,13 @@ def build_bsky_automation(
             return dg.SkipReason(
                 f"a refresh is still in progress (run {active[0].dagster_run.run_id[:8]})")
         now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
-        keys = _keys(context)
         requests = []
         yesterday = day_key(now.date() - timedelta(days=1))
-        if now.hour == 0 and now.minute < 15 and yesterday in keys:
+        if now.hour == 0 and now.minute < 15 and partitions_def.has_partition_key(yesterday):
             requests.append(dg.RunRequest(partition_key=yesterday,
                                           run_key=f"bsky:{yesterday}:{now:%Y%m%dT%H%M}",
                                           tags={"elex/bsky": "finish-yesterday"}))
-        if day_key(now.date()) in keys:
+        if partitions_def.has_partition_key(day_key(now.date())):
             today = day_key(now.date())
             requests.append(dg.RunRequest(partition_key=today,
                                           run_key=f"bsky:{today}:{now:%Y%m%dT%H%M}",
@@ -244,10 +240,9 @@ def build_bsky_automation(
                  description="Every night, re-check the last 7 days' Bluesky posts for deletions.")
     def bsky_compliance_daily(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
         now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
-        keys = _keys(context)
         days = [day_key(now.date() - timedelta(days=i)) for i in range(1, 8)]
         requests = [dg.RunRequest(partition_key=d, run_key=f"bsky-compliance:{d}:{now:%Y%m%d}")
-                    for d in days if d in keys]
+                    for d in days if partitions_def.has_partition_key(d)]
         return requests or dg.SkipReason("no campaign day in the last 7 days")
 
     return [refresh_job, compliance_job], [bsky_every_5_minutes, bsky_compliance_daily]

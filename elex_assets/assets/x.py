@@ -13,13 +13,12 @@ from elex_assets.core import layout
 from elex_assets.core import x_compliance as compliance
 from elex_assets.core.elections import Election
 from elex_assets.core.lease import Lease, LeaseHeld, LeaseLost
-from elex_assets.core.markdown import markdown_table
 from elex_assets.core.run_temp import run_temp_dir
-from elex_assets.core.x_accounting import Accounting, read_accounting
 from elex_assets.core.x_client import XApiError, XRetriesExhausted
 from elex_assets.core.x_collect import MODES, XCollectError, collect_day, raw_keys
-from elex_assets.core.x_normalise import RawFileError, normalise_day, tweets_summary
+from elex_assets.core.x_normalise import RawFileError
 from elex_assets.core.x_spend import SpendGuard, XSpendCeiling
+from elex_assets.core.x_tweets_day import refresh_day
 from elex_assets.failures import deterministic, stop_without_retry
 from elex_assets.partitions import daily_partitions, day_of
 from elex_assets.resources import LakeResource, RegistryResource
@@ -188,16 +187,20 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 _one_writer(lake, context, f"day {day} (tweets)"),
                 run_temp_dir("tweets", context.run.run_id) as tmp,
             ):
-                normalise_day(the_lake, keys, candidates, day, target, tmp_dir=tmp)
                 # The compliance log wins over whatever the raw files still hold.
-                removed = compliance.drop_removed(
-                    the_lake, target, compliance.removed_ids(the_lake)
+                done = refresh_day(
+                    the_lake, keys, candidates, day, target,
+                    compliance.removed_ids(the_lake), tmp_dir=tmp,
                 )
         except RawFileError as exc:  # a damaged file does not heal by retrying
             raise stop_without_retry(context, exc) from None
-        rows, per_candidate, preview = tweets_summary(the_lake, target)
-        context.log.info(f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}")
-        acc = read_accounting(the_lake, target) or Accounting(rows, rows)
+        summary, removed = done.summary, done.removed
+        rows, per_candidate = summary.rows, summary.per_candidate
+        context.log.info(
+            f"{rows} posts from {len(keys)} raw files -> {the_lake.uri(target)}"
+            + ("" if done.written else " (nothing new: file unchanged)")
+        )
+        acc = summary.accounting_or_rows()
         context.log.info(acc.summary())
         if acc.api_errors:
             context.log.warning(
@@ -219,7 +222,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 "removed_by_compliance": removed,
                 "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
                 "posts_per_candidate_json": dg.MetadataValue.json(per_candidate),
-                "preview": dg.MetadataValue.md(markdown_table(preview)),
+                "preview": dg.MetadataValue.md(summary.preview_md),
                 "path": dg.MetadataValue.path(the_lake.uri(target)),
             }
         )

@@ -129,12 +129,11 @@ def build_counts_automation(
     )
     def x_counts_hourly(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
         now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
-        keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
         days = [now.date()] + ([now.date() - timedelta(days=1)] if now.hour == 0 else [])
         requests = [
             dg.RunRequest(run_key=f"{d.isoformat()}|{now:%Y%m%d%H}", partition_key=day_key(d),
                           tags={"elex/x": "counts"})
-            for d in days if day_key(d) in keys
+            for d in days if partitions_def.has_partition_key(day_key(d))
         ]
         return requests or dg.SkipReason(f"{now.date()} is outside the election's partitions")
 

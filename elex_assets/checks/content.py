@@ -1,10 +1,14 @@
-"""Content checks on the clean tables, one per rule, run with each partition's materialisation.
+"""Content checks on the clean tables, run with each partition's materialisation.
+
+Each table's checks are one step (a multi-asset check) that reads the partition
+once and reports one result per rule, under the rule's own check name.
 
 They share the asset's partitions, so a check result belongs to the day (and
 area) it judged; the rules themselves live in :mod:`elex_assets.core.quality`.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -31,29 +35,53 @@ class PartitionRef:
             self.area, self.day = None, day_of(partition_key)
 
 
-def _check_def(
+@dataclass(frozen=True)
+class _Rule:
+    """One content check: its name, what it says, how it judges the day's frame."""
+
+    name: str
+    description: str
+    judge: Callable[[pl.DataFrame, PartitionRef, RegistryResource], quality.CheckOutcome]
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+
+
+def _checks_def(
     key: dg.AssetKey,
     partitions_def: dg.PartitionsDefinition | None,
-    name: str,
-    description: str,
     read: Callable[[Any, PartitionRef], pl.DataFrame],
-    rule: Callable[[pl.DataFrame, PartitionRef, RegistryResource], quality.CheckOutcome],
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    rules: Sequence[_Rule],
 ) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=key, name=name, description=description, partitions_def=partitions_def)
-    def _check(
-        context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
-    ) -> dg.AssetCheckResult:
-        ref = PartitionRef(context.partition_key)
-        outcome = rule(read(lake.lake(), ref), ref, registry)
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            description=outcome.description,
-            metadata={"partition": context.partition_key, **outcome.metadata},
-            severity=severity,
-        )
+    """The content checks of one table as one step: the partition is read once and every
+    rule judges that frame (each still reported as its own check, with its severity)."""
+    by_name = {r.name: r for r in rules}
 
-    return _check
+    @dg.multi_asset_check(
+        name=f"{key.to_python_identifier()}_content_checks",
+        specs=[
+            dg.AssetCheckSpec(r.name, asset=key, description=r.description,
+                              partitions_def=partitions_def)
+            for r in rules
+        ],
+        can_subset=True,
+    )
+    def _checks(
+        context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        ref = PartitionRef(context.partition_key)
+        df = read(lake.lake(), ref)
+        for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+            rule = by_name[check_key.name]
+            outcome = rule.judge(df, ref, registry)
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=rule.name,
+                passed=outcome.passed,
+                description=outcome.description,
+                metadata={"partition": context.partition_key, **outcome.metadata},
+                severity=rule.severity,
+            )
+
+    return _checks
 
 
 def build_content_checks(
@@ -72,35 +100,26 @@ def build_content_checks(
             def read_tweets(lake: Any, ref: PartitionRef) -> pl.DataFrame:
                 return quality.read_tweets_day(lake, ref.day, TWEETS.polars)
 
-            checks += [
-                _check_def(
-                    key,
-                    parts,
+            checks.append(_checks_def(key, parts, read_tweets, [
+                _Rule(
                     "no_duplicate_ids",
                     "No post id appears twice in a day.",
-                    read_tweets,
                     lambda df, ref, reg: quality.no_duplicate_ids(df),
                 ),
-                _check_def(
-                    key,
-                    parts,
+                _Rule(
                     "required_columns",
                     f"Required columns are non-null: {', '.join(TWEETS.required)}.",
-                    read_tweets,
                     lambda df, ref, reg: quality.required_not_null(df, TWEETS.required),
                 ),
-                _check_def(
-                    key,
-                    parts,
+                _Rule(
                     "posts_present",
                     f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
                     "after midnight UTC for the current day).",
-                    read_tweets,
                     lambda df, ref, reg: quality.posts_present(
                         df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
                     ),
                 ),
-            ]
+            ]))
         elif family(name) == "trends":
             checks += _trends_checks(name, key, parts)
     return checks
@@ -120,21 +139,16 @@ def _trends_checks(
     def selected(reg: RegistryResource) -> list[str]:
         return [c.id for c in reg.load().selected()]
 
-    checks = [
-        _check_def(
-            key,
-            parts,
+    where = pl.col("ranking") == "top" if kind.startswith("related_") else None
+    rules = [
+        _Rule(
             "required_columns",
             f"Required columns are non-null: {', '.join(schema.required)}.",
-            read,
             lambda df, ref, reg: quality.required_not_null(df, schema.required),
         ),
-        _check_def(
-            key,
-            parts,
+        _Rule(
             "candidates_present",
             "Every selected candidate of the registry has rows in the partition.",
-            read,
             lambda df, ref, reg: quality.candidates_present(df, selected(reg)),
             # Related lists and small regions can legitimately be empty for a minor
             # candidate; only the interest time series must cover everyone.
@@ -142,16 +156,10 @@ def _trends_checks(
             if kind == "interest_over_time"
             else dg.AssetCheckSeverity.WARN,
         ),
-    ]
-    where = pl.col("ranking") == "top" if kind.startswith("related_") else None
-    checks.append(
-        _check_def(
-            key,
-            parts,
+        _Rule(
             "interest_in_range",
             "Interest values are within 0-100" + (" (top lists)." if where is not None else "."),
-            read,
             lambda df, ref, reg: quality.interest_in_range(df, where=where),
-        )
-    )
-    return checks
+        ),
+    ]
+    return [_checks_def(key, parts, read, rules)]

@@ -210,6 +210,39 @@ class Lake:
         head = self._wrap(key, lambda: self._s3.head_object(Bucket=bucket, Key=self._s3_key(key)))
         return head["LastModified"].astimezone(UTC)
 
+    def version(self, key: str) -> str | None:
+        """What changes whenever ``key`` is rewritten (S3: its ETag; locally: mtime and size),
+        read without downloading it; ``None`` when there is no such object."""
+        if not self.is_s3:
+            try:
+                stat = self._path(key).stat()
+            except FileNotFoundError:
+                return None
+            return f"{stat.st_mtime_ns}-{stat.st_size}"
+        bucket, _ = self._bucket_prefix
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=self._s3_key(key))
+        except Exception as exc:
+            if _status_code(exc) == 404:
+                return None
+            raise LakeError(f"{self.uri(key)}: {exc}") from exc
+        return str(head["ETag"])
+
+    def download(self, key: str, path: str | Path) -> Path:
+        """Copy ``key`` to the local ``path`` in one request (one streamed GET on S3)."""
+        if not self.is_s3:
+            if not self._path(key).is_file():
+                raise LakeError(f"{self.uri(key)}: no such object in the lake")
+            shutil.copyfile(self._path(key), path)
+            return Path(path)
+        bucket, _ = self._bucket_prefix
+        response = self._wrap(
+            key, lambda: self._s3.get_object(Bucket=bucket, Key=self._s3_key(key))
+        )
+        with open(path, "wb") as handle:
+            shutil.copyfileobj(response["Body"], handle, 8 << 20)
+        return Path(path)
+
     def list(self, prefix: str = "") -> list[str]:
         """All keys under ``prefix`` (recursive, sorted; every page of an S3 listing)."""
         if not self.is_s3:

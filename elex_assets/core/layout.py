@@ -40,6 +40,12 @@ def clean_tweets_key(day: date) -> str:
     return f"{clean_tweets_prefix(day)}part-0.parquet"
 
 
+def tweets_summary_key(day: date) -> str:
+    """What the day's ``tweets`` file holds (rows, per candidate, preview, fingerprint), so a
+    refresh with nothing new and the checks need not download it (``core.x_tweets_day``)."""
+    return f"state/tweets_summary/date={day.isoformat()}.json"
+
+
 def archive_tweets_key(day: date, source: str) -> str:
     """An imported legacy collection's file for a day, beside the live one.
 

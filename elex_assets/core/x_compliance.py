@@ -25,16 +25,24 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.layout import RAW_TWEETS, clean_tweets_prefix, raw_tweets_prefix
+from elex_assets.core.layout import (
+    RAW_TWEETS,
+    clean_tweets_key,
+    clean_tweets_prefix,
+    raw_tweets_prefix,
+)
 from elex_assets.core.x_compliance_client import ComplianceEvent
 
 STATE = "state/compliance"
@@ -165,30 +173,51 @@ def tombstone_raw(lake: Lake, key: str, removed: dict[str, dict[str, Any]]) -> i
 REMOVED_REASON = "removed_by_compliance"
 
 
-def drop_removed(lake: Lake, key: str, removed: dict[str, dict[str, Any]] | set[str]) -> int:
+def drop_removed(
+    lake: Lake, key: str, removed: dict[str, dict[str, Any]] | set[str],
+    on_written: Callable[[Path], None] | None = None,
+) -> int:
     """Remove logged posts from a clean ``tweets`` file, and the text they lent to others.
 
-    Returns the rows removed; the file is rewritten (atomically) only when it changes.
+    Returns the rows removed; the file is rewritten (atomically) only when it changes,
+    then ``on_written`` is given the local copy of what was published.
     """
     if not removed or not lake.exists(key):
         return 0
+    with lake.local_copy(key) as path:  # one download: the rows and the metadata
+        change = removal(path, removed)
+    if change is None:
+        return 0
+    out, metadata, n_gone = change
+    with tempfile.TemporaryDirectory(prefix="elex-removed-") as tmp:
+        path = Path(tmp) / "part.parquet"
+        out.write_parquet(path, compression="zstd", statistics=True, metadata=metadata or None)
+        lake.put_file(key, path)
+        if on_written is not None:
+            on_written(path)
+    return n_gone
+
+
+def removal(
+    path: str | os.PathLike[str], removed: dict[str, dict[str, Any]] | set[str]
+) -> tuple[pl.DataFrame, dict[str, str], int] | None:
+    """What :func:`drop_removed` would write for the local ``tweets`` file ``path``: the
+    rows, the metadata and the rows removed; ``None`` when nothing changes."""
+    if not removed:
+        return None
     ids = pl.Series(list(removed), dtype=pl.String).implode()  # one list: the ids to match
-    df = lake.read_parquet(key)
+    df = pl.read_parquet(path)
     gone = df["id"].is_in(ids)
     lent = df["referenced_id"].is_in(ids) & df["referenced_text"].is_not_null()
     n_gone, n_lent = int(gone.sum()), int(lent.sum())
     if not n_gone and not n_lent:
-        return 0
+        return None
     out = df.filter(~gone).with_columns(
         pl.when(pl.col("referenced_id").is_in(ids)).then(None)
         .otherwise(pl.col("referenced_text")).alias("referenced_text")
     )
-    with lake.local_copy(key) as path:
-        metadata = pl.read_parquet_metadata(path)  # keeps the normaliser's input fingerprint
-    metadata = _account_removals(metadata, n_gone)
-    with lake.writing(key, ".parquet") as path:
-        out.write_parquet(path, compression="zstd", statistics=True, metadata=metadata or None)
-    return n_gone
+    metadata = pl.read_parquet_metadata(path)  # keeps the normaliser's input fingerprint
+    return out, _account_removals(metadata, n_gone), n_gone
 
 
 def _account_removals(metadata: dict[str, str], n_gone: int) -> dict[str, str]:
@@ -240,10 +269,22 @@ def apply_removals(
                 files += bool(n)
         for key in lake.list(clean_tweets_prefix(day)):
             if key.endswith(".parquet"):
-                n = drop_removed(lake, key, removed)
+                n = drop_removed(lake, key, removed, _resummarise(lake, day, key, removed))
                 if n:
                     rows[day.isoformat()] = rows.get(day.isoformat(), 0) + n
     return tombstones, files, rows
+
+
+def _resummarise(
+    lake: Lake, day: date, key: str, removed: dict[str, dict[str, Any]]
+) -> Callable[[Path], None] | None:
+    """Keep the live file's summary (``core.x_tweets_day``) true after a rewrite, so the
+    next refresh need not download the file to learn what it holds."""
+    if key != clean_tweets_key(day):
+        return None
+    from elex_assets.core.x_tweets_day import resummarise  # it builds on this module
+
+    return lambda path: resummarise(lake, day, key, path, removed)
 
 
 def record_job(lake: Lake, report: ComplianceReport, job: dict[str, Any]) -> str:

@@ -247,6 +247,26 @@ def normalise_day(
             if _stored_fingerprint(path) == fingerprint:
                 # Nothing new since it was written (the 5-minute refresh's usual case).
                 return pl.scan_parquet(path).select(pl.len()).collect().item()
+    with lake.writing(target_key, ".parquet") as path:
+        normalise_to_file(
+            lake, keys, candidates, day, path, fingerprint, batch_bytes, workers, tmp_dir
+        )
+        return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def normalise_to_file(
+    lake: Lake,
+    keys: Sequence[str],
+    candidates: Sequence[Candidate],
+    day: date,
+    path: str | os.PathLike[str],
+    fingerprint: str,
+    batch_bytes: int = 32 << 20,
+    workers: int | None = None,
+    tmp_dir: str | os.PathLike[str] | None = None,
+) -> Accounting:
+    """The work of :func:`normalise_day`, written to the local ``path`` (with ``fingerprint``
+    and the accounting in its metadata); returns the accounting."""
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="elex-tweets-", dir=tmp_dir) as tmp:
         batches: list[_Batch] = []
@@ -262,13 +282,12 @@ def normalise_day(
         parts = [b.part for b in batches]
         table = _deduplicated(parts)
         accounting = _account(batches, table)
-        with lake.writing(target_key, ".parquet") as path:
-            table.sink_parquet(
-                path, compression="zstd", statistics=True,
-                metadata={FINGERPRINT_KEY: fingerprint,
-                          ACCOUNTING_KEY: json.dumps(accounting.to_json())},
-            )
-            return pl.scan_parquet(path).select(pl.len()).collect().item()
+        table.sink_parquet(
+            path, compression="zstd", statistics=True,
+            metadata={FINGERPRINT_KEY: fingerprint,
+                      ACCOUNTING_KEY: json.dumps(accounting.to_json())},
+        )
+    return accounting
 
 
 @dataclass
@@ -464,17 +483,24 @@ def _deduplicated(parts: list[str]) -> pl.LazyFrame:
 def tweets_summary(lake: Lake, key: str) -> tuple[int, dict[str, int], pl.DataFrame]:
     """Rows, posts per candidate and a 10-row preview of a written ``tweets`` file."""
     with lake.local_copy(key) as path:
-        scan = pl.scan_parquet(path)
-        rows = scan.select(pl.len()).collect().item()
-        per = (
-            scan.select(pl.col("candidates").explode().alias("candidate"))
-            .drop_nulls()
-            .group_by("candidate")
-            .len()
-            .sort("len", descending=True)
-            .collect()
-        )
-        preview = scan.select(
-            "id", "created_at", "author_username", "post_type", "candidates", "text"
-        ).head(10).collect()
+        return local_tweets_summary(path)
+
+
+def local_tweets_summary(
+    path: str | os.PathLike[str],
+) -> tuple[int, dict[str, int], pl.DataFrame]:
+    """:func:`tweets_summary` of a local ``tweets`` file."""
+    scan = pl.scan_parquet(path)
+    rows = scan.select(pl.len()).collect().item()
+    per = (
+        scan.select(pl.col("candidates").explode().alias("candidate"))
+        .drop_nulls()
+        .group_by("candidate")
+        .len()
+        .sort("len", descending=True)
+        .collect()
+    )
+    preview = scan.select(
+        "id", "created_at", "author_username", "post_type", "candidates", "text"
+    ).head(10).collect()
     return rows, dict(zip(per["candidate"].to_list(), per["len"].to_list(), strict=True)), preview

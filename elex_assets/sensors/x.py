@@ -81,21 +81,20 @@ def build_x_automation(
             )
         now = context.scheduled_execution_time or datetime.now(UTC)
         now = now.astimezone(UTC)
-        keys = set(partitions_def.get_partition_keys(dynamic_partitions_store=context.instance))
         requests = []
         today = day_key(now.date())
         # The daemon refuses a tick of several requests unless each has a run_key.
         tick = now.strftime("%Y%m%dT%H%M")
         if now.hour == 0 and now.minute < 15:
             yesterday = day_key(now.date() - timedelta(days=1))
-            if yesterday in keys:
+            if partitions_def.has_partition_key(yesterday):
                 requests.append(dg.RunRequest(
                     run_key=f"fill:{yesterday}:{tick}",
                     partition_key=yesterday,
                     run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
                     tags={"elex/x": "fill-yesterday"},
                 ))
-        if today in keys:
+        if partitions_def.has_partition_key(today):
             requests.append(dg.RunRequest(
                 run_key=f"today:{today}:{tick}", partition_key=today, tags={"elex/x": "today"}
             ))

@@ -97,3 +97,36 @@ def test_trends_partition_checks_name_missing_candidates_and_bad_values(tmp_path
     assert not verdicts["interest_in_range"].passed
     assert "outside 0-100: 120" in verdicts["interest_in_range"].description
     assert verdicts["interest_in_range"].partition == "fr|2026-11-27"
+
+
+def test_a_tables_content_checks_read_the_partition_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from elex_assets.checks.content import build_content_checks
+    from elex_assets.core import quality
+
+    election = load_registry("2027").election
+    checks = build_content_checks(
+        [monitoring_standins.tweets, monitoring_standins.trends_interest_over_time], election,
+        Thresholds(),
+    )
+    names = [sorted(k.name for k in c.check_keys) for c in checks]
+    assert names == [["no_duplicate_ids", "posts_present", "required_columns"],
+                     ["candidates_present", "interest_in_range", "required_columns"]]
+    reads: list[str] = []
+    real = quality.read_day
+    monkeypatch.setattr(quality, "read_day", lambda lake, prefix, schema=None: (
+        reads.append(prefix), real(lake, prefix, schema))[1])
+    defs = monitoring_standins.build_defs(str(tmp_path))
+    job = dg.define_asset_job(
+        "trends", selection=dg.AssetSelection.assets("trends_interest_over_time")
+    )
+    defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("trends").execute_in_process(
+            instance=instance, partition_key="fr|2026-11-27"
+        )
+    verdicts = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(verdicts) >= {"required_columns", "candidates_present", "interest_in_range"}
+    assert verdicts["candidates_present"].severity == dg.AssetCheckSeverity.ERROR
+    assert len(reads) == 1  # three verdicts, one read of the partition

@@ -75,3 +75,16 @@ def test_s3_objects_land_under_the_prefix(s3_bucket: str) -> None:
     assert keys == ["deep/prefix/a/b.txt"]
     assert lake.storage_options is not None
     assert lake.storage_options["aws_allow_http"] == "true"
+
+
+def test_version_changes_with_each_rewrite_and_download_copies(lake: Lake, tmp_path: Path) -> None:
+    assert lake.version("a/v.bin") is None
+    lake.write_bytes("a/v.bin", b"one")
+    first = lake.version("a/v.bin")
+    assert first and lake.version("a/v.bin") == first  # read twice: the same
+    lake.write_bytes("a/v.bin", b"two, longer")
+    assert lake.version("a/v.bin") not in (None, first)
+    out = lake.download("a/v.bin", tmp_path / "copy.bin")
+    assert out.read_bytes() == b"two, longer"
+    with pytest.raises(LakeError, match="no such object"):
+        lake.download("a/missing.bin", tmp_path / "missing.bin")
