@@ -17,7 +17,7 @@ from pathlib import Path
 from elex_assets.core.archive import import_archive
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
-from elex_assets_tests.archive_fixtures import (
+from elex_assets.sandbox.archive_files import (
     sqlite_row,
     status,
     write_2017_sqlite,

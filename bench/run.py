@@ -167,7 +167,7 @@ def fig_normalise(cache: Path, n: int) -> dict[str, Any]:
     from elex_assets.core.lake import Lake
     from elex_assets.core.layout import clean_tweets_key, raw_tweets_prefix
     from elex_assets.core.registry import load_registry
-    from elex_assets.core.x_normalise import normalise_day
+    from elex_assets.core.x.normalise import normalise_day
 
     lake = Lake.from_url(str(raw_dir(cache, n).parents[2]))
     keys = [k for k in lake.list(raw_tweets_prefix(DAY)) if k.endswith(".jsonl.gz")]
@@ -213,7 +213,7 @@ def fig_baseline(cache: Path, n: int) -> dict[str, Any]:
 
 
 def fig_export(cache: Path, n: int) -> dict[str, Any]:
-    from elex_assets.core.export import export_week
+    from elex_assets.core.kaggle.export import export_week
     from elex_assets.core.lake import Lake
     from elex_assets.core.registry import load_registry
 

@@ -26,8 +26,8 @@ import random
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
-from elex_assets.core.trends_client import Politeness, Transport, TrendsClient, day_timeframe
-from elex_assets.core.trends_collect import Term, interest_over_time
+from elex_assets.core.trends.client import Politeness, Transport, TrendsClient, day_timeframe
+from elex_assets.core.trends.collect import Term, interest_over_time
 from elex_assets.sandbox import trends_data as truth
 from elex_assets.sandbox.trends_server import TrendsSandbox
 

@@ -16,7 +16,7 @@ import sys
 
 import polars as pl
 
-from elex_assets.core.export import read_manifests
+from elex_assets.core.kaggle.export import read_manifests
 from elex_assets.core.lake import Lake
 
 

@@ -12,27 +12,28 @@ import functools
 
 import dagster as dg
 
-from elex_assets.assets.archive import archive_assets
-from elex_assets.assets.bsky import build_bsky_assets, build_bsky_automation
-from elex_assets.assets.kaggle import (
+from elex_assets.core.registry import load_registry
+from elex_assets.defs.archive import archive_assets
+from elex_assets.defs.bsky.assets import build_bsky_assets, build_bsky_automation
+from elex_assets.defs.bsky.resources import BskyResource
+from elex_assets.defs.kaggle.assets import (
     kaggle_automation_sensor,
     kaggle_dataset_asset,
     kaggle_export_assets,
 )
-from elex_assets.assets.registry import candidates
-from elex_assets.assets.trends import trends_assets, trends_hourly_schedule, trends_job
-from elex_assets.assets.x import x_assets_for
-from elex_assets.assets.x_compliance import x_compliance_asset, x_compliance_schedule
-from elex_assets.assets.x_counts import build_counts_automation, tweet_counts_for
-from elex_assets.checks.thresholds import Thresholds
-from elex_assets.core.registry import load_registry
+from elex_assets.defs.kaggle.resources import kaggle_resource_from_settings
+from elex_assets.defs.registry import candidates
+from elex_assets.defs.trends.assets import trends_assets, trends_hourly_schedule, trends_job
+from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.defs.x.assets import x_assets_for
+from elex_assets.defs.x.automation import build_x_automation
+from elex_assets.defs.x.compliance import x_compliance_asset, x_compliance_schedule
+from elex_assets.defs.x.counts import build_counts_automation, tweet_counts_for
+from elex_assets.defs.x.resources import XResource
 from elex_assets.executor import stoppable_in_process_executor
-from elex_assets.monitoring import with_monitoring
-from elex_assets.resources import LakeResource, RegistryResource, TrendsResource
-from elex_assets.resources.bsky import BskyResource
-from elex_assets.resources.kaggle import kaggle_resource_from_settings
-from elex_assets.resources.x import XResource
-from elex_assets.sensors.x import build_x_automation
+from elex_assets.monitoring.attach import with_monitoring
+from elex_assets.monitoring.thresholds import Thresholds
+from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import ElexSettings, load_settings
 
 

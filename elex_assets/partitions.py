@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from elex_assets.core.elections import Election
-from elex_assets.core.export import week_of_partition_key
+from elex_assets.core.kaggle.export import week_of_partition_key
 from elex_assets.core.layout import AREAS
 
 

@@ -40,11 +40,11 @@ from pydantic_settings.sources.utils import parse_env_vars
 from elex_assets import PROJECT_DIR
 from elex_assets.core.bsky.api import DEFAULT_BASE_URL as BSKY_DEFAULT_BASE_URL
 from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
-from elex_assets.core.export import DEFAULT_CONTENT_POLICY
+from elex_assets.core.kaggle.export import DEFAULT_CONTENT_POLICY
 from elex_assets.core.lease import DEFAULT_TTL_SECONDS, DEFAULT_WAIT_SECONDS
-from elex_assets.core.trends_client import DEFAULT_BASE_URL as TRENDS_DEFAULT_BASE_URL
-from elex_assets.core.x_client import DEFAULT_BASE_URL as X_DEFAULT_BASE_URL
-from elex_assets.core.x_client import is_sandbox_url
+from elex_assets.core.trends.client import DEFAULT_BASE_URL as TRENDS_DEFAULT_BASE_URL
+from elex_assets.core.x.client import DEFAULT_BASE_URL as X_DEFAULT_BASE_URL
+from elex_assets.core.x.client import is_sandbox_url
 
 if TYPE_CHECKING:
     from elex_assets.core.alerts import AlertSettings
@@ -559,7 +559,7 @@ class KaggleSettings(EnvModel):
     def _dataset(cls, value: Any, info: ValidationInfo) -> str | None:
         text = cls._raw(value, info)[1]
         if text:
-            from elex_assets.core.kaggle_metadata import check_dataset_id
+            from elex_assets.core.kaggle.metadata import check_dataset_id
 
             check_dataset_id(text)
         return text

@@ -44,3 +44,31 @@ def test_every_asset_is_in_the_graph() -> None:
         name = spec.key.to_user_string()
         generic = "kaggle_trends_<kind>" if name.startswith("kaggle_trends_") else name
         assert re.search(rf"(?<![\w<]){re.escape(generic)}(?![\w>])", doc), name
+
+
+def test_the_readme_layout_names_every_package_and_only_real_paths() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text()
+    block = readme.split("## How the code is laid out", 1)[1].split("```")[1]
+    root = DOC.parents[1]
+    named = set(re.findall(r"(elex_assets/[\w/{},.]*)", block))
+    expanded: set[str] = set()
+    for path in named:
+        if "{" in path:
+            head, rest = path.split("{", 1)
+            options, tail = rest.split("}", 1)
+            expanded.update(f"{head}{o}{tail}" for o in options.split(","))
+        elif "*" not in path:
+            expanded.add(path)
+    for path in expanded:
+        assert (root / path).exists(), f"README layout names {path}, which does not exist"
+    packages = {
+        str(p.parent.relative_to(root)) + "/"
+        for p in (root / "elex_assets").rglob("__init__.py")
+        if p.parent.name not in ("elex_assets", "sandbox")
+    }
+    # a package is named itself or through its parent's line (x/, trends/ ... under defs/)
+    for package in packages:
+        parent = package.rsplit("/", 2)[0] + "/"
+        leaf = package.rsplit("/", 2)[1] + "/"
+        assert package in expanded or (parent in expanded and leaf in block), (
+            f"README layout does not name {package}")

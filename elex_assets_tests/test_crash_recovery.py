@@ -24,15 +24,15 @@ import dagster as dg
 import pytest
 
 from elex_assets import PROJECT_DIR
-from elex_assets.assets.x import x_assets_for
 from elex_assets.core.lake import Lake
 from elex_assets.core.lease import lease_key, read_lease
 from elex_assets.core.registry import load_registry
 from elex_assets.core.run_temp import runs_root
+from elex_assets.defs.x.assets import x_assets_for
+from elex_assets.defs.x.automation import build_x_automation
+from elex_assets.defs.x.resources import XResource
 from elex_assets.resources import LakeResource, RegistryResource
-from elex_assets.resources.x import XResource
 from elex_assets.sandbox.x_server import XSandbox
-from elex_assets.sensors.x import build_x_automation
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
 
 REGISTRY = load_registry("2027")

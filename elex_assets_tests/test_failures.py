@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from elex_assets.assets.x import x_assets_for
 from elex_assets.core.registry import load_registry
+from elex_assets.defs.x.assets import x_assets_for
+from elex_assets.defs.x.resources import XResource
 from elex_assets.resources import LakeResource, RegistryResource
-from elex_assets.resources.x import XResource
 from elex_assets.sandbox.x_server import XSandbox
 
 RAW, _ = x_assets_for(load_registry("2022").election)

@@ -30,6 +30,6 @@ def test_pytrends_base_url_is_the_one_the_trends_client_rewrites() -> None:
     """The client states pytrends' URL prefix instead of importing pytrends at load."""
     from pytrends.request import BASE_TRENDS_URL
 
-    from elex_assets.core.trends_client import GOOGLE_PREFIX
+    from elex_assets.core.trends.client import GOOGLE_PREFIX
 
     assert GOOGLE_PREFIX == BASE_TRENDS_URL

@@ -10,10 +10,11 @@ import sys
 import pytest
 
 from elex_assets import PROJECT_DIR
-from elex_assets.resources import LakeResource, TrendsResource
-from elex_assets.resources.bsky import BskyResource
-from elex_assets.resources.kaggle import KaggleResource, kaggle_resource_from_settings
-from elex_assets.resources.x import XResource
+from elex_assets.defs.bsky.resources import BskyResource
+from elex_assets.defs.kaggle.resources import KaggleResource, kaggle_resource_from_settings
+from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.defs.x.resources import XResource
+from elex_assets.resources import LakeResource
 from elex_assets.settings import (
     BskySettings,
     KaggleSettings,
@@ -27,7 +28,7 @@ from elex_assets.settings import (
 
 ENV_READ = re.compile(r"os\.environ|getenv")
 # The starter notebook's cells are text run by the dataset's readers on Kaggle, not by elex.
-NOTEBOOK_TEXT = "elex_assets/core/starter_notebook.py"
+NOTEBOOK_TEXT = "elex_assets/core/kaggle/starter_notebook.py"
 
 
 def test_only_the_settings_module_reads_the_environment() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from elex_assets.core.lake import Lake, LakeError
 from elex_assets.core.registry import RegistryError, load_registry
-from elex_assets.core.x_client import RetryPolicy, XClient
+from elex_assets.core.x.client import RetryPolicy, XClient
 from elex_assets.sandbox.x_server import XSandbox
 
 

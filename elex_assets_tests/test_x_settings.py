@@ -53,10 +53,10 @@ def test_the_readme_states_the_default_campaign_day_cost() -> None:
 
     from elex_assets import PROJECT_DIR
     from elex_assets.core.registry import load_registry
-    from elex_assets.core.x_counts import count_queries
-    from elex_assets.core.x_estimate import campaign_day_cost
-    from elex_assets.core.x_query import build_queries
-    from elex_assets.core.x_spend import Prices
+    from elex_assets.core.x.counts import count_queries
+    from elex_assets.core.x.estimate import campaign_day_cost
+    from elex_assets.core.x.query import build_queries
+    from elex_assets.core.x.spend import Prices
 
     s = XSettings.from_env()
     cands = load_registry("2027").selected(s.min_status)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
-from elex_assets.core.x_query import XQuery
+from elex_assets.core.x.query import XQuery
 from elex_assets.sandbox.x_query_eval import compile_query
 from elex_assets.sandbox.x_server import XSandbox
 

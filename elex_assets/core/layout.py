@@ -42,7 +42,7 @@ def clean_tweets_key(day: date) -> str:
 
 def tweets_summary_key(day: date) -> str:
     """What the day's ``tweets`` file holds (rows, per candidate, preview, fingerprint), so a
-    refresh with nothing new and the checks need not download it (``core.x_tweets_day``)."""
+    refresh with nothing new and the checks need not download it (``core.x.tweets_day``)."""
     return f"state/tweets_summary/date={day.isoformat()}.json"
 
 

@@ -1,7 +1,6 @@
-"""Dagster resources: thin configurable wrappers around the pure core."""
+"""Dagster resources: the lake and the registry, shared by every domain."""
 
 from elex_assets.resources.lake import LakeResource
 from elex_assets.resources.registry import RegistryResource
-from elex_assets.resources.trends import TrendsResource
 
-__all__ = ["LakeResource", "RegistryResource", "TrendsResource"]
+__all__ = ["LakeResource", "RegistryResource"]

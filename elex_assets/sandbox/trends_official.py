@@ -1,6 +1,6 @@
 """The official Google Trends API (alpha), as the Trends sandbox serves it.
 
-Same shape as :mod:`elex_assets.core.trends_official` expects (early-access
+Same shape as :mod:`elex_assets.core.trends.official` expects (early-access
 users' code; no public reference yet): ``POST /v1alpha:fetchTimeSeries`` and
 ``:fetchGeoBreakdown`` start an operation, ``GET /v1alpha/operations/<id>`` is
 "not done" once, then done with the ``response``. A bearer token is required:

@@ -1,6 +1,6 @@
 """Generated days written straight into the raw layout, without HTTP (benchmarks, big demos).
 
-The lines are exactly what ``core.x_collect`` lands for a full-archive search
+The lines are exactly what ``core.x.collect`` lands for a full-archive search
 of the sandbox: one line per page of ``page_size`` posts, newest first.
 """
 
@@ -11,7 +11,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from elex_assets.core.x_client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS
+from elex_assets.core.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS
 from elex_assets.sandbox.x_generator import XGenerator
 from elex_assets.sandbox.x_server import render_posts
 

@@ -12,16 +12,16 @@ import pytest
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
-from elex_assets.core.x_client import RetryPolicy, XClient
-from elex_assets.core.x_collect import (
+from elex_assets.core.x.client import RetryPolicy, XClient
+from elex_assets.core.x.collect import (
     RawManifestError,
     collect_day,
     manifest_key,
     raw_keys,
     read_manifests,
 )
-from elex_assets.core.x_normalise import RawFileError, normalise_day
-from elex_assets.core.x_query import build_queries
+from elex_assets.core.x.normalise import RawFileError, normalise_day
+from elex_assets.core.x.query import build_queries
 from elex_assets.sandbox.x_server import XSandbox
 from elex_assets_tests.x_helpers import expected_ids
 

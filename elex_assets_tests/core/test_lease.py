@@ -15,8 +15,8 @@ import pytest
 from elex_assets.core.lake import Lake
 from elex_assets.core.lease import Lease, LeaseHeld, LeaseInfo, LeaseLost, lease_key
 from elex_assets.core.registry import load_registry
-from elex_assets.core.x_collect import raw_keys
-from elex_assets.core.x_query import build_queries
+from elex_assets.core.x.collect import raw_keys
+from elex_assets.core.x.query import build_queries
 from elex_assets.settings import open_lake
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
 
@@ -98,9 +98,9 @@ WRITER = textwrap.dedent(
     from elex_assets.core.lake import Lake
     from elex_assets.core.lease import Lease, LeaseHeld
     from elex_assets.core.registry import load_registry
-    from elex_assets.core.x_client import RetryPolicy, XClient
-    from elex_assets.core.x_collect import collect_day
-    from elex_assets.core.x_query import build_queries
+    from elex_assets.core.x.client import RetryPolicy, XClient
+    from elex_assets.core.x.collect import collect_day
+    from elex_assets.core.x.query import build_queries
 
     base_url, lake_url, run, wait = sys.argv[1:5]
     lake = Lake.from_url(lake_url)

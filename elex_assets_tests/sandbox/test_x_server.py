@@ -121,7 +121,7 @@ def test_raw_days_written_without_http_normalise_like_collected_ones(tmp_path) -
 
     from elex_assets.core.lake import Lake
     from elex_assets.core.registry import load_registry
-    from elex_assets.core.x_normalise import normalise_day
+    from elex_assets.core.x.normalise import normalise_day
     from elex_assets.sandbox.x_generator import XGenerator
     from elex_assets.sandbox.x_raw import write_raw_day
 

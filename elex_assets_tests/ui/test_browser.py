@@ -51,7 +51,7 @@ def ui_env(ui_home: Path) -> Iterator[dict[str, str]]:
         "ELEX_LAKE_URL": str(ui_home / "lake"),
     }
     demo = subprocess.run(
-        [sys.executable, "-m", "elex_assets.cli", "demo"],
+        [sys.executable, "-m", "elex_assets.cli.main", "demo"],
         cwd=PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
     )
     (ui_home / "demo.log").write_text(demo.stdout + demo.stderr)
@@ -114,8 +114,8 @@ def test_partitioned_asset_shows_materialised_partitions(dagster_dev: str, brows
     _dismiss_modal(page)
     from datetime import UTC, datetime
 
+    from elex_assets.cli.demo import demo_days
     from elex_assets.core.registry import load_registry
-    from elex_assets.demo import demo_days
 
     election = load_registry("2027").election
     today = datetime.now(UTC).date()

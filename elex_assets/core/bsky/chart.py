@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from elex_assets.core.chart import SOV_UNIT, Series, _grid, _png, _ranked, share_of_voice
+from elex_assets.core.kaggle.chart import SOV_UNIT, Series, _grid, _png, _ranked, share_of_voice
 
 
 def render_platforms_chart(

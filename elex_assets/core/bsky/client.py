@@ -46,7 +46,7 @@ from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     SessionStore,
 )
 from elex_assets.core.retrying import GiveUp, RateLimited, Transient, reset_from_headers, retrying
-from elex_assets.core.x_client import is_sandbox_url
+from elex_assets.core.x.client import is_sandbox_url
 
 T = TypeVar("T")
 

@@ -1,5 +1,5 @@
 """Imports of files written the way the author's own scripts wrote them
-(``elex_assets_tests.author_scripts``): failure-case files, display names, one time
+(``elex_assets.sandbox.author_scripts``): failure-case files, display names, one time
 per post, the accounts he tracked, his own ``candidates.json``."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from elex_assets.core.archive import archive_registry, import_archive
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import archive_tweets_key
 from elex_assets.core.registry import load_registry
-from elex_assets_tests.archive_fixtures import status
-from elex_assets_tests.author_scripts import (
+from elex_assets.sandbox.archive_files import status
+from elex_assets.sandbox.author_scripts import (
     AUTHOR_CANDIDATES_2022,
     TRACKED_2017,
     append_weekly_sqlite,

@@ -13,7 +13,7 @@ import pytest
 from elex_assets.core.archive import ArchiveFormatError, import_archive
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
-from elex_assets_tests.archive_fixtures import (
+from elex_assets.sandbox.archive_files import (
     first_release_rows,
     status,
     write_2017_sqlite,
@@ -101,7 +101,7 @@ def test_2017_format_with_2022_registry_is_refused(tmp_path: Path) -> None:
 
 
 def test_trends_column_for_an_unknown_candidate_skips_the_file(tmp_path: Path) -> None:
-    from elex_assets_tests.archive_fixtures import write_2017_trends
+    from elex_assets.sandbox.archive_files import write_2017_trends
 
     write_2017_trends(
         tmp_path / "src" / "database_googletrends.sqlite",

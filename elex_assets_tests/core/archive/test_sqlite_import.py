@@ -13,7 +13,7 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.layout import archive_trends_key, archive_tweets_key
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import TRENDS, TWEETS
-from elex_assets_tests.archive_fixtures import (
+from elex_assets.sandbox.archive_files import (
     build_legacy_collection,
     sqlite_row,
     write_2017_sqlite,
@@ -167,7 +167,7 @@ def test_prune_removes_days_no_longer_imported(collection: dict, tmp_path: Path)
 
 
 def test_trends_day_fetched_twice_keeps_the_later_row(tmp_path: Path) -> None:
-    from elex_assets_tests.archive_fixtures import write_2017_trends
+    from elex_assets.sandbox.archive_files import write_2017_trends
 
     write_2017_trends(
         tmp_path / "src" / "database_googletrends.sqlite",
@@ -185,7 +185,7 @@ def test_2017_trends_of_one_area_reach_the_weekly_export(collection: dict, tmp_p
     """The 2017 Trends archive has area fr only: a forced week exports its rows."""
     import gzip
 
-    from elex_assets.core.export import export_week
+    from elex_assets.core.kaggle.export import export_week
 
     lake = Lake.from_url(str(tmp_path / "lake"))
     _import("trends-2017-sqlite", collection["sqlite"], lake)

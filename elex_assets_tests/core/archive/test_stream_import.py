@@ -13,13 +13,13 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.layout import archive_tweets_key
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import TWEETS
-from elex_assets.settings import open_lake
-from elex_assets_tests.archive_fixtures import (
+from elex_assets.sandbox.archive_files import (
     build_legacy_collection,
     limit_notice,
     status,
     write_pandas_csv,
 )
+from elex_assets.settings import open_lake
 
 SOURCE = "archive_v1_stream"
 

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 
 from elex_assets.core.archive import archive_registry, import_archive
-from elex_assets.core.export import export_week
+from elex_assets.core.kaggle.export import export_week
 from elex_assets.core.lake import Lake
 from elex_assets.core.layout import archive_trends_key
-from elex_assets_tests.author_scripts import (
+from elex_assets.sandbox.author_scripts import (
     AUTHOR_CANDIDATES_2022,
     query,
     topic,

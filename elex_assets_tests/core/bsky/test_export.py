@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from elex_assets.core import layout
-from elex_assets.core.export import export_week, iso_week_days
+from elex_assets.core.kaggle.export import export_week, iso_week_days
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import BSKY_POSTS
@@ -69,7 +69,7 @@ def test_full_policy_exports_the_text(lake: Lake) -> None:
 
 
 def test_the_dataset_gets_a_platforms_chart(lake: Lake) -> None:
-    from elex_assets.core.kaggle_dataset import PublishSettings, assemble_dataset
+    from elex_assets.core.kaggle.dataset import PublishSettings, assemble_dataset
 
     export_week(lake, ELECTION, "bsky_posts", *WEEK)
     out = assemble_dataset(lake, PublishSettings(dataset_id="me/elex-test", dataset_configured=False,

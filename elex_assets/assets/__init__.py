@@ -1,1 +1,0 @@
-"""Software-defined assets, grouped by domain (registry, x, trends, kaggle, archive)."""

@@ -1,0 +1,1 @@
+"""The ``elex`` command line and the offline demo."""

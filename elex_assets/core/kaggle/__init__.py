@@ -1,0 +1,1 @@
+"""The Kaggle dataset: weekly exports, metadata, charts, reference files, publishing."""

@@ -1,0 +1,249 @@
+"""``DATA_DICTIONARY.md``: every file family of the dataset and every column, for its readers.
+
+Column names, types and meanings come from ``schemas.py`` (through the export's
+column lists), so the dictionary cannot drift from the files; this module only
+adds what a schema cannot say: what one row is, how the family was collected,
+the unit of each measure and the caveats (sampling, the comparable Trends
+scale, compliance removals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from elex_assets.core.kaggle.export import LIST_SEPARATOR, export_columns
+from elex_assets.core.schemas import CANDIDATES_FILE, QUERIES_FILE, Column
+
+# The tweet_counts family is built on another branch; its contract columns are documented
+# here until its schema joins schemas.py (then the schema's descriptions are used).
+TWEET_COUNTS_CONTRACT = (
+    Column("hour", pl.Datetime("us", "UTC"), "Start of the hour (UTC)", True),
+    Column(
+        "candidate_id",
+        pl.String,
+        "Candidate id from candidates.csv; `_all` is the union of every candidate's terms",
+        True,
+    ),
+    Column("post_count", pl.Int64, "Posts X counted for the candidate's terms in the hour", True),
+    Column("endpoint", pl.String, "X counts endpoint: recent (7 days) or all (full archive)"),
+    Column("collected_at", pl.Datetime("us", "UTC"), "When elex asked X (UTC)", True),
+)
+
+UNITS = {
+    "retweet_count": "posts",
+    "reply_count": "posts",
+    "like_count": "likes",
+    "quote_count": "posts",
+    "impression_count": "views",
+    "post_count": "posts per hour",
+    "value": "index 0-100 (per request)",
+    "value_comparable": "% of the anchor's mean interest that day",
+    "rank": "position (0 = first)",
+    "batch": "request number",
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    title: str
+    path: str
+    row: str
+    collection: str
+    caveats: tuple[str, ...] = field(default_factory=tuple)
+
+
+POSTS_PLANS = {
+    "full": "every post X search returned for the queries (within the monthly budget, if set)",
+    "sample": "a sample: a daily post budget spread evenly over the day's hours, so every "
+    "hour is represented but volumes are not; use `tweet_counts` for volumes",
+    "off": "no posts: counts only (`tweet_counts`)",
+}
+
+FAMILIES = {
+    "tweets": Family(
+        "Posts on X naming the candidates",
+        "<election>/tweets/<ISO year>_<ISO week>.csv.gz",
+        "one post (its most recently collected version: metrics are the newest seen)",
+        "X API v2 search (recent search every 5 minutes for the current day, full days "
+        "re-fetched for backfills) with the queries of `queries.csv`, languages fr and en; "
+        "a post is matched to every candidate whose name, distinctive surname or handle it "
+        "contains (its text, the text it quotes or retweets, or its author).",
+        (
+            "Sampling: see the posts plan in the description. Under a `sample` plan, count "
+            "posts from `tweet_counts`, not from this file.",
+            "Content policy `ids` (default): no text, handles or names, as X's terms require; "
+            "re-hydrate the ids with your own X API access (starter notebook).",
+            "Compliance removals: posts that X reports deleted, or whose author was suspended "
+            "or protected, are removed from the lake and from every weekly file by the weekly "
+            "`x_compliance` job; re-downloaded weeks may therefore hold fewer rows than before.",
+            "2017 archive rows have no post id, handle or metrics (empty fields).",
+        ),
+    ),
+    "tweet_counts": Family(
+        "Hourly post counts per candidate (X counts API)",
+        "<election>/tweet_counts/<ISO year>_<ISO week>.csv.gz",
+        "one candidate (or `_all`) in one UTC hour",
+        "X API v2 `GET /2/tweets/counts/recent` (or `/all`), one counts query per candidate "
+        "built from the same terms as the search queries, plus the union of all terms (`_all`).",
+        (
+            "Complete volumes (X counts every matching post), whatever the posts plan: the "
+            "right source for share of voice. `_all` counts a post once even when it names "
+            "several candidates, so candidates' counts sum to more than `_all`.",
+            "Counts are as X reported them when collected: later deletions are not subtracted.",
+        ),
+    ),
+    "trends_interest_over_time": Family(
+        "Google Trends interest over time",
+        "<election>/trends_interest_over_time/<ISO year>_<ISO week>.csv.gz",
+        "one candidate, area and interval (8 minutes for recent days, one day for older ones)",
+        "Google Trends, candidates asked four at a time beside a shared anchor term, for the "
+        "areas `fr` (France, French) and `world` (worldwide, English).",
+        (
+            "`value` is Google's own 0-100 scale, relative to the maximum of its request: "
+            "values of different requests are not comparable.",
+            "`value_comparable` = 100 x value / mean of the anchor's values in the same "
+            "request: one scale for every candidate of the day (100 = as searched as the "
+            "anchor on average). Null for archive rows (no anchor was recorded).",
+            "`is_partial`: Google's last interval may still grow.",
+        ),
+    ),
+    "trends_interest_by_region": Family(
+        "Google Trends interest by region",
+        "<election>/trends_interest_by_region/<ISO year>_<ISO week>.csv.gz",
+        "one candidate, area, day and region (French regions for `fr`, countries for `world`)",
+        "Google Trends, one request per candidate.",
+        ("Values are 0-100 per candidate's own request: compare regions, not candidates.",),
+    ),
+    "trends_related_topics": Family(
+        "Google Trends related topics",
+        "<election>/trends_related_topics/<ISO year>_<ISO week>.csv.gz",
+        "one topic of a candidate's top or rising list, for one area and day",
+        "Google Trends, one request per candidate (Google serves related topics only for those).",
+        ("`rising` values are % increases; `Breakout` means more than +5000%.",),
+    ),
+    "trends_related_queries": Family(
+        "Google Trends related queries",
+        "<election>/trends_related_queries/<ISO year>_<ISO week>.csv.gz",
+        "one query of a candidate's top or rising list, for one area and day",
+        "Google Trends, one request per candidate.",
+        ("`rising` values are % increases; `Breakout` means more than +5000%.",),
+    ),
+}
+
+REFERENCE = {
+    "candidates": (
+        CANDIDATES_FILE,
+        Family(
+            "Who each candidate_id is",
+            "<election>/candidates.csv",
+            "one candidate of the election's registry",
+            "elex's candidate registry at the time of the export (status as of `status_as_of`).",
+            ("A `potential` candidate may never declare; withdrawn ones are not collected.",),
+        ),
+    ),
+    "queries": (
+        QUERIES_FILE,
+        Family(
+            "What each query_id asked",
+            "<election>/queries.csv",
+            "one distinct X search query (or stream rule / archive label)",
+            "The queries the weekly tweets files refer to by `query_id`.",
+            ("X limits a query's length, so a candidate's terms may span several queries.",),
+        ),
+    ),
+}
+
+
+def type_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp (ISO 8601, UTC)"
+    if isinstance(dtype, pl.List):
+        return f"list (`{LIST_SEPARATOR}`-separated)"
+    if dtype == pl.Date:
+        return "date (YYYY-MM-DD)"
+    if dtype == pl.Boolean:
+        return "boolean (true/false)"
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_numeric():
+        return "decimal"
+    return "string"
+
+
+def unit_of(col: Column) -> str:
+    if col.name in UNITS:
+        return UNITS[col.name]
+    if isinstance(col.dtype, pl.Datetime) or col.dtype == pl.Date:
+        return "UTC"
+    return ""
+
+
+def family_columns(source: str, policy: str | None) -> list[Column]:
+    try:
+        return export_columns(source, policy or "full")
+    except ValueError:
+        if source == "tweet_counts":
+            return list(TWEET_COUNTS_CONTRACT)
+        return []
+
+
+def _section(name: str, family: Family, columns: list[Column], note: str = "") -> list[str]:
+    lines = [
+        f"## `{name}`: {family.title}",
+        "",
+        f"- **Files:** `{family.path}`{note}",
+        f"- **One row is** {family.row}.",
+        f"- **Collected by** {family.collection}",
+    ]
+    lines += [f"- **Caveat:** {c}" for c in family.caveats]
+    lines += ["", "| column | type | unit | meaning |", "|---|---|---|---|"]
+    lines += [
+        f"| `{c.name}` | {type_name(c.dtype)} | {unit_of(c)} | "
+        f"{c.description}{' (always present)' if c.required else ''} |"
+        for c in columns
+    ]
+    return [*lines, ""]
+
+
+def data_dictionary(
+    sources: dict[str, str | None], posts_plan: str = "full", generated_at: str = ""
+) -> str:
+    """The Markdown dictionary for the families present (``{source: content policy}``)."""
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated by elex from its column schemas"
+        + (f" on {generated_at}" if generated_at else "")
+        + ". Every file is UTF-8 CSV (weekly files gzip-compressed), one folder per election, "
+        "one file per ISO week (Monday to Sunday, UTC).",
+        "",
+        "- Timestamps are ISO 8601 in UTC (`2027-04-10T18:00:00.000Z`); dates are UTC days.",
+        f"- Lists are joined with `{LIST_SEPARATOR}`; an empty field is a null.",
+        "- Ids (post, user, conversation) are strings of digits: read them as strings "
+        "(they exceed the precision of floats and of spreadsheets).",
+        f"- Posts plan of this collection: **{posts_plan}**, "
+        f"{POSTS_PLANS.get(posts_plan, posts_plan)}.",
+        "",
+        "| family | files | one row is |",
+        "|---|---|---|",
+    ]
+    present = [s for s in FAMILIES if s in sources] + [s for s in sources if s not in FAMILIES]
+    for source in present:
+        fam = FAMILIES.get(source)
+        lines.append(
+            f"| `{source}` | `{fam.path if fam else source}` | {fam.row if fam else ''} |"
+        )
+    for name, (_, fam) in REFERENCE.items():
+        lines.append(f"| `{name}` | `{fam.path}` | {fam.row} |")
+    lines.append("")
+    for source in present:
+        fam = FAMILIES.get(source) or Family(source, f"<election>/{source}/…", "", "")
+        policy = sources[source]
+        note = f" (content policy `{policy}`)" if policy else ""
+        lines += _section(source, fam, family_columns(source, policy), note)
+    for name, (schema, fam) in REFERENCE.items():
+        lines += _section(name, fam, list(schema.columns))
+    return "\n".join(lines)
+

@@ -1,0 +1,1 @@
+"""Google Trends: client, protocol checks, collection, scaling, cool-down state."""

@@ -1,0 +1,1 @@
+"""X API v2: query building, client, collection, normalisation, spend, compliance."""

@@ -1,0 +1,653 @@
+"""Collect one day of posts from X search into the raw lake, never losing a fetched page.
+
+Each run writes one ``raw/tweets/date=D/<collected-at>-<run>.jsonl.gz`` file (one
+line per API page: the request, when, and the response as X sent it) and a
+``.manifest.json`` beside it that records what the run covered, per query, as
+intervals of post ids. Coverage is what makes runs resumable:
+
+* today's partition is incremental: a run fetches only the id ranges no earlier
+  run covered, i.e. what is newer than the newest landed post (``since_id``), plus
+  any hole a failed run left;
+* a past partition is fetched whole (a *refresh*); when the refresh is complete
+  it replaces every older file of the day. A refresh interrupted by an error
+  keeps its pages and the next run continues it instead of starting over;
+* ``mode="fill"`` only fills holes, whatever the day (the schedule uses it for
+  the end of yesterday just after midnight).
+
+Pages are streamed to a local gzip file as they arrive; whatever happens, the
+pages fetched are published to the lake before the error propagates.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+import uuid
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from elex_assets.core import layout
+from elex_assets.core.lake import Lake
+from elex_assets.core.x.client import Page, XClient
+from elex_assets.core.x.query import XQuery
+from elex_assets.core.x.spend import SpendGuard
+
+TWITTER_EPOCH_MS = 1288834974657
+PAGE_SIZE = {"recent": 100, "all": 500}
+RECENT_REACH = timedelta(days=7)
+SAFETY_LAG = timedelta(seconds=30)  # X refuses end_time less than 10 s ago; index lag
+MODES = ("auto", "fill", "full")
+ROLLOVER_POSTS = 100_000  # posts per raw file before a run lands it and starts another
+
+
+PLANS = ("full", "sample", "off")
+DEFAULT_SAMPLE_POSTS_PER_DAY = 400
+
+
+def sample_plan(posts_per_day: int, queries: int, page_max: int) -> tuple[set[tuple[int, int]], int]:
+    """Which (hour of day, query index) pairs a sampled day asks, and the page size.
+
+    The budget buys ``R`` pages of at least 10 posts (X's smallest page), at least one
+    per hour; they are spread evenly over the 24 x ``queries`` pairs, hour by hour, so
+    every hour is sampled and the queries take turns when the budget is small.
+    """
+    queries = max(1, queries)
+    pages = min(24 * queries, max(24, posts_per_day // 10))
+    size = max(10, min(page_max, posts_per_day // pages))
+    chosen: set[tuple[int, int]] = set()
+    turn = 0
+    for hour in range(24):
+        for _ in range((hour + 1) * pages // 24 - hour * pages // 24):
+            chosen.add((hour, turn % queries))
+            turn += 1
+    return chosen, size
+
+
+def sample_posts_per_day(posts_per_day: int, queries: int, page_max: int = 100) -> int:
+    """The most a sampled day can read: pages x page size."""
+    chosen, size = sample_plan(posts_per_day, queries, page_max)
+    return len(chosen) * size
+
+
+def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
+    """The UTC hours of ``window`` that have ended, clipped to the window."""
+    start = datetime.fromisoformat(window[0].time.replace("Z", "+00:00")) if window[0].time \
+        else None
+    end = datetime.fromisoformat(window[1].time.replace("Z", "+00:00")) if window[1].time \
+        else None
+    if start is None or end is None:
+        return []
+    out = []
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        nxt = hour + timedelta(hours=1)
+        if nxt > latest and nxt > end:
+            break
+        out.append((Bound.at(max(hour, start)), Bound.at(min(nxt, end))))
+        hour = nxt
+    return out
+
+
+class XCollectError(RuntimeError):
+    """Collection cannot proceed as configured (too old for recent search, budget...)."""
+
+
+class XBudgetExceeded(XCollectError):
+    """The next page would exceed X_MAX_POSTS_PER_MONTH."""
+
+
+def id_at(when: datetime) -> int:
+    """Smallest snowflake id of a post created at or after ``when``."""
+    return (int(when.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22
+
+
+@dataclass(frozen=True, order=True)
+class Bound:
+    """A position in id space; ``time`` is set when it came from a time, not a post id."""
+
+    id: int
+    time: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def at(cls, when: datetime) -> Bound:
+        return cls(id_at(when), when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def to_json(self) -> list[Any]:
+        return [str(self.id), self.time]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> Bound:
+        return cls(int(raw[0]), raw[1])
+
+
+Interval = tuple[Bound, Bound]  # [lo, hi): posts with lo.id <= id < hi.id
+
+
+def subtract(window: Interval, covered: Sequence[Interval]) -> list[Interval]:
+    """Parts of ``window`` not in ``covered``, oldest first."""
+    gaps = []
+    cursor = window[0]
+    for lo, hi in sorted(covered, key=lambda iv: iv[0].id):
+        if hi.id <= cursor.id or lo.id >= window[1].id:
+            if lo.id >= window[1].id:
+                break
+            continue
+        if lo.id > cursor.id:
+            gaps.append((cursor, lo))
+        if hi.id > cursor.id:
+            cursor = hi
+    if cursor.id < window[1].id:
+        gaps.append((cursor, window[1]))
+    return gaps
+
+
+def request_bounds(gap: Interval) -> dict[str, Any]:
+    """X takes times or ids, never both: times when both ends are times, else ids."""
+    lo, hi = gap
+    if lo.time and hi.time:
+        return {"start_time": lo.time, "end_time": hi.time}
+    return {"since_id": str(lo.id - 1), "until_id": str(hi.id)}
+
+
+@dataclass
+class PageSummary:
+    """What a raw line tells about coverage (kept in the manifest)."""
+
+    query: str
+    sweep: Interval
+    result_count: int
+    newest_id: int | None
+    oldest_id: int | None
+    last: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "sweep": [self.sweep[0].to_json(), self.sweep[1].to_json()],
+            "result_count": self.result_count,
+            "newest_id": str(self.newest_id) if self.newest_id else None,
+            "oldest_id": str(self.oldest_id) if self.oldest_id else None,
+            "last": self.last,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PageSummary:
+        return cls(
+            raw["query"],
+            (Bound.from_json(raw["sweep"][0]), Bound.from_json(raw["sweep"][1])),
+            int(raw["result_count"]),
+            int(raw["newest_id"]) if raw.get("newest_id") else None,
+            int(raw["oldest_id"]) if raw.get("oldest_id") else None,
+            bool(raw["last"]),
+        )
+
+
+def coverage(pages: Sequence[PageSummary], open_end: bool) -> dict[str, list[Interval]]:
+    """Id intervals covered per query by a run's pages (consecutive pages form a sweep).
+
+    A complete sweep covers its whole interval, except that with ``open_end``
+    (today) its top is the newest post found, so the next run asks ``since_id``.
+    An interrupted sweep covers from its oldest landed post to its top.
+    """
+    out: dict[str, list[Interval]] = {}
+    groups: list[list[PageSummary]] = []
+    for page in pages:
+        if groups and groups[-1][-1].query == page.query and groups[-1][-1].sweep == page.sweep \
+                and not groups[-1][-1].last:
+            groups[-1].append(page)
+        else:
+            groups.append([page])
+    for group in groups:
+        lo, hi = group[0].sweep
+        newest = max((p.newest_id for p in group if p.newest_id), default=None)
+        oldest = min((p.oldest_id for p in group if p.oldest_id), default=None)
+        if group[-1].last:
+            top = Bound(newest + 1) if (open_end and newest and hi.time) else hi
+            out.setdefault(group[0].query, []).append((lo, top))
+        elif oldest is not None:
+            top = Bound(newest + 1) if (open_end and newest and hi.time) else hi
+            out.setdefault(group[0].query, []).append((Bound(oldest), top))
+    return out
+
+
+@dataclass
+class Manifest:
+    run_id: str
+    refresh_id: str | None
+    day: str
+    endpoint: str
+    collected_at: str
+    raw_key: str
+    pages: list[PageSummary]
+    complete: bool
+    open_end: bool
+
+    @property
+    def posts(self) -> int:
+        return sum(p.result_count for p in self.pages)
+
+    def coverage(self) -> dict[str, list[Interval]]:
+        return coverage(self.pages, self.open_end)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "refresh_id": self.refresh_id,
+            "day": self.day,
+            "endpoint": self.endpoint,
+            "collected_at": self.collected_at,
+            "raw_key": self.raw_key,
+            "complete": self.complete,
+            "open_end": self.open_end,
+            "posts": self.posts,
+            "pages": [p.to_json() for p in self.pages],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Manifest:
+        return cls(
+            raw["run_id"], raw.get("refresh_id"), raw["day"], raw["endpoint"],
+            raw["collected_at"], raw["raw_key"], [PageSummary.from_json(p) for p in raw["pages"]],
+            bool(raw["complete"]), bool(raw.get("open_end", False)),
+        )
+
+
+def manifest_key(raw_key: str) -> str:
+    return raw_key.removesuffix(".jsonl.gz") + ".manifest.json"
+
+
+def raw_keys(lake: Lake, day: date) -> list[str]:
+    return [k for k in lake.list(layout.raw_tweets_prefix(day)) if k.endswith(".jsonl.gz")]
+
+
+def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]:
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing
+    or unreadable.
+
+    A raw file that cannot be read either (truncated, corrupt) raises an error
+    naming it, unless ``not strict`` (a full refresh replaces it anyway): then it
+    counts as covering nothing.
+    """
+    keys = lake.list(layout.raw_tweets_prefix(day))
+    present = set(keys)
+    out = []
+    for key in keys:
+        if not key.endswith(".jsonl.gz"):
+            continue
+        mkey = manifest_key(key)
+        manifest = _read_manifest(lake, mkey) if mkey in present else None
+        if manifest is None:
+            try:
+                manifest = _manifest_from_raw(lake, key)
+            except RawManifestError:
+                if strict:
+                    raise
+                manifest = Manifest(key, None, day.isoformat(), "", "", key, [], False, False)
+        out.append(manifest)
+    return sorted(out, key=lambda m: m.collected_at)
+
+
+class RawManifestError(XCollectError):
+    """A raw file whose manifest cannot be rebuilt because the file itself is damaged."""
+
+
+def _read_manifest(lake: Lake, mkey: str) -> Manifest | None:
+    """A manifest as stored; ``None`` when it is not valid JSON of the expected shape."""
+    try:
+        return Manifest.from_json(json.loads(lake.read_bytes(mkey)))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
+    """The manifest of a raw file, rebuilt from its lines (each page carries its summary).
+
+    Stream files (``summary: null``) cover no search interval: they rebuild with no pages.
+    """
+    pages = []
+    first: dict[str, Any] = {}
+    try:
+        body = gzip.decompress(lake.read_bytes(key))
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RawManifestError(
+            f"{lake.uri(key)}: damaged raw file ({exc}); re-fetch the day with raw_tweets "
+            "run config mode: full (it replaces the day's raw files)"
+        ) from None
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        first = first or rec
+        if rec.get("summary") is not None:
+            pages.append(PageSummary.from_json(rec["summary"]))
+    stream = first.get("endpoint") == "stream"
+    return Manifest(
+        first.get("run_id", key), first.get("refresh_id"), first.get("day", ""),
+        first.get("endpoint", ""), first.get("collected_at", ""), key, pages, stream,
+        bool(first.get("open_end", False)),
+    )
+
+
+@dataclass
+class Usage:
+    """Posts read from X in a calendar month (what X bills), kept in the lake."""
+
+    month: str
+    posts: int = 0
+    runs: int = 0
+
+    @classmethod
+    def load(cls, lake: Lake, month: str) -> Usage:
+        key = layout.x_usage_key(month)
+        if not lake.exists(key):
+            return cls(month)
+        raw = json.loads(lake.read_bytes(key))
+        return cls(month, int(raw.get("posts", 0)), int(raw.get("runs", 0)))
+
+    def save(self, lake: Lake) -> None:
+        body = {"month": self.month, "posts": self.posts, "runs": self.runs}
+        lake.write_bytes(layout.x_usage_key(self.month), json.dumps(body).encode())
+
+
+@dataclass
+class CollectResult:
+    day: date
+    mode: str
+    endpoint: str
+    raw_key: str | None
+    pages: int
+    posts: int
+    posts_per_query: dict[str, int]
+    replaced: list[str]
+    window: tuple[str, str] | None
+    month_posts: int
+    complete: bool
+    notes: list[str]
+    landed: list[str] = field(default_factory=list)
+
+
+def collect_day(
+    client: XClient,
+    lake: Lake,
+    queries: Sequence[XQuery],
+    day: date,
+    *,
+    endpoint: str = "recent",
+    run_id: str | None = None,
+    now: datetime | None = None,
+    mode: str = "auto",
+    page_size: int | None = None,
+    max_posts_per_month: int | None = None,
+    rollover_posts: int = ROLLOVER_POSTS,
+    log: Callable[[str], None] = lambda _msg: None,
+    spend: SpendGuard | None = None,
+    plan: str = "full",
+    sample_posts_per_day: int = 0,
+    before_delete: Callable[[], None] = lambda: None,
+    tmp_dir: str | os.PathLike[str] | None = None,
+) -> CollectResult:
+    """Fetch what ``day`` still lacks for every query and land it; see the module doc.
+
+    ``plan`` (``X_POSTS_PLAN``): ``full`` reads every post; ``sample`` reads about
+    ``sample_posts_per_day`` posts spread evenly over the day's completed hours (one
+    page per query and hour, so every hour of a debate night is represented);
+    ``off`` reads none (``tweet_counts`` still gives the volume).
+
+    ``before_delete`` is called before a complete refresh deletes the files it
+    supersedes (the lease check: a writer that lost its lease must not delete).
+    """
+    if plan not in PLANS:
+        raise XCollectError(f"X_POSTS_PLAN={plan!r}: expected one of {', '.join(PLANS)}")
+    if endpoint not in PAGE_SIZE:
+        raise XCollectError(f"X_SEARCH_ENDPOINT={endpoint!r}: expected 'recent' or 'all'")
+    if mode not in MODES:
+        raise XCollectError(f"mode {mode!r}: expected one of {MODES}")
+    run_id = run_id or uuid.uuid4().hex[:12]
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    page_size = page_size or PAGE_SIZE[endpoint]
+    notes: list[str] = []
+    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    day_end = day_start + timedelta(days=1)
+    latest = (now - SAFETY_LAG).replace(microsecond=0)
+    month = now.strftime("%Y-%m")
+    usage = Usage.load(lake, month)
+    empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
+    if day_start >= latest:
+        notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
+        return empty
+    if plan == "off":
+        notes.append("X_POSTS_PLAN=off: no post is read (tweet_counts gives the volume)")
+        return empty
+    start, end = day_start, min(day_end, latest)
+    open_end = day_end > latest
+    if endpoint == "recent":
+        earliest = (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
+        if end <= earliest:
+            raise XCollectError(
+                f"partition {day} is older than 7 days: recent search only reaches back 7 days. "
+                "Collecting it needs full-archive access (X Pro or Enterprise): set "
+                "X_SEARCH_ENDPOINT=all"
+            )
+        if start < earliest:
+            start = earliest + timedelta(seconds=1)
+            notes.append(
+                f"recent search reaches back to {start.isoformat()}: the first hours of {day} "
+                "are out of reach (X_SEARCH_ENDPOINT=all collects the whole day)"
+            )
+    window = (Bound.at(start), Bound.at(end))
+
+    manifests = read_manifests(lake, day, strict=mode != "full")
+    # Only files present now can be superseded by this run: a file another writer
+    # lands meanwhile is not covered by what this run read, so it is never deleted.
+    existing = {m.raw_key for m in manifests}
+    refresh_id: str | None = None
+    if mode == "full" or (mode == "auto" and not open_end):
+        refresh_id = run_id
+        previous = [m for m in manifests if m.refresh_id]
+        if mode == "auto" and previous:
+            last = max(previous, key=lambda m: m.collected_at).refresh_id
+            same = [m for m in manifests if m.refresh_id == last]
+            if not _covers(same, queries, window):
+                refresh_id = last  # continue an interrupted refresh
+                manifests = same
+                notes.append(f"continuing the interrupted refresh {last}")
+            else:
+                manifests = []
+        else:
+            manifests = []
+    covered: dict[str, list[Interval]] = {}
+    for m in manifests:
+        for q, ivs in m.coverage().items():
+            covered.setdefault(q, []).extend(ivs)
+
+    per_query: dict[str, int] = {}
+    sampling = plan == "sample"
+    writer = _RawWriter(lake, day, run_id, refresh_id, endpoint, open_end and not sampling,
+                        rollover_posts, log, tmp_dir=tmp_dir)
+    error: BaseException | None = None
+    try:
+        chosen, size = sample_plan(sample_posts_per_day, len(queries), PAGE_SIZE[endpoint])
+        for index, query in enumerate(queries if sampling else ()):
+            for hour in completed_hours(window, latest):
+                hour_of_day = int(hour[0].time[11:13]) if hour[0].time else 0
+                if (hour_of_day, index) in chosen and subtract(hour, covered.get(query.text, [])):
+                    _sweep(client, writer, query, hour, endpoint, size, per_query, usage,
+                           max_posts_per_month, spend, pages=1)
+        for query in () if sampling else queries:
+            gaps = subtract(window, covered.get(query.text, []))
+            for gap in reversed(gaps):  # newest first, like X's pagination
+                _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
+                       max_posts_per_month, spend)
+    except BaseException as exc:  # land what was fetched, then fail
+        error = exc
+    replaced: list[str] = []
+    complete = error is None
+    writer.close(complete)
+    summaries = writer.summaries
+    if summaries:
+        usage.runs += 1
+        usage.save(lake)
+    if complete and refresh_id is not None:
+        keep = {m.raw_key for m in read_manifests(lake, day, strict=False)
+                if m.refresh_id == refresh_id}
+        before_delete()
+        for key in raw_keys(lake, day):
+            if key not in keep and key in existing:
+                lake.delete(manifest_key(key))
+                lake.delete(key)
+                replaced.append(key)
+    if error is not None:
+        if summaries:
+            fetched = sum(s.result_count for s in summaries)
+            error.add_note(
+                f"{len(summaries)} pages ({fetched} posts) fetched before the failure were "
+                f"landed in {', '.join(writer.landed)}; the next run continues from there"
+            )
+        raise error
+    return CollectResult(
+        day, "refresh" if refresh_id else "incremental", endpoint,
+        writer.landed[-1] if writer.landed else None, len(summaries),
+        sum(s.result_count for s in summaries), per_query, replaced,
+        (window[0].time or "", window[1].time or ""), usage.posts, True, notes,
+        landed=list(writer.landed),
+    )
+
+
+class _RawWriter:
+    """Pages to a local gzip file, landed (file, then manifest) every ``rollover_posts`` posts.
+
+    Rolling over bounds the size of a raw file (so normalising stays within
+    memory on million-post days) and the loss on a hard crash.
+    """
+
+    def __init__(
+        self, lake: Lake, day: date, run_id: str, refresh_id: str | None, endpoint: str,
+        open_end: bool, rollover_posts: int, log: Callable[[str], None],
+        tmp_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
+        self.endpoint, self.open_end, self.rollover_posts, self.log = (
+            endpoint, open_end, rollover_posts, log)
+        self.header = {
+            "run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat(),
+            "endpoint": endpoint, "open_end": open_end,
+        }
+        self.summaries: list[PageSummary] = []
+        self.landed: list[str] = []
+        self._tmp_dir = tmp_dir  # pages in progress: the run's own temporary folder
+        self._open()
+
+    def _open(self) -> None:
+        self.collected_at = datetime.now(UTC)
+        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz",
+                                        dir=self._tmp_dir)
+        os.close(fd)
+        self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
+        self.pages: list[PageSummary] = []
+        self.posts = 0
+
+    def write(self, meta: dict[str, Any], summary: PageSummary, response: bytes) -> None:
+        prefix = json.dumps({**self.header, **meta, "summary": summary.to_json()},
+                            ensure_ascii=False)
+        self.gz.write(prefix[:-1].encode() + b', "response": ' + response + b"}\n")
+        self.pages.append(summary)
+        self.summaries.append(summary)
+        self.posts += summary.result_count
+        if self.posts >= self.rollover_posts:
+            self._land(complete=False)
+            self._open()
+
+    def _land(self, complete: bool) -> None:
+        self.gz.close()
+        try:
+            if not self.pages:
+                return
+            key = layout.raw_tweets_key(self.day, self.collected_at, self.run_id)
+            self.lake.put_file(key, self.tmp)
+            manifest = Manifest(
+                self.run_id, self.refresh_id, self.day.isoformat(), self.endpoint,
+                self.collected_at.isoformat(), key, self.pages, complete, self.open_end,
+            )
+            self.lake.write_bytes(manifest_key(key), json.dumps(manifest.to_json()).encode())
+            self.landed.append(key)
+            self.log(f"landed {len(self.pages)} pages, {self.posts} posts -> {self.lake.uri(key)}")
+        finally:
+            os.unlink(self.tmp)
+
+    def close(self, complete: bool) -> None:
+        self._land(complete)
+
+
+def _covers(manifests: Sequence[Manifest], queries: Sequence[XQuery], window: Interval) -> bool:
+    covered: dict[str, list[Interval]] = {}
+    for m in manifests:
+        for q, ivs in m.coverage().items():
+            covered.setdefault(q, []).extend(ivs)
+    return all(not subtract(window, covered.get(q.text, [])) for q in queries)
+
+
+def _sweep(
+    client: XClient,
+    writer: _RawWriter,
+    query: XQuery,
+    gap: Interval,
+    endpoint: str,
+    page_size: int,
+    per_query: dict[str, int],
+    usage: Usage,
+    budget: int | None,
+    spend: SpendGuard | None = None,
+    pages: int | None = None,
+) -> None:
+    """Every page (or the first ``pages``) of ``query`` over ``gap``, each written out as it
+    arrives."""
+    bounds = request_bounds(gap)
+    token: str | None = None
+    while True:
+        size = page_size
+        if budget is not None:
+            left = budget - usage.posts
+            if left < 10:
+                raise XBudgetExceeded(
+                    f"X_MAX_POSTS_PER_MONTH={budget}: {usage.posts} posts already read in "
+                    f"{usage.month}; the next page could exceed the budget, so collection "
+                    "stops here (raise the budget or wait for next month)"
+                )
+            size = min(size, left)
+        if spend is not None:  # stops before a request that could cross a dollar ceiling
+            size = spend.posts_page_size(size)
+        params = {"max_results": size, **bounds}
+        if token:
+            params["next_token"] = token
+        page: Page = client.search(endpoint, query.text, **params)
+        meta = page.meta
+        if pages is not None:
+            pages -= 1
+        summary = PageSummary(
+            query.text, gap, page.result_count,
+            int(meta["newest_id"]) if meta.get("newest_id") else None,
+            int(meta["oldest_id"]) if meta.get("oldest_id") else None,
+            page.next_token is None or pages == 0,  # a sample's page closes its sweep
+        )
+        request = {"endpoint": endpoint, "query": query.text,
+                   **{k: str(v) for k, v in params.items()}}
+        raw = page.raw.strip()
+        if b"\n" in raw:
+            raw = json.dumps(page.body, ensure_ascii=False).encode()
+        writer.write(
+            {"collected_at": datetime.now(UTC).isoformat(),
+             "candidates": list(query.candidate_ids), "request": request},
+            summary, raw,
+        )
+        usage.posts += page.result_count
+        if spend is not None:
+            spend.record_posts(page.result_count)
+        per_query[query.text] = per_query.get(query.text, 0) + page.result_count
+        token = page.next_token
+        if token is None or pages == 0:
+            return

@@ -1,0 +1,1 @@
+"""Dagster definitions, one package per domain (assets with their jobs, schedules, sensors)."""

@@ -1,0 +1,1 @@
+"""Bluesky: posts assets, their jobs and schedules, the resource."""

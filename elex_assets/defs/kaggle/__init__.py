@@ -1,0 +1,1 @@
+"""The weekly Kaggle dataset: exports, the dataset asset and its sensor."""

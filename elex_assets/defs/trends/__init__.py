@@ -1,0 +1,1 @@
+"""Google Trends: assets, their schedule and checks, the resource."""

@@ -1,0 +1,255 @@
+"""The four Google Trends assets (day x area) and their hourly schedule.
+
+Thin Dagster definitions over :mod:`elex_assets.core.trends.collect`: every
+step holds the ``google_trends`` pool (limit 1 in ``dagster.yaml``), so two
+runs never call Google at the same time. Only transient faults (5xx and
+network errors still there after the client's own bounded backoff) are left
+to the retry policy, a few minutes later. Everything deterministic fails the
+step at once with ``dg.Failure(allow_retries=False)``: a refusal (429 or
+captcha), which starts the lake-wide cool-down; a run started during a
+cool-down, which sends nothing and says until when; an answer that does not
+match its request; a 404 on a data call; bad settings.
+"""
+
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from dagster import AssetExecutionContext
+
+from elex_assets.core.elections import Election
+from elex_assets.core.lake import Lake
+from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
+from elex_assets.core.markdown import markdown_table
+from elex_assets.core.trends import collect as trends_collect
+from elex_assets.core.trends.errors import TrendsError
+from elex_assets.core.trends.state import TrendsGate
+from elex_assets.dagster_private import UnresolvedAssetJobDefinition
+from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.partitions import day_area_key, day_area_of, trends_partitions
+from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.settings import Settings, TrendsSettings
+
+POOL = "google_trends"
+OFFICIAL_KINDS = ("interest_over_time", "interest_by_region")  # related lists: web only
+# transient faults only (see _collect): at most ~1 + 2 + 4 minutes of waiting, never an hour
+RETRY = dg.RetryPolicy(
+    max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+DESCRIPTIONS = {
+    "interest_over_time": (
+        "Each candidate's Google Trends interest during the day at the finest resolution "
+        "Google serves (8-minute for the last week, daily before), with the partial-data "
+        "flag; value_comparable is rescaled on the shared anchor term so candidates can be "
+        "compared."
+    ),
+    "interest_by_region": (
+        "Interest per French region (area fr) or per country (area world) over the day, "
+        "per candidate (Google's 0-100 scale within each candidate's request)."
+    ),
+    "related_topics": "Top and rising topics related to each candidate's name during the day.",
+    "related_queries": "Top and rising queries related to each candidate's name during the day.",
+}
+
+
+def _partition(context: AssetExecutionContext) -> tuple[str, date]:
+    return day_area_of(context.partition_key)
+
+
+def blocked_failure(gate: TrendsGate) -> dg.Failure | None:
+    """The one-line, not-retried failure of a run started during a cool-down (or None)."""
+    cooldown = gate.active_cooldown()
+    if cooldown is None:
+        return None
+    return dg.Failure(
+        description=cooldown.message(),
+        metadata={
+            "blocked_until": cooldown.until.isoformat(),
+            "refusals": cooldown.refusals,
+            "refusing_since": cooldown.since.isoformat(),
+            "requests": 0,
+        },
+        allow_retries=False,
+    )
+
+
+def _not_retried(exc: Exception, gate: TrendsGate) -> dg.Failure:
+    metadata: dict[str, object] = {"error": type(exc).__name__}
+    cooldown = gate.active_cooldown()
+    if cooldown is not None:
+        metadata["blocked_until"] = cooldown.until.isoformat()
+    return dg.Failure(description=str(exc), metadata=metadata, allow_retries=False)
+
+
+def _collect(
+    kind: str,
+    context: AssetExecutionContext,
+    trends: TrendsResource,
+    registry: RegistryResource,
+    lake: LakeResource,
+) -> dg.MaterializeResult:
+    area, day = _partition(context)
+    store = lake.lake()
+    official = trends.backend == "official" and kind in OFFICIAL_KINDS
+    gate = trends.gate(store, official=official)
+    blocked = blocked_failure(gate)
+    if blocked is not None:  # nothing is requested; the next scheduled run tries again
+        context.log.warning(blocked.description or "")
+        raise blocked
+    reg = registry.load()
+    terms = trends_collect.candidate_terms(reg.selected())
+    collected_at = datetime.now(UTC)
+    try:
+        client: Any = (
+            trends.official_client(area, gate) if official
+            else trends.client(area, log=context.log.info, gate=gate)
+        )
+        if official:
+            collect_official = getattr(trends_collect, f"official_{kind}")
+            df = collect_official(client, terms, day, collected_at)
+        elif kind == "interest_over_time":
+            df = trends_collect.interest_over_time(
+                client, terms, day, trends.anchor, collected_at,
+                smaller_anchors=trends.smaller_anchors(),
+            )
+        else:
+            collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
+            df = collect(client, terms, day, collected_at)
+    except TrendsError as exc:
+        if exc.transient:
+            raise  # 5xx / network after the client's backoff: the retry policy may try again
+        raise _not_retried(exc, gate) from exc
+    except ValueError as exc:  # a request elex itself refuses to send (bad terms, settings)
+        raise _not_retried(exc, gate) from exc
+    uri = store.write_parquet(clean_trends_key(kind, area, day), df)
+    covered = df["candidate_id"].n_unique() if df.height else 0
+    metadata: dict[str, object] = {
+        "rows": df.height,
+        "candidates": len(terms),
+        "candidates_covered": covered,
+        "requests": client.requests_made if official else client.transport.requests_made,
+        "backend": "official" if official else "web",
+        "area": area,
+        "date": day.isoformat(),
+        "path": dg.MetadataValue.path(uri),
+        "preview": dg.MetadataValue.md(markdown_table(df)),
+    }
+    if kind == "interest_over_time":
+        metadata["anchor"] = "none (consistently scaled)" if official else trends.anchor
+        metadata["intervals"] = df["timestamp"].n_unique() if df.height else 0
+        metadata["partial_rows"] = int(df["is_partial"].sum()) if df.height else 0
+    if df.height == 0:
+        context.log.warning(f"Google Trends returned nothing for {kind} {area} {day}")
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _trends_asset(
+    kind: str, partitions: dg.PartitionsDefinition, retry_policy: dg.RetryPolicy | None
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"trends_{kind}",
+        group_name="trends",
+        kinds={"parquet"},
+        partitions_def=partitions,
+        pool=POOL,
+        retry_policy=retry_policy,
+        deps=["candidates"],
+        description=DESCRIPTIONS[kind],
+    )
+    def _asset(
+        context: AssetExecutionContext,
+        trends: TrendsResource,
+        registry: RegistryResource,
+        lake: LakeResource,
+    ) -> dg.MaterializeResult:
+        return _collect(kind, context, trends, registry, lake)
+
+    return _asset
+
+
+def trends_assets(
+    election: Election, retry_policy: dg.RetryPolicy | None = RETRY
+) -> list[dg.AssetsDefinition]:
+    """``trends_interest_over_time``, ``_by_region``, ``_related_topics``, ``_related_queries``.
+
+    ``retry_policy`` retries a partition later when Google keeps refusing; tests
+    that check a failure pass ``None`` so the step fails at once.
+    """
+    partitions = trends_partitions(election)
+    return [_trends_asset(kind, partitions, retry_policy) for kind in TRENDS_KINDS]
+
+
+def trends_job(election: Election) -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "trends_job",
+        selection=dg.AssetSelection.groups("trends"),
+    )
+
+
+PARTIAL_LOOKBACK_DAYS = 7
+
+
+def partial_run_requests(lake: Lake, election: Election, now: datetime) -> list[dg.RunRequest]:
+    """Past days (last week) whose landed series still has partial points: fetch them again."""
+    today = now.astimezone(UTC).date()
+    days = [
+        today - timedelta(days=n)
+        for n in range(1, PARTIAL_LOOKBACK_DAYS + 1)
+        if election.campaign_start <= today - timedelta(days=n) <= election.campaign_end
+    ]
+    requests = []
+    for area in AREAS:
+        for day in trends_collect.days_with_partial_points(lake, area, days):
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{day_area_key(area, day)}|{now:%Y%m%d%H}|partial",
+                    partition_key=day_area_key(area, day),
+                    tags={"elex/source": "trends_hourly", "elex/refetch": "partial"},
+                )
+            )
+    return requests
+
+
+def trends_hourly_schedule(
+    job: UnresolvedAssetJobDefinition, election: Election, lake_url: str | None = None
+) -> dg.ScheduleDefinition:
+    """Refresh today's partitions of both areas every hour (UTC), and re-fetch the last
+    week's days whose landed points Google still flagged partial."""
+
+    @dg.schedule(
+        name="trends_hourly",
+        cron_schedule="5 * * * *",
+        execution_timezone="UTC",
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | list[dg.RunRequest]:
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        day = now.astimezone(UTC).date()
+        if not election.campaign_start <= day <= election.campaign_end:
+            return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
+        today = [
+            dg.RunRequest(
+                run_key=f"{day_area_key(area, day)}|{now:%H}",
+                partition_key=day_area_key(area, day),
+                tags={"elex/source": "trends_hourly"},
+            )
+            for area in AREAS
+        ]
+        try:
+            lake = Settings.load().lake(lake_url)
+            backend = TrendsSettings.load().backend
+            # the web API refuses us and every asset uses it: ask nothing until it is over
+            cooldown = TrendsGate(lake).active_cooldown() if backend == "web" else None
+            if cooldown is not None:
+                return dg.SkipReason(cooldown.message())
+            partial = partial_run_requests(lake, election, now)
+        except Exception as exc:  # the lake unreachable: today's refresh still goes
+            context.log.warning(f"could not read the Trends state in the lake: {exc}")
+            partial = []
+        return today + partial
+
+    return _schedule

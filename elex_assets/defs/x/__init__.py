@@ -1,0 +1,1 @@
+"""X: posts and counts assets, their jobs, schedules and sensors, compliance."""

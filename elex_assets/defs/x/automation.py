@@ -1,0 +1,167 @@
+"""What runs when for X: the 5-minute refresh of today, the stream job and its sensor."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from elex_assets.core import layout
+from elex_assets.core.x.client import XAuthError
+from elex_assets.core.x.collect import Manifest
+from elex_assets.core.x.stream import stream_to_lake
+from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
+from elex_assets.failures import deterministic, stop_without_retry
+from elex_assets.monitoring.run_health import reap_dead_runs
+from elex_assets.partitions import day_key
+from elex_assets.resources import LakeResource, RegistryResource
+
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+# A 5-minute refresh of today takes seconds to minutes; one STARTED for longer than
+# this is presumed dead (its worker lost without a trace) and no longer skips ticks.
+# Another refresh beside a live one is safe anyway: the pool and the lease serialise them.
+STALE_REFRESH_SECONDS = 2 * 3600
+
+
+class StreamConfig(dg.Config):
+    """How long the stream job listens, and how often it lands what it received."""
+
+    duration_seconds: float = 300.0
+    flush_seconds: float = 60.0
+
+
+def build_x_automation(
+    raw_tweets: dg.AssetsDefinition, tweets: dg.AssetsDefinition
+) -> tuple[list[Any], list[dg.ScheduleDefinition], list[dg.SensorDefinition]]:
+    refresh_job = dg.define_asset_job(
+        "x_refresh_job",
+        selection=[raw_tweets, tweets],
+        description="Collect a day of posts on X (raw_tweets) and normalise it (tweets).",
+    )
+    tweets_job = dg.define_asset_job(
+        "tweets_job", selection=[tweets], description="Re-normalise a day's raw posts."
+    )
+    partitions_def = raw_tweets.partitions_def
+    assert partitions_def is not None
+
+    @dg.schedule(
+        name="x_every_5_minutes",
+        cron_schedule="*/5 * * * *",
+        execution_timezone="UTC",
+        job=refresh_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Refresh today's raw_tweets then tweets every 5 minutes (skipped while a "
+            "previous refresh is queued or running); just after midnight, also fill what "
+            "yesterday still lacks."
+        ),
+    )
+    def x_every_5_minutes(context: dg.ScheduleEvaluationContext, lake: LakeResource):  # noqa: ANN202
+        # A crashed refresh (kill -9, OOM) is not "in progress": free it first.
+        reap_dead_runs(context.instance, lake.lake(), log=context.log.warning)
+        records = context.instance.get_run_records(
+            dg.RunsFilter(job_name="x_refresh_job", statuses=ACTIVE), limit=20
+        )
+        stale_before = datetime.now(UTC).timestamp() - STALE_REFRESH_SECONDS
+        active = [  # a refresh STARTED long ago is presumed dead, not "in progress"
+            r for r in records
+            if r.dagster_run.status != dg.DagsterRunStatus.STARTED
+            or (r.start_time or stale_before + 1) > stale_before
+        ]
+        if active:
+            return dg.SkipReason(
+                f"a refresh is still in progress (run {active[0].dagster_run.run_id[:8]})"
+            )
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        now = now.astimezone(UTC)
+        requests = []
+        today = day_key(now.date())
+        # The daemon refuses a tick of several requests unless each has a run_key.
+        tick = now.strftime("%Y%m%dT%H%M")
+        if now.hour == 0 and now.minute < 15:
+            yesterday = day_key(now.date() - timedelta(days=1))
+            if partitions_def.has_partition_key(yesterday):
+                requests.append(dg.RunRequest(
+                    run_key=f"fill:{yesterday}:{tick}",
+                    partition_key=yesterday,
+                    run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
+                    tags={"elex/x": "fill-yesterday"},
+                ))
+        if partitions_def.has_partition_key(today):
+            requests.append(dg.RunRequest(
+                run_key=f"today:{today}:{tick}", partition_key=today, tags={"elex/x": "today"}
+            ))
+        if not requests:
+            return dg.SkipReason(f"{today} is outside the election's partitions")
+        return requests
+
+    @dg.op(name="x_stream", pool="x_stream")
+    def x_stream_op(
+        context: dg.OpExecutionContext,
+        config: StreamConfig,
+        x: XResource,
+        lake: LakeResource,
+        registry: RegistryResource,
+    ) -> None:
+        token = x.bearer_token or (SANDBOX_TOKEN if x.sandbox else None)
+        if not token:
+            raise stop_without_retry(
+                context, "X_BEARER_TOKEN is not set: the stream needs an app bearer token"
+            )
+        with deterministic(context, (XAuthError,)):
+            result = stream_to_lake(
+                token, x.base_url, lake.lake(), x.queries(registry.load()),
+                config.duration_seconds, context.run.run_id[:8], config.flush_seconds,
+                log=context.log.info,
+            )
+        context.log.info(
+            f"stream: {result.posts} posts in {len(result.files)} files for "
+            f"{sorted(d.isoformat() for d in result.days)}"
+        )
+
+    @dg.job(
+        name="x_stream_job",
+        description="Optional: the filtered stream for a configurable duration, landing into "
+        "raw/tweets; x_stream_sensor then refreshes tweets for the days it touched.",
+    )
+    def x_stream_job() -> None:
+        x_stream_op()
+
+    @dg.sensor(
+        name="x_stream_sensor",
+        job=tweets_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Turns newly landed stream files into a tweets refresh for their day.",
+    )
+    def x_stream_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):  # noqa: ANN202
+        the_lake = lake.lake()
+        cursor = context.cursor or ""
+        today = datetime.now(UTC).date()
+        newest = cursor
+        days: dict[str, str] = {}
+        for day in (today - timedelta(days=1), today):
+            for key in the_lake.list(layout.raw_tweets_prefix(day)):
+                if not key.endswith("-stream.manifest.json"):
+                    continue
+                manifest = Manifest.from_json(json.loads(the_lake.read_bytes(key)))
+                if manifest.collected_at > cursor:
+                    days[day_key(day)] = max(days.get(day_key(day), ""),
+                                                manifest.collected_at)
+                    newest = max(newest, manifest.collected_at)
+        if not days:
+            return dg.SkipReason("no new stream file")
+        context.update_cursor(newest)
+        return [
+            dg.RunRequest(partition_key=day, run_key=f"stream:{day}:{stamp}")
+            for day, stamp in sorted(days.items())
+        ]
+
+    return [refresh_job, tweets_job, x_stream_job], [x_every_5_minutes], [x_stream_sensor]

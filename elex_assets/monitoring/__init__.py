@@ -1,0 +1,1 @@
+"""Watching elex: freshness and content checks, alerts, run health."""

@@ -1,0 +1,165 @@
+"""Content checks on the clean tables, run with each partition's materialisation.
+
+Each table's checks are one step (a multi-asset check) that reads the partition
+once and reports one result per rule, under the rule's own check name.
+
+They share the asset's partitions, so a check result belongs to the day (and
+area) it judged; the rules themselves live in :mod:`elex_assets.core.quality`.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from elex_assets.core import quality
+from elex_assets.core.elections import Election
+from elex_assets.core.schemas import TRENDS, TWEETS
+from elex_assets.monitoring import clock
+from elex_assets.monitoring.families import family, monitored_assets, trends_kind
+from elex_assets.monitoring.thresholds import Thresholds
+from elex_assets.partitions import day_area_of, day_of, is_day_area_key
+from elex_assets.resources import LakeResource, RegistryResource
+
+
+class PartitionRef:
+    """The day (and area) of a check's partition key: ``2026-11-20`` or ``fr|2026-11-20``."""
+
+    def __init__(self, partition_key: str) -> None:
+        self.area: str | None
+        if is_day_area_key(partition_key):
+            self.area, self.day = day_area_of(partition_key)
+        else:
+            self.area, self.day = None, day_of(partition_key)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One content check: its name, what it says, how it judges the day's frame."""
+
+    name: str
+    description: str
+    judge: Callable[[pl.DataFrame, PartitionRef, RegistryResource], quality.CheckOutcome]
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+
+
+def _checks_def(
+    key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition | None,
+    read: Callable[[Any, PartitionRef], pl.DataFrame],
+    rules: Sequence[_Rule],
+) -> dg.AssetChecksDefinition:
+    """The content checks of one table as one step: the partition is read once and every
+    rule judges that frame (each still reported as its own check, with its severity)."""
+    by_name = {r.name: r for r in rules}
+
+    @dg.multi_asset_check(
+        name=f"{key.to_python_identifier()}_content_checks",
+        specs=[
+            dg.AssetCheckSpec(r.name, asset=key, description=r.description,
+                              partitions_def=partitions_def)
+            for r in rules
+        ],
+        can_subset=True,
+    )
+    def _checks(
+        context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        ref = PartitionRef(context.partition_key)
+        df = read(lake.lake(), ref)
+        for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+            rule = by_name[check_key.name]
+            outcome = rule.judge(df, ref, registry)
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=rule.name,
+                passed=outcome.passed,
+                description=outcome.description,
+                metadata={"partition": context.partition_key, **outcome.metadata},
+                severity=rule.severity,
+            )
+
+    return _checks
+
+
+def build_content_checks(
+    assets: Sequence[Any], election: Election, thresholds: Thresholds | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """The content checks of every clean table present among ``assets``."""
+    thresholds = thresholds or Thresholds.from_env()
+    campaign = (election.campaign_start, election.campaign_end)
+    checks: list[dg.AssetChecksDefinition] = []
+    for name, (asset, key) in monitored_assets(assets).items():
+        parts = asset.partitions_def
+        if parts is None:
+            continue  # the contract is daily (x area) partitions: nothing to name a day by
+        if name == "tweets":
+
+            def read_tweets(lake: Any, ref: PartitionRef) -> pl.DataFrame:
+                return quality.read_tweets_day(lake, ref.day, TWEETS.polars)
+
+            checks.append(_checks_def(key, parts, read_tweets, [
+                _Rule(
+                    "no_duplicate_ids",
+                    "No post id appears twice in a day.",
+                    lambda df, ref, reg: quality.no_duplicate_ids(df),
+                ),
+                _Rule(
+                    "required_columns",
+                    f"Required columns are non-null: {', '.join(TWEETS.required)}.",
+                    lambda df, ref, reg: quality.required_not_null(df, TWEETS.required),
+                ),
+                _Rule(
+                    "posts_present",
+                    f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
+                    "after midnight UTC for the current day).",
+                    lambda df, ref, reg: quality.posts_present(
+                        df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
+                    ),
+                ),
+            ]))
+        elif family(name) == "trends":
+            checks += _trends_checks(name, key, parts)
+    return checks
+
+
+def _trends_checks(
+    name: str, key: dg.AssetKey, parts: dg.PartitionsDefinition | None
+) -> list[dg.AssetChecksDefinition]:
+    kind = trends_kind(name)
+    schema = TRENDS[kind]
+
+    def read(lake: Any, ref: PartitionRef) -> pl.DataFrame:
+        if ref.area is None:
+            raise ValueError(f"{name} partition has no area: expected keys like fr|2026-11-20")
+        return quality.read_trends_day(lake, kind, ref.area, ref.day, schema.polars)
+
+    def selected(reg: RegistryResource) -> list[str]:
+        return [c.id for c in reg.load().selected()]
+
+    where = pl.col("ranking") == "top" if kind.startswith("related_") else None
+    rules = [
+        _Rule(
+            "required_columns",
+            f"Required columns are non-null: {', '.join(schema.required)}.",
+            lambda df, ref, reg: quality.required_not_null(df, schema.required),
+        ),
+        _Rule(
+            "candidates_present",
+            "Every selected candidate of the registry has rows in the partition.",
+            lambda df, ref, reg: quality.candidates_present(df, selected(reg)),
+            # Related lists and small regions can legitimately be empty for a minor
+            # candidate; only the interest time series must cover everyone.
+            severity=dg.AssetCheckSeverity.ERROR
+            if kind == "interest_over_time"
+            else dg.AssetCheckSeverity.WARN,
+        ),
+        _Rule(
+            "interest_in_range",
+            "Interest values are within 0-100" + (" (top lists)." if where is not None else "."),
+            lambda df, ref, reg: quality.interest_in_range(df, where=where),
+        ),
+    ]
+    return [_checks_def(key, parts, read, rules)]

@@ -1,1 +1,0 @@
-"""Sensors: alerting on what the instance knows is wrong."""

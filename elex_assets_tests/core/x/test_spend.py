@@ -1,0 +1,134 @@
+"""Dollars: one ledger file per run, summed on read; ceilings stop before the crossing request."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+
+from elex_assets.core.lake import Lake
+from elex_assets.core.registry import load_registry
+from elex_assets.core.x.client import RetryPolicy, XClient
+from elex_assets.core.x.collect import collect_day
+from elex_assets.core.x.query import build_queries
+from elex_assets.core.x.spend import (
+    Ceilings,
+    Prices,
+    SpendGuard,
+    XSpendCeiling,
+    read_ledgers,
+    spent,
+)
+from elex_assets.sandbox.x_server import XSandbox
+
+NOW = datetime(2022, 4, 20, 12, tzinfo=UTC)
+PRICES = Prices()
+
+
+def _client(sandbox: XSandbox) -> XClient:
+    return XClient("tok", sandbox.base_url, RetryPolicy(backoff_base=0.01))
+
+
+def _queries():  # noqa: ANN202
+    return build_queries(load_registry("2022").selected()[:3], max_length=1024)
+
+
+def test_two_concurrent_runs_lose_no_count(x_sandbox: XSandbox, tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    guards = [SpendGuard(lake, f"run{i}", ceilings=Ceilings(None, None), sandbox=True,
+                         refresh_seconds=0) for i in range(2)]
+    days = [date(2022, 4, 8), date(2022, 4, 9)]
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            collect_day(_client(x_sandbox), lake, _queries(), days[i], endpoint="all",
+                        run_id=f"run{i}", now=NOW, spend=guards[i])
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    ledgers = read_ledgers(lake)
+    assert len(ledgers) == 2
+    each = [g.ledger.total() for g in guards]
+    total = spent(lake, sandbox=True)
+    assert total.posts_read == sum(e.posts_read for e in each) == x_sandbox.served["posts_read"]
+    assert total.usd == pytest.approx(x_sandbox.served["posts_read"] * PRICES.post_read)
+    assert spent(lake, sandbox=False).usd == 0  # sandbox spend never counts as live
+
+
+def test_a_ceiling_just_above_one_run_stops_the_next_before_it_asks(
+    x_sandbox: XSandbox, tmp_path  # noqa: ANN001
+) -> None:
+    lake = Lake.from_url(str(tmp_path))
+    first = SpendGuard(lake, "first", ceilings=Ceilings(None, None), sandbox=True)
+    collect_day(_client(x_sandbox), lake, _queries(), date(2022, 4, 8), endpoint="all",
+                run_id="first", now=NOW, spend=first)
+    cost = first.ledger.total().usd
+    assert cost > 0
+    served = len(x_sandbox.search_requests())
+    ceiling = cost + 0.02  # four posts' worth: less than X's smallest page (10)
+    second = SpendGuard(lake, "second", ceilings=Ceilings(ceiling, None), sandbox=True)
+    with pytest.raises(XSpendCeiling) as err:
+        collect_day(_client(x_sandbox), lake, _queries(), date(2022, 4, 9), endpoint="all",
+                    run_id="second", now=NOW, spend=second)
+    assert len(x_sandbox.search_requests()) == served  # stopped before asking
+    message = str(err.value)
+    assert f"X_MAX_USD_PER_DAY={ceiling:g}" in message
+    reset = datetime.now(UTC).date().isoformat()
+    assert "resets at" in message and "00:00 UTC" in message and reset[:4] in message
+    total = spent(lake, sandbox=True)
+    assert total.usd == pytest.approx(x_sandbox.served["posts_read"] * PRICES.post_read)
+    assert total.usd <= ceiling
+
+
+def test_the_page_shrinks_to_fit_the_ceiling(x_sandbox: XSandbox, tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    guard = SpendGuard(lake, "r", ceilings=Ceilings(0.3, None), sandbox=True)  # 60 posts
+    with pytest.raises(XSpendCeiling, match="X_MAX_USD_PER_DAY=0.3"):
+        collect_day(_client(x_sandbox), lake, _queries(), date(2022, 4, 9), endpoint="all",
+                    run_id="r", now=NOW, spend=guard)
+    sizes = [int(r["params"]["max_results"]) for r in x_sandbox.search_requests()]
+    assert sizes[0] == 60 and x_sandbox.served["posts_read"] <= 60
+    assert guard.ledger.total().usd <= 0.3 + 1e-9
+    # The pages fetched before the stop were landed, and their cost is in the ledger.
+    assert guard.ledger.total().posts_read == x_sandbox.served["posts_read"]
+
+
+def test_a_monthly_ceiling_names_itself_and_the_first_of_next_month(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    clock = lambda: datetime(2027, 3, 14, 9, tzinfo=UTC)  # noqa: E731
+    guard = SpendGuard(lake, "m", ceilings=Ceilings(None, 0.004), clock=clock)
+    with pytest.raises(XSpendCeiling, match=r"X_MAX_USD_PER_MONTH=0.004.*2027-04-01 00:00 UTC"):
+        guard.before_counts("recent")
+    guard = SpendGuard(lake, "m2", ceilings=Ceilings(None, 0.006), clock=clock)
+    guard.before_counts("recent")
+    guard.record_counts("recent")
+    assert spent(lake, sandbox=False, month="2027-03", today=date(2027, 3, 14)).usd == \
+        pytest.approx(0.005)
+    with pytest.raises(XSpendCeiling):
+        guard.before_counts("recent")
+
+
+def test_a_past_day_is_summed_once_and_a_run_spanning_midnight_counts_once(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    now = [datetime(2027, 3, 14, 23, 59, tzinfo=UTC)]
+    guard = SpendGuard(lake, "night", ceilings=Ceilings(None, None), clock=lambda: now[0],
+                       refresh_seconds=0)
+    guard.record_posts(100)  # $0.50 on the 14th
+    now[0] = datetime(2027, 3, 15, 0, 1, tzinfo=UTC)
+    guard.record_posts(20)  # $0.10 on the 15th, same run
+    other = SpendGuard(lake, "day", ceilings=Ceilings(None, None), clock=lambda: now[0])
+    other.record_counts("recent")  # $0.005 on the 15th
+    assert guard.totals() == pytest.approx((0.105, 0.605))
+    assert other.totals() == pytest.approx((0.105, 0.605))
+    assert lake.exists("state/x_spend/closed/2027-03-14.json")
+    assert spent(lake, sandbox=False, day="2027-03-14", today=date(2027, 3, 15)).usd == \
+        pytest.approx(0.5)
+    assert spent(lake, sandbox=False).usd == pytest.approx(0.605)
