@@ -246,17 +246,7 @@ class XClient:
             user_fields=USER_FIELDS,
             **{k: v for k, v in params.items() if v is not None},
         )
-        raw = response.content
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise TruncatedBody(
-                f"truncated or invalid JSON body ({len(raw)} bytes)"
-            ) from None
-        if not isinstance(body, dict) or "meta" not in body and "data" not in body:
-            raise TruncatedBody("response body without data or meta")
-        sent = dict(response.request.url and _query_params(response.request.url))
-        return Page(body=body, raw=raw, params=sent)
+        return _page(response, ("data", "meta"))
 
     def counts(self, endpoint: str, query: str, **params: Any) -> Page:
         """One page of counts (``data``: start, end, tweet_count; ``meta.total_tweet_count``)."""
@@ -270,14 +260,20 @@ class XClient:
         response: requests.Response = method(
             query, **{k: v for k, v in params.items() if v is not None}
         )
-        raw = response.content
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise TruncatedBody(f"truncated or invalid JSON body ({len(raw)} bytes)") from None
-        if not isinstance(body, dict) or "meta" not in body:
-            raise TruncatedBody("counts response body without meta")
-        return Page(body=body, raw=raw, params=_query_params(response.request.url or ""))
+        return _page(response, ("meta",))
+
+
+def _page(response: requests.Response, expected: tuple[str, ...]) -> Page:
+    """The page of a 200 answer; a body that is not JSON, or holds none of ``expected``
+    (a cut connection often leaves ``{}`` or half a document), is a transient fault."""
+    raw = response.content
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise TruncatedBody(f"truncated or invalid JSON body ({len(raw)} bytes)") from None
+    if not isinstance(body, dict) or not any(key in body for key in expected):
+        raise TruncatedBody(f"response body without {' or '.join(expected)}")
+    return Page(body=body, raw=raw, params=_query_params(response.request.url or ""))
 
 
 def _query_params(url: str) -> dict[str, str]:
