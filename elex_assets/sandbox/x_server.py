@@ -656,6 +656,8 @@ class _Handler(BaseHTTPRequestHandler):
                     line = {"data": body["data"][0], "matching_rules": rules}
                     if "includes" in body:
                         line["includes"] = body["includes"]
+                    if "errors" in body:  # an expansion X could not deliver (a deleted quoted post)
+                        line["errors"] = body["errors"]
                     lines.append(json.dumps(line, ensure_ascii=False) + "\r\n")
                 last_ms = now_ms
                 if not lines and time.monotonic() - last_beat > 2:

@@ -109,7 +109,10 @@ def stream_to_lake(
             "collected_at": datetime.now(UTC).isoformat(),
             "request": {"endpoint": "stream", "query": query},
             "summary": None,
-            "response": {"data": [data], "includes": msg.get("includes", {})},
+            "response": {"data": [data], "includes": msg.get("includes", {}),
+                         # X's partial errors (an expansion it could not deliver): counted
+                         # by type when the day is normalised, as for search pages.
+                         **({"errors": msg["errors"]} if msg.get("errors") else {})},
         }
         with lock:
             buffer.setdefault(created.date(), []).append(
