@@ -52,9 +52,11 @@ def test_a_second_writer_waits_then_fails_naming_the_holder(lake: Lake) -> None:
 
 
 def test_the_holder_renews_its_lease_while_it_works(lake: Lake) -> None:
-    with _lease(lake, "run-aaa", ttl_seconds=0.6).hold() as held:
+    # A ttl of 2 s (renewed every ttl/3) leaves room for a slow moto S3 on a busy machine;
+    # at 0.6 s a renewal delayed by load let the second run take the lease.
+    with _lease(lake, "run-aaa", ttl_seconds=2.0).hold() as held:
         first = held.info.expires_at
-        time.sleep(1.0)  # longer than the ttl: only renewals keep it
+        time.sleep(2.5)  # longer than the ttl: only renewals keep it
         with pytest.raises(LeaseHeld):
             _lease(lake, "run-bbb").acquire()
         assert held.info.expires_at > first
