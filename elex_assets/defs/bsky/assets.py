@@ -22,7 +22,7 @@ from elex_assets.core.markdown import markdown_table
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.kaggle.resources import KaggleResource
-from elex_assets.monitoring.thresholds import Thresholds
+from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -48,14 +48,11 @@ def _fail(exc: Exception) -> dg.Failure:
 
 
 def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.AssetsDefinition]:
-    """``monitored``: freshness policies as for X (only where Bluesky is configured, so an
-    install without an account is not alerted about a source it does not collect)."""
+    """``monitored``: watched as X is (freshness policy, content, freshness and accounting
+    checks, added by ``monitoring/``; only where Bluesky is configured, so an install
+    without an account is not alerted about a source it does not collect)."""
     election_daily = daily_partitions(election)
-    freshness = None
-    if monitored:
-        thresholds = Thresholds.from_env()
-        freshness = dg.FreshnessPolicy.time_window(
-            fail_window=thresholds.tweets_fail, warn_window=thresholds.tweets_warn)
+    tags = {MONITORED_TAG: ""} if monitored else None
 
     @dg.asset(
         name="raw_bsky_posts",
@@ -64,7 +61,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         group_name=GROUP,
         kinds={"json"},
         deps=["candidates"],
-        freshness_policy=freshness,
+        tags=tags,
         description=(
             "Bluesky posts naming the candidates or written by their accounts, as searchPosts "
             "returned them: one jsonl.gz per run under raw/bsky_posts/date=YYYY-MM-DD/, one "
@@ -113,7 +110,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         group_name=GROUP,
         kinds={"polars", "parquet"},
         deps=[raw_bsky_posts],
-        freshness_policy=freshness,
+        tags=tags,
         description=(
             "One row per Bluesky post of the day (AT URI), newest metrics win, the core columns "
             "of tweets plus platform; deleted posts are tombstones."
