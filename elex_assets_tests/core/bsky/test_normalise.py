@@ -9,8 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from elex_assets.core import layout
 from elex_assets.core.bsky.normalise import normalise_day
 from elex_assets.core.lake import Lake
