@@ -19,6 +19,7 @@ from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
 from elex_assets.core.elections import Election
 from elex_assets.core.kaggle.export import export_week, iso_week_of
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.x.accounting import Accounting
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.kaggle.resources import KaggleResource
@@ -170,6 +171,10 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         target = layout.clean_bsky_key(day)
         result = normalise_day(the_lake, keys, registry.load().candidates, day, target)
         rows, per_candidate, preview = bsky_summary(the_lake, target)
+        acc = result.accounting or Accounting(rows, rows)
+        if acc.dropped:
+            drops = ", ".join(f"{n} {r}" for r, n in acc.dropped.items())
+            context.log.warning(f"{day}: Bluesky posts dropped (counted): {drops}")
         context.log.info(f"{rows} Bluesky posts from {len(keys)} raw files -> "
                          f"{the_lake.uri(target)}")
         return dg.MaterializeResult(metadata={
@@ -177,6 +182,9 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "rows": rows,
             "posts_read": result.read,
             "dropped_duplicates": result.duplicates,
+            "raw_unique_posts": acc.raw_unique,
+            "dropped_total": acc.dropped_total,
+            "dropped_by_reason": dg.MetadataValue.json(acc.dropped),
             "tombstones": result.tombstones,
             "raw_files": len(keys),
             "posts_per_candidate": _table(per_candidate, "candidate", "posts"),

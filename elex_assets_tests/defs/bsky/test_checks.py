@@ -100,6 +100,7 @@ def test_every_check_passes_on_a_sandbox_day(collected: tuple[Path, dict]) -> No
     accounted = verdicts[BSKY_POSTS_ACCOUNTED]
     assert accounted.metadata["rows"].value == clean.height > 0
     assert accounted.metadata["raw_unique_posts"].value == clean.height  # nothing dropped
+    assert accounted.metadata["dropped"].value == {}
     assert verdicts["posts_name_a_candidate"].severity == dg.AssetCheckSeverity.WARN
     assert verdicts["no_duplicate_ids"].severity == dg.AssetCheckSeverity.ERROR
     # The damaged-day tests start from a day whose checks pass when run on their own.
@@ -177,3 +178,25 @@ def test_a_campaign_day_without_posts_fails(lake_copy: Path) -> None:
     verdicts = run_checks(lake_copy)
     assert "posts_present" in failed(verdicts)
     assert verdicts["posts_present"].description.startswith(f"zero posts on campaign day {DAY}")
+
+
+def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_copy: Path) -> None:
+    """What Bluesky should not have returned for the day is a counted drop, not a row."""
+    lake = Lake(str(lake_copy))
+    key = raw_keys(lake, DAY)[0]
+    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+    page = json.loads(lines[0])
+    stray = json.loads(json.dumps(page["response"]["posts"][0]))
+    stray["uri"] = "at://did:plc:stray/app.bsky.feed.post/y"
+    when = f"{DAY - timedelta(days=3)}T12:00:00.000Z"
+    stray["record"]["createdAt"] = stray["indexedAt"] = when
+    page["response"]["posts"].append(stray)
+    lake.write_bytes(key, gzip.compress(b"\n".join([json.dumps(page).encode(), *lines[1:]])))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
+                                instance=instance, resources=_resources(lake_copy))
+    meta = result.asset_materializations_for_node("bsky_posts")[0].metadata
+    assert meta["dropped_by_reason"].value == {"outside_day": 1}
+    assert meta["raw_unique_posts"].value == meta["rows"].value + 1
+    assert stray["uri"] not in pl.read_parquet(clean_path(lake_copy))["id"].to_list()
+    assert not failed({e.check_name: e for e in result.get_asset_check_evaluations()})
