@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.layout import clean_trends_prefix, clean_tweets_prefix
+from elex_assets.core.layout import clean_bsky_prefix, clean_trends_prefix, clean_tweets_prefix
 
 INTEREST_MIN = 0
 INTEREST_MAX = 100
@@ -235,3 +235,72 @@ def current_day(now: datetime, deadline: timedelta) -> date:
     now = now.astimezone(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return (now - timedelta(days=1)).date() if now - midnight < deadline else now.date()
+
+
+def read_bsky_day(lake: Lake, day: date, schema: pl.Schema | None = None) -> pl.DataFrame:
+    return read_day(lake, clean_bsky_prefix(day), schema)
+
+
+def within_day(
+    df: pl.DataFrame, day: date, columns: Sequence[str], id_column: str = "id"
+) -> CheckOutcome:
+    """Every row is on the partition's UTC day by at least one of ``columns``.
+
+    Bluesky places a post by the earlier of its creation and indexing times, so a post
+    is on its day when either is; a row on neither belongs to another partition.
+    """
+    missing = [c for c in (*columns, id_column) if c not in df.columns]
+    if missing:
+        return CheckOutcome(False, f"column(s) missing: {', '.join(missing)}", {"rows": df.height})
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    on_day = pl.any_horizontal(
+        pl.col(c).is_between(pl.lit(start), pl.lit(start + timedelta(days=1)), closed="left")
+        .fill_null(False)
+        for c in columns
+    )
+    outside = df.filter(~on_day)
+    meta = {"rows": df.height, "outside_day": outside.height}
+    if outside.height:
+        return CheckOutcome(
+            False,
+            f"{outside.height} row(s) not on {day} by {' or '.join(columns)}: "
+            f"{_sample(outside.get_column(id_column).to_list())}",
+            meta,
+        )
+    return CheckOutcome(True, f"{df.height} rows on {day}", meta)
+
+
+def candidates_known(
+    df: pl.DataFrame, known: Iterable[str], column: str = "candidates"
+) -> CheckOutcome:
+    """Every candidate id a row names is a candidate of the registry (a list column)."""
+    if column not in df.columns:
+        return CheckOutcome(False, f"column {column!r} is missing", {"rows": df.height})
+    named = df.get_column(column).explode().drop_nulls().unique().sort()
+    unknown = [c for c in named.to_list() if c not in set(known)]
+    meta = {"rows": df.height, "candidates_named": named.len(), "unknown": len(unknown)}
+    if unknown:
+        return CheckOutcome(
+            False, f"{len(unknown)} id(s) not in the registry: {_sample(unknown)}", meta
+        )
+    return CheckOutcome(True, f"{named.len()} candidates named, all in the registry", meta)
+
+
+def rows_name_a_candidate(
+    df: pl.DataFrame, where: pl.Expr | None = None, column: str = "candidates",
+    id_column: str = "id",
+) -> CheckOutcome:
+    """Every row (``where`` it applies) names at least one candidate."""
+    if column not in df.columns:
+        return CheckOutcome(False, f"column {column!r} is missing", {"rows": df.height})
+    judged = df.filter(where) if where is not None else df
+    unnamed = judged.filter(pl.col(column).list.len().fill_null(0) == 0)
+    meta = {"rows": df.height, "judged": judged.height, "unnamed": unnamed.height}
+    if unnamed.height:
+        return CheckOutcome(
+            False,
+            f"{unnamed.height} of {judged.height} post(s) name no candidate: "
+            f"{_sample(unnamed.get_column(id_column).to_list())}",
+            meta,
+        )
+    return CheckOutcome(True, f"all {judged.height} posts name a candidate", meta)

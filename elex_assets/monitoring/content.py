@@ -9,6 +9,7 @@ area) it judged; the rules themselves live in :mod:`elex_assets.core.quality`.
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -16,7 +17,7 @@ import polars as pl
 
 from elex_assets.core import quality
 from elex_assets.core.elections import Election
-from elex_assets.core.schemas import TRENDS, TWEETS
+from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS
 from elex_assets.monitoring import clock
 from elex_assets.monitoring.families import family, monitored_assets, trends_kind
 from elex_assets.monitoring.thresholds import Thresholds
@@ -120,9 +121,64 @@ def build_content_checks(
                     ),
                 ),
             ]))
+        elif name == "bsky_posts":
+            checks.append(_bsky_checks(key, parts, thresholds, campaign))
         elif family(name) == "trends":
             checks += _trends_checks(name, key, parts)
     return checks
+
+
+def _bsky_checks(
+    key: dg.AssetKey, parts: dg.PartitionsDefinition, thresholds: Thresholds,
+    campaign: tuple[date, date],
+) -> dg.AssetChecksDefinition:
+    """``bsky_posts``: the rules of ``tweets``, plus the day and the candidates of each post."""
+
+    def read(lake: Any, ref: PartitionRef) -> pl.DataFrame:
+        return quality.read_bsky_day(lake, ref.day, BSKY_POSTS.polars)
+
+    def registry_ids(reg: RegistryResource) -> list[str]:
+        return [c.id for c in reg.load().candidates]
+
+    live = pl.col("post_type") != "deleted"  # tombstones keep no content, no candidate
+    return _checks_def(key, parts, read, [
+        _Rule(
+            "no_duplicate_ids",
+            "No post URI appears twice in a day.",
+            lambda df, ref, reg: quality.no_duplicate_ids(df),
+        ),
+        _Rule(
+            "required_columns",
+            f"Required columns are non-null: {', '.join(BSKY_POSTS.required)}.",
+            lambda df, ref, reg: quality.required_not_null(df, BSKY_POSTS.required),
+        ),
+        _Rule(
+            "posts_present",
+            f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
+            "after midnight UTC for the current day).",
+            lambda df, ref, reg: quality.posts_present(
+                df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
+            ),
+        ),
+        _Rule(
+            "posts_within_day",
+            "Every post was created or indexed on the partition's UTC day (where searchPosts "
+            "places it).",
+            lambda df, ref, reg: quality.within_day(df, ref.day, ["created_at", "indexed_at"]),
+        ),
+        _Rule(
+            "candidates_known",
+            "Every candidate id a post names is a candidate of the registry.",
+            lambda df, ref, reg: quality.candidates_known(df, registry_ids(reg)),
+        ),
+        _Rule(
+            "posts_name_a_candidate",
+            "Every live post names a candidate of the registry (by name, handle or account); "
+            "a warning: Bluesky's search also matches text elex does not see (alt text, cards).",
+            lambda df, ref, reg: quality.rows_name_a_candidate(df, where=live),
+            severity=dg.AssetCheckSeverity.WARN,
+        ),
+    ])
 
 
 def _trends_checks(

@@ -9,19 +9,34 @@ import dagster as dg
 from elex_assets.core.layout import TRENDS_KINDS
 
 TWEETS_ASSETS = ("raw_tweets", "tweets")
+BSKY_ASSETS = ("raw_bsky_posts", "bsky_posts")
 TRENDS_ASSETS = tuple(f"trends_{kind}" for kind in TRENDS_KINDS)
 KAGGLE_PREFIX = "kaggle_"
+# Bluesky is optional: its assets are in every Definitions, but monitored only when they
+# carry this tag (``build_bsky_assets(monitored=True)``: credentials set, or the sandbox),
+# so an install without an account is not alerted about a source it does not collect.
+MONITORED_TAG = "elex/monitored"
 
 
 def family(name: str) -> str | None:
-    """``tweets``, ``trends`` or ``kaggle`` for a monitored asset name, else None."""
+    """``tweets``, ``bsky``, ``trends`` or ``kaggle`` for a monitored asset name, else None."""
     if name in TWEETS_ASSETS:
         return "tweets"
+    if name in BSKY_ASSETS:
+        return "bsky"
     if name in TRENDS_ASSETS:
         return "trends"
     if name.startswith(KAGGLE_PREFIX):
         return "kaggle"
     return None
+
+
+def is_monitored(name: str, tags: dict[str, str] | None) -> bool:
+    """A monitored family's asset, and (for Bluesky) one that opted in with ``MONITORED_TAG``."""
+    fam = family(name)
+    if fam == "bsky":
+        return MONITORED_TAG in (tags or {})
+    return fam is not None
 
 
 def trends_kind(name: str) -> str:
@@ -46,6 +61,6 @@ def monitored_assets(
             continue
         for key in asset.keys:
             name = asset_name(key)
-            if family(name):
+            if is_monitored(name, asset.specs_by_key[key].tags):
                 found[name] = (asset, key)
     return found

@@ -17,7 +17,7 @@ from elex_assets.core.layout import AREAS
 from elex_assets.core.quality import CheckOutcome, current_day, partition_recent
 from elex_assets.defs.trends.checks import trends_block_note
 from elex_assets.monitoring import clock
-from elex_assets.monitoring.families import family, monitored_assets
+from elex_assets.monitoring.families import family, is_monitored, monitored_assets
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.partitions import day_area_key, day_key
 
@@ -26,7 +26,7 @@ PARTITION_FRESH = "partition_fresh"
 
 def freshness_policy_for(name: str, thresholds: Thresholds) -> dg.FreshnessPolicy | None:
     fam = family(name)
-    if fam == "tweets":
+    if fam in ("tweets", "bsky"):  # Bluesky is refreshed every 5 minutes, as X
         return dg.FreshnessPolicy.time_window(
             fail_window=thresholds.tweets_fail, warn_window=thresholds.tweets_warn
         )
@@ -54,7 +54,10 @@ def policy_mapper(thresholds: Thresholds):
     """The spec transform that sets the policy of a monitored asset (others unchanged)."""
 
     def with_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
-        policy = freshness_policy_for(spec.key.to_user_string(), thresholds)
+        name = spec.key.to_user_string()
+        if not is_monitored(name, spec.tags):
+            return spec
+        policy = freshness_policy_for(name, thresholds)
         return dg.apply_freshness_policy(spec, policy) if policy else spec
 
     return with_policy
@@ -114,11 +117,11 @@ def judge_partition_freshness(
 def build_partition_freshness_checks(
     assets: Sequence[Any], election: Election, thresholds: Thresholds | None = None
 ) -> list[dg.AssetChecksDefinition]:
-    """One ``partition_fresh`` check per daily tweets/Trends asset among ``assets``."""
+    """One ``partition_fresh`` check per daily tweets/Bluesky/Trends asset among ``assets``."""
     thresholds = thresholds or Thresholds.from_env()
     checks = []
     for name, (_, key) in monitored_assets(assets).items():
-        if family(name) not in ("tweets", "trends"):
+        if family(name) not in ("tweets", "bsky", "trends"):
             continue
         checks.append(_partition_fresh_check(key, election, thresholds))
     return checks

@@ -6,7 +6,10 @@ same names, plus ``platform`` and Bluesky's own references. Candidates are match
 with the X rule (``core.matching``), Bluesky handles standing in for X accounts.
 A post the compliance log lists as deleted (or a tombstone in raw) becomes a
 tombstone row: its URI, times and ``deleted_at``, no content, no candidate.
-Every post read is counted: kept, duplicate (an older version of a kept post).
+Every post read is counted: kept, duplicate (an older version of a kept post), or
+dropped by reason (``DROP_REASONS``); the day's accounting (unique posts read = rows +
+drops, as for X: ``core.x.accounting``) is stored in the file's metadata for the
+``bsky_posts_accounted`` check, which recounts the raw files on its own.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import gzip
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -26,9 +29,14 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.matching import match_candidates_expr
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import BSKY_POSTS
+from elex_assets.core.x.accounting import ACCOUNTING_KEY, Accounting
 
 QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
 TOMBSTONE = "elexTombstone"
+# outside_day: neither created nor indexed on the partition's UTC day (searchPosts places a
+# post by the earlier of the two, so such a post belongs to another day's windows);
+# unparsable: no readable time at all; no_id: an entry without a URI.
+DROP_REASONS = ("outside_day", "unparsable", "no_id")
 
 
 @dataclass
@@ -38,6 +46,7 @@ class NormaliseResult:
     duplicates: int
     tombstones: int
     raw_files: int
+    accounting: Accounting | None = None
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -142,14 +151,21 @@ def normalise_day(
     lake: Lake, keys: Sequence[str], candidates: Sequence[Candidate], day: date, target: str
 ) -> NormaliseResult:
     rows = []
+    no_id = 0
     for rec, post in iter_raw(lake, keys):
+        if not post.get("uri"):
+            no_id += 1
+            continue
         req = rec.get("request") or {}
         query = f"{req['lang']}|{req.get('q')}" if req.get("lang") else req.get("q", "")
         rows.append(post_row(post, _ts(rec.get("collected_at")), query))
-    read = len(rows)
+    read = len(rows) + no_id
     df = pl.DataFrame(rows, schema=BSKY_POSTS.polars) if rows else BSKY_POSTS.empty()
     df = df.sort("collected_at", nulls_last=False).unique("id", keep="last", maintain_order=True)
-    duplicates = read - df.height
+    duplicates = read - no_id - df.height
+    df, dropped = _drop_outside(df, day)
+    if no_id:
+        dropped["no_id"] = no_id
     deleted = deleted_uris(lake, day)
     gone = pl.col("id").is_in(list(deleted)) | (pl.col("post_type") == "deleted")
     df = df.with_columns(
@@ -170,9 +186,32 @@ def normalise_day(
            .otherwise(pl.col("deleted_at")).alias("deleted_at")]
     )
     df = BSKY_POSTS.conform(df.sort("created_at", "id"))
-    lake.write_parquet(target, df)  # type: ignore[arg-type]
+    acc = Accounting(raw_unique=df.height + sum(dropped.values()), rows=df.height,
+                     dropped=dict(sorted(dropped.items())))
+    with lake.writing(target, ".parquet") as path:
+        df.write_parquet(path, compression="zstd", statistics=True,  # type: ignore[union-attr]
+                         metadata={ACCOUNTING_KEY: json.dumps(acc.to_json())})
     tombstones = int(df.filter(pl.col("post_type") == "deleted").height)  # type: ignore[union-attr]
-    return NormaliseResult(df.height, read, duplicates, tombstones, len(keys))
+    return NormaliseResult(df.height, read, duplicates, tombstones, len(keys), acc)
+
+
+def in_day(column: str, day: date) -> pl.Expr:
+    """``column`` falls within the UTC day ``day``."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return pl.col(column).is_between(pl.lit(start), pl.lit(start + timedelta(days=1)),
+                                     closed="left").fill_null(False)
+
+
+def _drop_outside(df: pl.DataFrame, day: date) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The posts Bluesky placed on ``day`` (created or indexed on it), and the drops by reason."""
+    unparsable = pl.col("created_at").is_null() & pl.col("indexed_at").is_null()
+    placed = in_day("created_at", day) | in_day("indexed_at", day)
+    reason = (pl.when(unparsable).then(pl.lit("unparsable"))
+              .when(~placed).then(pl.lit("outside_day")).otherwise(None).alias("_drop"))
+    df = df.with_columns(reason)
+    counts = df.get_column("_drop").drop_nulls().value_counts()
+    dropped = {str(r): int(n) for r, n in counts.iter_rows()}
+    return df.filter(pl.col("_drop").is_null()).drop("_drop"), dropped
 
 
 _KEPT_IN_TOMBSTONE = {"id", "created_at", "author_id", "post_type", "candidates", "query",

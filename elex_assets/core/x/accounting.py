@@ -108,6 +108,16 @@ def read_accounting(lake: Lake, key: str) -> Accounting | None:
     return Accounting.from_json(json.loads(raw)) if raw else None
 
 
+def read_rows_and_accounting(lake: Lake, key: str) -> tuple[int, Accounting | None]:
+    """Rows and stored accounting of a clean file, from one download (0, None: no file)."""
+    if not lake.exists(key):
+        return 0, None
+    with lake.local_copy(key) as path:
+        rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+        raw = pl.read_parquet_metadata(path).get(ACCOUNTING_KEY)
+    return rows, Accounting.from_json(json.loads(raw)) if raw else None
+
+
 # --- the independent recount --------------------------------------------------------------
 
 
@@ -139,8 +149,12 @@ class RawCount:
         return self.unique_ids + self.without_id
 
 
-def recount_raw(lake: Lake, keys: Sequence[str]) -> RawCount:
-    """Unique post ids (and id-less entries) in the raw files, decoded only for ``data[].id``."""
+def recount_raw(lake: Lake, keys: Sequence[str], entries_field: str = "data",
+                id_field: str = "id") -> RawCount:
+    """Unique post ids (and id-less entries) in the raw files, decoded only for ``data[].id``
+    (Bluesky's pages: ``posts[].uri``)."""
+    schema = _RECOUNT if (entries_field, id_field) == ("data", "id") else pl.Struct(
+        {"response": pl.Struct({entries_field: pl.List(pl.Struct({id_field: pl.String}))})})
     ids: list[pl.Series] = []
     without = 0
     for key in keys:
@@ -150,8 +164,8 @@ def recount_raw(lake: Lake, keys: Sequence[str]) -> RawCount:
             continue
         entries = (
             pl.Series("l", lines, dtype=pl.Binary).cast(pl.String)
-            .str.json_decode(_RECOUNT).struct.field("response").struct.field("data")
-            .explode().drop_nulls().struct.field("id")
+            .str.json_decode(schema).struct.field("response").struct.field(entries_field)
+            .explode().drop_nulls().struct.field(id_field)
         )
         without += entries.null_count()
         ids.append(entries.drop_nulls().unique())
@@ -159,13 +173,18 @@ def recount_raw(lake: Lake, keys: Sequence[str]) -> RawCount:
     return RawCount(unique, without)
 
 
-def check_accounting(count: RawCount, rows: int, acc: Accounting | None) -> tuple[bool, str]:
-    """The check's verdict: raw posts == rows + counted drops, and none unparsable."""
+def check_accounting(
+    count: RawCount, rows: int, acc: Accounting | None, table: str = "tweets",
+    unreadable: str = "no creation time and no snowflake id",
+) -> tuple[bool, str]:
+    """The check's verdict: raw posts == rows + counted drops, and none unparsable.
+
+    ``table`` and ``unreadable`` (why a post cannot become a row) word it for Bluesky."""
     if acc is None and count.posts == 0:
         return True, "no raw post for the day: nothing to account for"
     if acc is None:
         return False, (
-            "the tweets file carries no accounting (written by an older elex): "
+            f"the {table} file carries no accounting (written by an older elex): "
             "re-materialise the partition"
         )
     counted = rows + acc.dropped_total
@@ -179,6 +198,6 @@ def check_accounting(count: RawCount, rows: int, acc: Accounting | None) -> tupl
         what = ", ".join(f"{n} {r}" for r, n in bad.items())
         return False, (
             f"{what} post(s) among {count.posts} raw posts could not become rows "
-            "(no creation time and no snowflake id): look at the raw files of the day"
+            f"({unreadable}): look at the raw files of the day"
         )
     return True, f"{count.posts} unique raw posts = {rows} rows + {acc.dropped_total} counted drops"

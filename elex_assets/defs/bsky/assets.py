@@ -19,10 +19,11 @@ from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
 from elex_assets.core.elections import Election
 from elex_assets.core.kaggle.export import export_week, iso_week_of
 from elex_assets.core.markdown import markdown_table
+from elex_assets.core.x.accounting import Accounting
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.kaggle.resources import KaggleResource
-from elex_assets.monitoring.thresholds import Thresholds
+from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -48,14 +49,11 @@ def _fail(exc: Exception) -> dg.Failure:
 
 
 def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.AssetsDefinition]:
-    """``monitored``: freshness policies as for X (only where Bluesky is configured, so an
-    install without an account is not alerted about a source it does not collect)."""
+    """``monitored``: watched as X is (freshness policy, content, freshness and accounting
+    checks, added by ``monitoring/``; only where Bluesky is configured, so an install
+    without an account is not alerted about a source it does not collect)."""
     election_daily = daily_partitions(election)
-    freshness = None
-    if monitored:
-        thresholds = Thresholds.from_env()
-        freshness = dg.FreshnessPolicy.time_window(
-            fail_window=thresholds.tweets_fail, warn_window=thresholds.tweets_warn)
+    tags = {MONITORED_TAG: ""} if monitored else None
 
     @dg.asset(
         name="raw_bsky_posts",
@@ -64,7 +62,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         group_name=GROUP,
         kinds={"json"},
         deps=["candidates"],
-        freshness_policy=freshness,
+        tags=tags,
         description=(
             "Bluesky posts naming the candidates or written by their accounts, as searchPosts "
             "returned them: one jsonl.gz per run under raw/bsky_posts/date=YYYY-MM-DD/, one "
@@ -113,7 +111,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         group_name=GROUP,
         kinds={"polars", "parquet"},
         deps=[raw_bsky_posts],
-        freshness_policy=freshness,
+        tags=tags,
         description=(
             "One row per Bluesky post of the day (AT URI), newest metrics win, the core columns "
             "of tweets plus platform; deleted posts are tombstones."
@@ -173,6 +171,10 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
         target = layout.clean_bsky_key(day)
         result = normalise_day(the_lake, keys, registry.load().candidates, day, target)
         rows, per_candidate, preview = bsky_summary(the_lake, target)
+        acc = result.accounting or Accounting(rows, rows)
+        if acc.dropped:
+            drops = ", ".join(f"{n} {r}" for r, n in acc.dropped.items())
+            context.log.warning(f"{day}: Bluesky posts dropped (counted): {drops}")
         context.log.info(f"{rows} Bluesky posts from {len(keys)} raw files -> "
                          f"{the_lake.uri(target)}")
         return dg.MaterializeResult(metadata={
@@ -180,6 +182,9 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "rows": rows,
             "posts_read": result.read,
             "dropped_duplicates": result.duplicates,
+            "raw_unique_posts": acc.raw_unique,
+            "dropped_total": acc.dropped_total,
+            "dropped_by_reason": dg.MetadataValue.json(acc.dropped),
             "tombstones": result.tombstones,
             "raw_files": len(keys),
             "posts_per_candidate": _table(per_candidate, "candidate", "posts"),
