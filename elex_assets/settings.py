@@ -43,6 +43,7 @@ from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
 from elex_assets.core.kaggle.export import DEFAULT_CONTENT_POLICY
 from elex_assets.core.lease import DEFAULT_TTL_SECONDS, DEFAULT_WAIT_SECONDS
 from elex_assets.core.trends.client import DEFAULT_BASE_URL as TRENDS_DEFAULT_BASE_URL
+from elex_assets.core.trends.client import TRENDS_RETRY
 from elex_assets.core.x.client import DEFAULT_BASE_URL as X_DEFAULT_BASE_URL
 from elex_assets.core.x.client import is_sandbox_url
 
@@ -433,8 +434,8 @@ class TrendsSettings(_Numbers):
     base_url: str = var("TRENDS_BASE_URL", TRENDS_DEFAULT_BASE_URL)
     min_interval_seconds: Annotated[float, Range(0)] = var("TRENDS_MIN_INTERVAL_SECONDS", 5.0)
     anchor: str = var("TRENDS_ANCHOR", "Emmanuel Macron")
-    max_attempts: Annotated[int, Range(1, 100, True)] = var("TRENDS_MAX_ATTEMPTS", 6)
-    backoff_max_seconds: Annotated[float, Range(0)] = var("TRENDS_BACKOFF_MAX_SECONDS", 300.0)
+    max_attempts: Annotated[int, Range(1, 100, True)] = var("TRENDS_MAX_ATTEMPTS", TRENDS_RETRY.max_attempts)
+    backoff_max_seconds: Annotated[float, Range(0)] = var("TRENDS_BACKOFF_MAX_SECONDS", TRENDS_RETRY.backoff_max)
     timeout_seconds: Annotated[float, Range(0.1)] = var("TRENDS_TIMEOUT_SECONDS", 30.0)
     cooldown_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MINUTES", 15.0)
     cooldown_max_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MAX_MINUTES", 360.0)

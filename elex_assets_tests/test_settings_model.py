@@ -139,3 +139,24 @@ def test_scoped_env_restores_what_it_changed(monkeypatch: pytest.MonkeyPatch) ->
         assert "X_BEARER_TOKEN" not in os.environ
     assert os.environ["KAGGLE_USERNAME"] == "before" and "KAGGLE_KEY" not in os.environ
     assert os.environ["X_BEARER_TOKEN"] == "tok"
+
+
+def test_resource_knobs_without_a_setting_default_to_their_api_policy() -> None:
+    """Retry bounds no variable sets are the API's one policy, not a second copy."""
+    from elex_assets.core.bsky.api import BSKY_RETRY
+    from elex_assets.core.trends.client import TRENDS_RETRY
+    from elex_assets.core.x.client import X_RETRY
+    from elex_assets.defs.bsky.resources import BskyResource
+    from elex_assets.defs.trends.resources import TrendsResource
+    from elex_assets.defs.x.resources import XResource
+
+    x = XResource(base_url="http://127.0.0.1:9").client().policy
+    assert (x.max_attempts, x.backoff_base, x.max_rate_limit_wait, x.reset_header) == (
+        X_RETRY.max_attempts, X_RETRY.backoff_base, X_RETRY.max_rate_limit_wait,
+        X_RETRY.reset_header)
+    trends = TrendsResource().politeness().retry
+    assert (trends.max_attempts, trends.backoff_base, trends.backoff_max) == (
+        TRENDS_RETRY.max_attempts, TRENDS_RETRY.backoff_base, TRENDS_RETRY.backoff_max)
+    bsky = BskyResource.model_fields
+    assert (bsky["max_attempts"].default, bsky["max_rate_limit_wait"].default) == (
+        BSKY_RETRY.max_attempts, BSKY_RETRY.max_rate_limit_wait)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
-from elex_assets.core.bsky.api import BskyPolicy
+from elex_assets.core.bsky.api import BSKY_RETRY, BskyPolicy
 from elex_assets.core.bsky.query import BskyQuery, build_queries
 from elex_assets.core.bsky.session import LakeSessionStore
 from elex_assets.core.lake import Lake
@@ -31,8 +31,8 @@ class BskyResource(dg.ConfigurableResource):
     languages: list[str] = list(BskySettings.default("languages"))
     window_minutes: int = BskySettings.default("window_minutes")
     min_status: int = XSettings.default("min_status")  # X_MIN_STATUS selects for both
-    max_attempts: int = 6
-    max_rate_limit_wait: float = 900.0
+    max_attempts: int = BSKY_RETRY.max_attempts
+    max_rate_limit_wait: float = BSKY_RETRY.max_rate_limit_wait
 
     @classmethod
     def from_settings(cls, settings: BskySettings, min_status: int,

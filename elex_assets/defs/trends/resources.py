@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.trends.client import Politeness, TrendsClient
+from elex_assets.core.trends.client import TRENDS_RETRY, Politeness, TrendsClient
 from elex_assets.core.trends.official import OfficialClient, load_token
 from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.settings import TrendsSettings
@@ -24,7 +24,7 @@ class TrendsResource(dg.ConfigurableResource):
     anchor: str = _default("anchor")
     min_interval_seconds: float = _default("min_interval_seconds")
     max_attempts: int = _default("max_attempts")
-    backoff_base_seconds: float = 2.0
+    backoff_base_seconds: float = TRENDS_RETRY.backoff_base
     backoff_max_seconds: float = _default("backoff_max_seconds")
     timeout_seconds: float = _default("timeout_seconds")
     cooldown_minutes: float = _default("cooldown_minutes")
@@ -33,7 +33,7 @@ class TrendsResource(dg.ConfigurableResource):
     official_base_url: str = _default("official_base_url")
     credentials_file: str | None = _default("credentials_file")
     second_anchor: str | None = _default("second_anchor")
-    official_poll_seconds: float = 1.0
+    official_poll_seconds: float = OfficialClient.poll_interval
 
     @classmethod
     def from_settings(cls, settings: TrendsSettings, **fields: object) -> TrendsResource:
