@@ -34,6 +34,7 @@ from elex_assets.core import layout
 from elex_assets.core.bsky.api import PAGE_LIMIT, BskyRateLimited
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
+from elex_assets.core.windows import day_window, parse_utc
 
 if TYPE_CHECKING:  # atproto loads only when a run builds a client
     from elex_assets.core.bsky.client import BskyClient
@@ -62,13 +63,8 @@ def iso(ms: int) -> str:
 
 
 def parse_time(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return to_ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    parsed = parse_utc(value)
+    return None if parsed is None else to_ms(parsed)
 
 
 def subtract(window: Interval, covered: Sequence[Interval]) -> list[Interval]:
@@ -225,8 +221,7 @@ def collect_day(
         raise BskyCollectError(f"BSKY_WINDOW_MINUTES={window_minutes}: expected 1 or more")
     run_id = run_id or uuid.uuid4().hex[:12]
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    start = to_ms(datetime(day.year, day.month, day.day, tzinfo=UTC))
-    end = min(start + 86_400_000, to_ms(now - SAFETY_LAG) // 1000 * 1000)
+    start, end = (to_ms(t) for t in day_window(day, now, SAFETY_LAG))
     result = CollectResult(day, mode, None)
     if end <= start:
         result.notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")

@@ -33,6 +33,7 @@ from typing import Any
 
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
+from elex_assets.core.windows import ONE_DAY, day_window, latest_askable
 from elex_assets.core.x.client import Page, XClient
 from elex_assets.core.x.query import XQuery
 from elex_assets.core.x.spend import SpendGuard
@@ -411,20 +412,19 @@ def collect_day(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     page_size = page_size or PAGE_SIZE[endpoint]
     notes: list[str] = []
-    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    day_end = day_start + timedelta(days=1)
-    latest = (now - SAFETY_LAG).replace(microsecond=0)
+    day_start, end = day_window(day, now, SAFETY_LAG)
+    latest = latest_askable(now, SAFETY_LAG)
     month = now.strftime("%Y-%m")
     usage = Usage.load(lake, month)
     empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
-    if day_start >= latest:
+    if end <= day_start:
         notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
         return empty
     if plan == "off":
         notes.append("X_POSTS_PLAN=off: no post is read (tweet_counts gives the volume)")
         return empty
-    start, end = day_start, min(day_end, latest)
-    open_end = day_end > latest
+    start = day_start
+    open_end = end < day_start + ONE_DAY
     if endpoint == "recent":
         earliest = (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
         if end <= earliest:
