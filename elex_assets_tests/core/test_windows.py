@@ -13,11 +13,14 @@ def test_today_stops_the_lag_before_now_in_whole_seconds():
 
 
 def test_a_past_day_is_whole_and_a_day_not_yet_under_way_is_empty():
-    now = datetime(2026, 12, 1, 0, 0, 10, tzinfo=UTC)
+    now = datetime(2026, 12, 1, 0, 1, tzinfo=UTC)
     assert day_window(date(2026, 11, 30), now, LAG) == (
         datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
-    start, end = day_window(date(2026, 12, 1), now, LAG)
+    just_after_midnight = datetime(2026, 12, 1, 0, 0, 10, tzinfo=UTC)
+    start, end = day_window(date(2026, 12, 1), just_after_midnight, LAG)
     assert end <= start
+    assert day_window(date(2026, 11, 30), just_after_midnight, LAG)[1] == datetime(
+        2026, 11, 30, 23, 59, 40, tzinfo=UTC)
 
 
 def test_parse_utc_reads_z_offsets_and_naive_times_and_refuses_garbage():
