@@ -94,6 +94,13 @@ def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
     return out
 
 
+def recent_earliest(now: datetime) -> datetime:
+    """The oldest instant recent search and counts are asked about: 7 days back, with a
+    minute's margin (X checks the 7 days when the request arrives, after ``now``), in whole
+    seconds."""
+    return (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
+
+
 class XCollectError(RuntimeError):
     """Collection cannot proceed as configured (too old for recent search, budget...)."""
 
@@ -422,7 +429,7 @@ def collect_day(
     start = day_start
     open_end = end < day_start + ONE_DAY
     if endpoint == "recent":
-        earliest = (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
+        earliest = recent_earliest(now)
         if end <= earliest:
             raise XCollectError(
                 f"partition {day} is older than 7 days: recent search only reaches back 7 days. "

@@ -17,6 +17,7 @@ from elex_assets.core.x.client import XClient
 from elex_assets.core.x.collect import (
     PAGE_SIZE,
     SAFETY_LAG,
+    recent_earliest,
     sample_posts_per_day,
 )
 from elex_assets.core.x.counts import counts_endpoint
@@ -82,8 +83,7 @@ def estimate_days(
     for endpoint, group in by_endpoint.items():
         start = day_start(group[0])
         if endpoint == "recent":
-            start = max(start, (now - timedelta(days=7) + timedelta(minutes=1)).replace(
-                microsecond=0))
+            start = max(start, recent_earliest(now))
         end = min(day_start(group[-1]) + ONE_DAY, latest_askable(now, SAFETY_LAG))
         if end <= start:
             continue
