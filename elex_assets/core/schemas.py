@@ -107,6 +107,28 @@ _TRENDS_COMMON = (
     Column("keyword", pl.String, "Search term sent to Google Trends", True),
 )
 
+# The last columns of every Trends table: when elex collected the row, and from what
+# (its own collection or an archive, and that request's window); the interest tables add
+# the backend that served it.
+_TRENDS_PROVENANCE = (
+    Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
+    Column(
+        "source",
+        pl.String,
+        "Provenance: null for elex's own collection, archive_* for an imported old collection",
+    ),
+    Column(
+        "timeframe",
+        pl.String,
+        "Google Trends window of the original request of an imported row (e.g. now 7-d)",
+    ),
+)
+_TRENDS_BACKEND = Column(
+    "backend",
+    pl.String,
+    "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
+)
+
 TRENDS_INTEREST_OVER_TIME = TableSchema(
     "trends_interest_over_time",
     (
@@ -126,22 +148,8 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
             "for small candidates; value_comparable is always in TRENDS_ANCHOR's unit)",
         ),
         Column("is_partial", pl.Boolean, "Google flags the interval's data as partial"),
-        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
-        Column(
-            "source",
-            pl.String,
-            "Provenance: null for elex's own collection, archive_* for an imported old collection",
-        ),
-        Column(
-            "timeframe",
-            pl.String,
-            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
-        ),
-        Column(
-            "backend",
-            pl.String,
-            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
-        ),
+        *_TRENDS_PROVENANCE,
+        _TRENDS_BACKEND,
     ),
 )
 
@@ -152,22 +160,8 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
         Column("geo_code", pl.String, "Region (FR-xx) or country (ISO 3166) code", True),
         Column("geo_name", pl.String, "Region or country name"),
         Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
-        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
-        Column(
-            "source",
-            pl.String,
-            "Provenance: null for elex's own collection, archive_* for an imported old collection",
-        ),
-        Column(
-            "timeframe",
-            pl.String,
-            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
-        ),
-        Column(
-            "backend",
-            pl.String,
-            "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
-        ),
+        *_TRENDS_PROVENANCE,
+        _TRENDS_BACKEND,
     ),
 )
 
@@ -182,17 +176,7 @@ TRENDS_RELATED_TOPICS = TableSchema(
         Column("topic_type", pl.String, "Topic type (e.g. Politician)"),
         Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
         Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
-        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
-        Column(
-            "source",
-            pl.String,
-            "Provenance: null for elex's own collection, archive_* for an imported old collection",
-        ),
-        Column(
-            "timeframe",
-            pl.String,
-            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
-        ),
+        *_TRENDS_PROVENANCE,
     ),
 )
 
@@ -205,17 +189,7 @@ TRENDS_RELATED_QUERIES = TableSchema(
         Column("query", pl.String, "Related search query", True),
         Column("value", pl.Int64, "Relative value (top: 0-100; rising: % increase)"),
         Column("formatted_value", pl.String, "Value as Google shows it (e.g. Breakout, +350%)"),
-        Column("collected_at", UTC_TS, "When elex collected it (UTC)", True),
-        Column(
-            "source",
-            pl.String,
-            "Provenance: null for elex's own collection, archive_* for an imported old collection",
-        ),
-        Column(
-            "timeframe",
-            pl.String,
-            "Google Trends window of the original request of an imported row (e.g. now 7-d)",
-        ),
+        *_TRENDS_PROVENANCE,
     ),
 )
 

@@ -55,6 +55,53 @@ def _parse_time(value: str, name: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _query_predicate(endpoint: str, params: dict[str, str]) -> Callable[[Post], bool]:
+    """The request's ``query`` compiled, refused as X refuses it (empty, too long, bad syntax)."""
+    query = params.get("query")
+    if not query:
+        raise _Problem(400, _invalid("query", "", "The `query` query parameter can not be empty"))
+    limit = 512 if endpoint == "recent" else 1024
+    if len(query) > limit:
+        raise _Problem(400, _invalid(
+            "query", query, f"The `query` query parameter value [{query}] is not valid; "
+            f"query length {len(query)} exceeds {limit}"))
+    try:
+        return compile_query(query)
+    except QuerySyntaxError as exc:
+        raise _Problem(400, _invalid("query", query, f"There were errors processing your "
+                                     f"request: {exc}")) from None
+
+
+def _time_range(
+    now: datetime, endpoint: str, params: dict[str, str], by_id: bool = False
+) -> tuple[datetime, datetime]:
+    """``start_time`` / ``end_time`` with X's defaults (recent: the last 7 days; all: the
+    last 30, or all time when paging by id), refused as X refuses them."""
+    earliest = now - timedelta(days=7) if endpoint == "recent" else datetime(2006, 3, 21,
+                                                                             tzinfo=UTC)
+    latest = now - timedelta(seconds=10)
+    default_start = now - timedelta(days=7) + timedelta(seconds=30) if endpoint == "recent" \
+        else (earliest if by_id else now - timedelta(days=30))
+    start = _parse_time(params["start_time"], "start_time") if "start_time" in params \
+        else default_start
+    end = _parse_time(params["end_time"], "end_time") if "end_time" in params else latest
+    if start < earliest:
+        raise _Problem(400, _invalid(
+            "start_time", params["start_time"],
+            f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be on or "
+            f"after {_iso(earliest)}"))
+    if end > latest:
+        raise _Problem(400, _invalid(
+            "end_time", params["end_time"],
+            f"Invalid 'end_time':'{params['end_time']}'. 'end_time' must be a minimum of "
+            "10 seconds prior to the request time."))
+    if end <= start:
+        raise _Problem(400, _invalid(
+            "end_time", params.get("end_time", ""),
+            "Invalid 'end_time'. 'end_time' must be after 'start_time'"))
+    return start, end
+
+
 def _bucket(edges: list[int], ms: int) -> int:
     import bisect
 
@@ -179,19 +226,7 @@ class XSandbox(LoopbackServer):
     # ---- search -----------------------------------------------------------
     def search(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
         now = self.clock()
-        query = params.get("query")
-        if not query:
-            raise _Problem(400, _invalid("query", "", "The `query` query parameter can not be empty"))
-        limit = 512 if endpoint == "recent" else 1024
-        if len(query) > limit:
-            raise _Problem(400, _invalid(
-                "query", query, f"The `query` query parameter value [{query}] is not valid; "
-                f"query length {len(query)} exceeds {limit}"))
-        try:
-            predicate = compile_query(query)
-        except QuerySyntaxError as exc:
-            raise _Problem(400, _invalid("query", query, f"There were errors processing your "
-                                         f"request: {exc}")) from None
+        predicate = _query_predicate(endpoint, params)
         lo_page, hi_page = PAGE_LIMITS[endpoint]
         raw_max = params.get("max_results", "10")
         if not raw_max.isdigit() or not lo_page <= int(raw_max) <= hi_page:
@@ -199,34 +234,13 @@ class XSandbox(LoopbackServer):
                 "max_results", raw_max, f"The `max_results` query parameter value [{raw_max}] "
                 f"is not between {lo_page} and {hi_page}"))
         max_results = int(raw_max)
-        earliest = now - timedelta(days=7) if endpoint == "recent" else datetime(2006, 3, 21,
-                                                                                 tzinfo=UTC)
-        latest = now - timedelta(seconds=10)
         by_id = "since_id" in params or "until_id" in params
         if by_id and ("start_time" in params or "end_time" in params):
             raise _Problem(400, _invalid(
                 "since_id", params.get("since_id", params.get("until_id", "")),
                 "Invalid use of 'since_id' or 'until_id' in conjunction with 'start_time' or "
                 "'end_time'."))
-        default_start = now - timedelta(days=7) + timedelta(seconds=30) if endpoint == "recent" \
-            else (earliest if by_id else now - timedelta(days=30))
-        start = _parse_time(params["start_time"], "start_time") if "start_time" in params \
-            else default_start
-        end = _parse_time(params["end_time"], "end_time") if "end_time" in params else latest
-        if start < earliest:
-            raise _Problem(400, _invalid(
-                "start_time", params["start_time"],
-                f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be on or "
-                f"after {_iso(earliest)}"))
-        if end > latest:
-            raise _Problem(400, _invalid(
-                "end_time", params["end_time"],
-                f"Invalid 'end_time':'{params['end_time']}'. 'end_time' must be a minimum of "
-                "10 seconds prior to the request time."))
-        if end <= start:
-            raise _Problem(400, _invalid(
-                "end_time", params.get("end_time", ""),
-                "Invalid 'end_time'. 'end_time' must be after 'start_time'"))
+        start, end = _time_range(now, endpoint, params, by_id)
         since = self._id_param(params, "since_id")
         until = self._id_param(params, "until_id")
         token = params.get("pagination_token") or params.get("next_token")
@@ -277,45 +291,13 @@ class XSandbox(LoopbackServer):
     def counts(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
         """``GET /2/tweets/counts/{recent,all}``: posts matching the query per bucket."""
         now = self.clock()
-        query = params.get("query")
-        if not query:
-            raise _Problem(400, _invalid("query", "", "The `query` query parameter can not be empty"))
-        limit = 512 if endpoint == "recent" else 1024
-        if len(query) > limit:
-            raise _Problem(400, _invalid(
-                "query", query, f"The `query` query parameter value [{query}] is not valid; "
-                f"query length {len(query)} exceeds {limit}"))
-        try:
-            predicate = compile_query(query)
-        except QuerySyntaxError as exc:
-            raise _Problem(400, _invalid("query", query, f"There were errors processing your "
-                                         f"request: {exc}")) from None
+        predicate = _query_predicate(endpoint, params)
         granularity = params.get("granularity", "hour")
         if granularity not in GRANULARITY:
             raise _Problem(400, _invalid(
                 "granularity", granularity, f"The `granularity` query parameter value "
                 f"[{granularity}] is not one of [minute,hour,day]"))
-        latest = now - timedelta(seconds=10)
-        earliest = now - timedelta(days=7) if endpoint == "recent" else datetime(2006, 3, 21,
-                                                                                 tzinfo=UTC)
-        start = _parse_time(params["start_time"], "start_time") if "start_time" in params \
-            else (now - timedelta(days=7) + timedelta(seconds=30) if endpoint == "recent"
-                  else now - timedelta(days=30))
-        end = _parse_time(params["end_time"], "end_time") if "end_time" in params else latest
-        if start < earliest:
-            raise _Problem(400, _invalid(
-                "start_time", params["start_time"],
-                f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be on or "
-                f"after {_iso(earliest)}"))
-        if end > latest:
-            raise _Problem(400, _invalid(
-                "end_time", params["end_time"],
-                f"Invalid 'end_time':'{params['end_time']}'. 'end_time' must be a minimum of "
-                "10 seconds prior to the request time."))
-        if end <= start:
-            raise _Problem(400, _invalid(
-                "end_time", params.get("end_time", ""),
-                "Invalid 'end_time'. 'end_time' must be after 'start_time'"))
+        start, end = _time_range(now, endpoint, params)
         step = GRANULARITY[granularity] * 1000
         start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
         edges = [start_ms]

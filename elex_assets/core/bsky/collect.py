@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +32,8 @@ from elex_assets.core import layout
 from elex_assets.core.bsky.api import PAGE_LIMIT, BskyRateLimited
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
+from elex_assets.core.raw_pages import RawPageWriter, manifest_key
+from elex_assets.core.windows import day_window, parse_utc
 
 if TYPE_CHECKING:  # atproto loads only when a run builds a client
     from elex_assets.core.bsky.client import BskyClient
@@ -62,13 +62,8 @@ def iso(ms: int) -> str:
 
 
 def parse_time(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return to_ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    parsed = parse_utc(value)
+    return None if parsed is None else to_ms(parsed)
 
 
 def subtract(window: Interval, covered: Sequence[Interval]) -> list[Interval]:
@@ -162,10 +157,6 @@ class Manifest:
                    bool(raw["complete"]), int(raw.get("calls", 0)))
 
 
-def manifest_key(raw_key: str) -> str:
-    return raw_key.removesuffix(".jsonl.gz") + ".manifest.json"
-
-
 def raw_keys(lake: Lake, day: date) -> list[str]:
     return sorted(k for k in lake.list(layout.raw_bsky_prefix(day)) if k.endswith(".jsonl.gz"))
 
@@ -225,8 +216,7 @@ def collect_day(
         raise BskyCollectError(f"BSKY_WINDOW_MINUTES={window_minutes}: expected 1 or more")
     run_id = run_id or uuid.uuid4().hex[:12]
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    start = to_ms(datetime(day.year, day.month, day.day, tzinfo=UTC))
-    end = min(start + 86_400_000, to_ms(now - SAFETY_LAG) // 1000 * 1000)
+    start, end = (to_ms(t) for t in day_window(day, now, SAFETY_LAG))
     result = CollectResult(day, mode, None)
     if end <= start:
         result.notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
@@ -370,54 +360,33 @@ def _position(post: dict[str, Any], lo: int, hi: int) -> int:
     return lo
 
 
-class _RawWriter:
-    """Pages to a local gzip file, landed (file, then manifest) every ``rollover_posts`` posts."""
+class _RawWriter(RawPageWriter[PageSummary]):
+    """searchPosts pages to the raw lake (see :class:`RawPageWriter`); the last manifest
+    records the run's calls."""
+
+    tmp_prefix = "elex-bsky-"
 
     def __init__(self, lake: Lake, day: date, run_id: str, refresh_id: str | None,
                  rollover_posts: int, log: Callable[[str], None]) -> None:
-        self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
-        self.rollover_posts, self.log = rollover_posts, log
-        self.header = {"run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat()}
-        self.summaries: list[PageSummary] = []
-        self.landed: list[str] = []
-        self._open()
+        self.calls = 0
+        header = {"run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat()}
+        super().__init__(lake, day, run_id, refresh_id, header, layout.raw_bsky_key,
+                         rollover_posts, log)
 
-    def _open(self) -> None:
-        self.collected_at = datetime.now(UTC)
-        fd, self.tmp = tempfile.mkstemp(prefix="elex-bsky-", suffix=".jsonl.gz")
-        os.close(fd)
-        self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
-        self.pages: list[PageSummary] = []
-        self.posts = 0
+    def posts_of(self, summary: PageSummary) -> int:
+        return summary.posts
+
+    def manifest(self, key: str, complete: bool) -> dict[str, Any]:
+        return Manifest(self.run_id, self.refresh_id, self.day.isoformat(),
+                        self.collected_at.isoformat(), key, self.pages, complete,
+                        self.calls).to_json()
 
     def write(self, meta: dict[str, Any], summary: PageSummary, response: bytes) -> None:
         raw = response.strip()
         if b"\n" in raw:  # one line per page: re-encode a pretty-printed body
             raw = json.dumps(json.loads(raw), ensure_ascii=False).encode()
-        prefix = json.dumps({**self.header, **meta, "summary": summary.to_json()},
-                            ensure_ascii=False)
-        self.gz.write(prefix[:-1].encode() + b', "response": ' + raw + b"}\n")
-        self.pages.append(summary)
-        self.summaries.append(summary)
-        self.posts += summary.posts
-        if self.posts >= self.rollover_posts:
-            self._land(False, 0)
-            self._open()
+        super().write(meta, summary, raw)
 
-    def _land(self, complete: bool, calls: int) -> None:
-        self.gz.close()
-        try:
-            if not self.pages:
-                return
-            key = layout.raw_bsky_key(self.day, self.collected_at, self.run_id)
-            self.lake.put_file(key, self.tmp)
-            manifest = Manifest(self.run_id, self.refresh_id, self.day.isoformat(),
-                                self.collected_at.isoformat(), key, self.pages, complete, calls)
-            self.lake.write_bytes(manifest_key(key), json.dumps(manifest.to_json()).encode())
-            self.landed.append(key)
-            self.log(f"landed {len(self.pages)} pages, {self.posts} posts -> {self.lake.uri(key)}")
-        finally:
-            os.unlink(self.tmp)
-
-    def close(self, complete: bool, calls: int) -> None:
-        self._land(complete, calls)
+    def close(self, complete: bool, calls: int = 0) -> None:
+        self.calls = calls
+        super().close(complete)

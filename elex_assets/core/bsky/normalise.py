@@ -29,6 +29,7 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.matching import match_candidates_expr
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import BSKY_POSTS
+from elex_assets.core.windows import parse_utc
 from elex_assets.core.x.accounting import ACCOUNTING_KEY, Accounting
 
 QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
@@ -47,16 +48,6 @@ class NormaliseResult:
     tombstones: int
     raw_files: int
     accounting: Accounting | None = None
-
-
-def _ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _facet_parts(text: str, facets: Iterable[dict[str, Any]]) -> tuple[list, list, list]:
@@ -81,16 +72,16 @@ def post_row(post: dict[str, Any], collected_at: datetime | None, query: str) ->
     """One PostView (or tombstone) as a clean row, before candidate matching."""
     record = post.get("record") or {}
     uri = post.get("uri")
-    created = _ts(record.get("createdAt")) or _ts(post.get("indexedAt"))
+    created = parse_utc(record.get("createdAt")) or parse_utc(post.get("indexedAt"))
     row: dict[str, Any] = {
         "id": uri, "created_at": created, "cid": post.get("cid"),
-        "indexed_at": _ts(post.get("indexedAt")), "collected_at": collected_at,
+        "indexed_at": parse_utc(post.get("indexedAt")), "collected_at": collected_at,
         "query": query, "source": "bsky_search", "platform": "bluesky",
         "author_id": uri.split("/")[2] if uri and uri.startswith("at://") else None,
         "hashtags": [], "mentions": [], "urls": [],
     }
     if TOMBSTONE in post:
-        row.update(post_type="deleted", deleted_at=_ts(post[TOMBSTONE].get("deletedAt")))
+        row.update(post_type="deleted", deleted_at=parse_utc(post[TOMBSTONE].get("deletedAt")))
         return row
     author = post.get("author") or {}
     text = record.get("text") or ""
@@ -158,7 +149,7 @@ def normalise_day(
             continue
         req = rec.get("request") or {}
         query = f"{req['lang']}|{req.get('q')}" if req.get("lang") else req.get("q", "")
-        rows.append(post_row(post, _ts(rec.get("collected_at")), query))
+        rows.append(post_row(post, parse_utc(rec.get("collected_at")), query))
     read = len(rows) + no_id
     df = pl.DataFrame(rows, schema=BSKY_POSTS.polars) if rows else BSKY_POSTS.empty()
     df = df.sort("collected_at", nulls_last=False).unique("id", keep="last", maintain_order=True)

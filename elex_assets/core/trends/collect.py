@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 import polars as pl
 
@@ -149,13 +150,15 @@ def interest_over_time(
                    ["candidate_id", "timestamp"])
 
 
+When = TypeVar("When", str, date)  # what a request covers: a timeframe (web) or a day (official)
+
+
 def _per_term(
-    fetch: Callable[[str, str], pl.DataFrame], terms: list[Term], timeframe: str
+    fetch: Callable[[str, When], pl.DataFrame], terms: list[Term], when: When
 ) -> pl.DataFrame:
-    frames = {}
-    for keyword in dict.fromkeys(t.keyword for t in terms):  # each term asked once
-        frames[keyword] = fetch(keyword, timeframe)
-    return pl.concat(list(frames.values())).join(_terms_frame(terms), on="keyword", how="inner")
+    """``fetch`` once per distinct keyword, its rows joined to every term using it."""
+    frames = [fetch(keyword, when) for keyword in dict.fromkeys(t.keyword for t in terms)]
+    return pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner")
 
 
 def interest_by_region(
@@ -192,8 +195,7 @@ def official_interest_over_time(
 ) -> pl.DataFrame:
     """Official API: one request per term; its consistently scaled ``searchInterest`` is
     ``value_comparable`` as is (no anchor), ``scaledSearchInterest`` is ``value``."""
-    frames = [client.time_series(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
-    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+    rows = _per_term(client.time_series, terms, day).with_columns(
         pl.lit("official").alias("backend")
     )
     return _finish("interest_over_time", rows, day, client.area.code, collected_at,
@@ -203,8 +205,7 @@ def official_interest_over_time(
 def official_interest_by_region(
     client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
 ) -> pl.DataFrame:
-    frames = [client.geo_breakdown(keyword, day) for keyword in dict.fromkeys(t.keyword for t in terms)]
-    rows = pl.concat(frames).join(_terms_frame(terms), on="keyword", how="inner").with_columns(
+    rows = _per_term(client.geo_breakdown, terms, day).with_columns(
         pl.lit("official").alias("backend")
     )
     return _finish("interest_by_region", rows, day, client.area.code, collected_at,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
@@ -33,6 +32,8 @@ from typing import Any
 
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
+from elex_assets.core.raw_pages import RawPageWriter, manifest_key
+from elex_assets.core.windows import ONE_DAY, day_window, latest_askable
 from elex_assets.core.x.client import Page, XClient
 from elex_assets.core.x.query import XQuery
 from elex_assets.core.x.spend import SpendGuard
@@ -91,6 +92,13 @@ def completed_hours(window: Interval, latest: datetime) -> list[Interval]:
         out.append((Bound.at(max(hour, start)), Bound.at(min(nxt, end))))
         hour = nxt
     return out
+
+
+def recent_earliest(now: datetime) -> datetime:
+    """The oldest instant recent search and counts are asked about: 7 days back, with a
+    minute's margin (X checks the 7 days when the request arrives, after ``now``), in whole
+    seconds."""
+    return (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
 
 
 class XCollectError(RuntimeError):
@@ -257,10 +265,6 @@ class Manifest:
         )
 
 
-def manifest_key(raw_key: str) -> str:
-    return raw_key.removesuffix(".jsonl.gz") + ".manifest.json"
-
-
 def raw_keys(lake: Lake, day: date) -> list[str]:
     return [k for k in lake.list(layout.raw_tweets_prefix(day)) if k.endswith(".jsonl.gz")]
 
@@ -411,22 +415,21 @@ def collect_day(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     page_size = page_size or PAGE_SIZE[endpoint]
     notes: list[str] = []
-    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    day_end = day_start + timedelta(days=1)
-    latest = (now - SAFETY_LAG).replace(microsecond=0)
+    day_start, end = day_window(day, now, SAFETY_LAG)
+    latest = latest_askable(now, SAFETY_LAG)
     month = now.strftime("%Y-%m")
     usage = Usage.load(lake, month)
     empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
-    if day_start >= latest:
+    if end <= day_start:
         notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
         return empty
     if plan == "off":
         notes.append("X_POSTS_PLAN=off: no post is read (tweet_counts gives the volume)")
         return empty
-    start, end = day_start, min(day_end, latest)
-    open_end = day_end > latest
+    start = day_start
+    open_end = end < day_start + ONE_DAY
     if endpoint == "recent":
-        earliest = (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0)
+        earliest = recent_earliest(now)
         if end <= earliest:
             raise XCollectError(
                 f"partition {day} is older than 7 days: recent search only reaches back 7 days. "
@@ -518,69 +521,30 @@ def collect_day(
     )
 
 
-class _RawWriter:
-    """Pages to a local gzip file, landed (file, then manifest) every ``rollover_posts`` posts.
-
-    Rolling over bounds the size of a raw file (so normalising stays within
-    memory on million-post days) and the loss on a hard crash.
-    """
+class _RawWriter(RawPageWriter[PageSummary]):
+    """X search pages to the raw lake (see :class:`RawPageWriter`)."""
 
     def __init__(
         self, lake: Lake, day: date, run_id: str, refresh_id: str | None, endpoint: str,
         open_end: bool, rollover_posts: int, log: Callable[[str], None],
         tmp_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.lake, self.day, self.run_id, self.refresh_id = lake, day, run_id, refresh_id
-        self.endpoint, self.open_end, self.rollover_posts, self.log = (
-            endpoint, open_end, rollover_posts, log)
-        self.header = {
+        self.endpoint, self.open_end = endpoint, open_end
+        header = {
             "run_id": run_id, "refresh_id": refresh_id, "day": day.isoformat(),
             "endpoint": endpoint, "open_end": open_end,
         }
-        self.summaries: list[PageSummary] = []
-        self.landed: list[str] = []
-        self._tmp_dir = tmp_dir  # pages in progress: the run's own temporary folder
-        self._open()
+        super().__init__(lake, day, run_id, refresh_id, header, layout.raw_tweets_key,
+                         rollover_posts, log, tmp_dir)
 
-    def _open(self) -> None:
-        self.collected_at = datetime.now(UTC)
-        fd, self.tmp = tempfile.mkstemp(prefix="elex-raw-", suffix=".jsonl.gz",
-                                        dir=self._tmp_dir)
-        os.close(fd)
-        self.gz = gzip.open(self.tmp, "wb", compresslevel=5)  # noqa: SIM115 - closed in _land
-        self.pages: list[PageSummary] = []
-        self.posts = 0
+    def posts_of(self, summary: PageSummary) -> int:
+        return summary.result_count
 
-    def write(self, meta: dict[str, Any], summary: PageSummary, response: bytes) -> None:
-        prefix = json.dumps({**self.header, **meta, "summary": summary.to_json()},
-                            ensure_ascii=False)
-        self.gz.write(prefix[:-1].encode() + b', "response": ' + response + b"}\n")
-        self.pages.append(summary)
-        self.summaries.append(summary)
-        self.posts += summary.result_count
-        if self.posts >= self.rollover_posts:
-            self._land(complete=False)
-            self._open()
-
-    def _land(self, complete: bool) -> None:
-        self.gz.close()
-        try:
-            if not self.pages:
-                return
-            key = layout.raw_tweets_key(self.day, self.collected_at, self.run_id)
-            self.lake.put_file(key, self.tmp)
-            manifest = Manifest(
-                self.run_id, self.refresh_id, self.day.isoformat(), self.endpoint,
-                self.collected_at.isoformat(), key, self.pages, complete, self.open_end,
-            )
-            self.lake.write_bytes(manifest_key(key), json.dumps(manifest.to_json()).encode())
-            self.landed.append(key)
-            self.log(f"landed {len(self.pages)} pages, {self.posts} posts -> {self.lake.uri(key)}")
-        finally:
-            os.unlink(self.tmp)
-
-    def close(self, complete: bool) -> None:
-        self._land(complete)
+    def manifest(self, key: str, complete: bool) -> dict[str, Any]:
+        return Manifest(
+            self.run_id, self.refresh_id, self.day.isoformat(), self.endpoint,
+            self.collected_at.isoformat(), key, self.pages, complete, self.open_end,
+        ).to_json()
 
 
 def _covers(manifests: Sequence[Manifest], queries: Sequence[XQuery], window: Interval) -> bool:

@@ -24,8 +24,14 @@ import polars as pl
 
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import TWEET_COUNTS
+from elex_assets.core.windows import day_window
 from elex_assets.core.x.client import XClient
-from elex_assets.core.x.collect import RECENT_REACH, SAFETY_LAG, XCollectError
+from elex_assets.core.x.collect import (
+    RECENT_REACH,
+    SAFETY_LAG,
+    XCollectError,
+    recent_earliest,
+)
 from elex_assets.core.x.query import XQuery, build_queries
 from elex_assets.core.x.spend import SpendGuard
 
@@ -83,11 +89,10 @@ def collect_counts_day(
     """The day's hourly counts per candidate (``TWEET_COUNTS``), one request per query."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     endpoint = counts_endpoint(day, now, full_archive)
-    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    day_start, end = day_window(day, now, SAFETY_LAG)
     start = day_start
     if endpoint == "recent":
-        start = max(day_start, (now - RECENT_REACH + timedelta(minutes=1)).replace(microsecond=0))
-    end = min(day_start + timedelta(days=1), (now - SAFETY_LAG).replace(microsecond=0))
+        start = max(day_start, recent_earliest(now))
     if end <= start:
         log(f"{day}: nothing to count yet")
         return TWEET_COUNTS.empty()

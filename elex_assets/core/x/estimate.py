@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from elex_assets.core.windows import ONE_DAY, day_start, latest_askable
 from elex_assets.core.x.client import XClient
 from elex_assets.core.x.collect import (
     PAGE_SIZE,
     SAFETY_LAG,
+    recent_earliest,
     sample_posts_per_day,
 )
 from elex_assets.core.x.counts import counts_endpoint
@@ -79,12 +81,10 @@ def estimate_days(
     for d in days:
         by_endpoint.setdefault(counts_endpoint(d, now, full_archive), []).append(d)
     for endpoint, group in by_endpoint.items():
-        start = datetime(group[0].year, group[0].month, group[0].day, tzinfo=UTC)
+        start = day_start(group[0])
         if endpoint == "recent":
-            start = max(start, (now - timedelta(days=7) + timedelta(minutes=1)).replace(
-                microsecond=0))
-        end = min(datetime(group[-1].year, group[-1].month, group[-1].day, tzinfo=UTC)
-                  + timedelta(days=1), (now - SAFETY_LAG).replace(microsecond=0))
+            start = max(start, recent_earliest(now))
+        end = min(day_start(group[-1]) + ONE_DAY, latest_askable(now, SAFETY_LAG))
         if end <= start:
             continue
         for query in queries:

@@ -28,6 +28,7 @@ from elex_assets.core.trends import collect as trends_collect
 from elex_assets.core.trends.errors import TrendsError
 from elex_assets.core.trends.state import TrendsGate
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
+from elex_assets.defs.scheduling import tick_time, utc_schedule
 from elex_assets.defs.trends.resources import TrendsResource
 from elex_assets.partitions import day_area_key, day_area_of, trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource
@@ -219,16 +220,10 @@ def trends_hourly_schedule(
     """Refresh today's partitions of both areas every hour (UTC), and re-fetch the last
     week's days whose landed points Google still flagged partial."""
 
-    @dg.schedule(
-        name="trends_hourly",
-        cron_schedule="5 * * * *",
-        execution_timezone="UTC",
-        job=job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    @utc_schedule("trends_hourly", "5 * * * *", job)
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | list[dg.RunRequest]:
-        now = context.scheduled_execution_time or datetime.now(UTC)
-        day = now.astimezone(UTC).date()
+        now = tick_time(context)
+        day = now.date()
         if not election.campaign_start <= day <= election.campaign_end:
             return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
         today = [

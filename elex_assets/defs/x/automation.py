@@ -10,6 +10,7 @@ from elex_assets.core import layout
 from elex_assets.core.x.client import XAuthError
 from elex_assets.core.x.collect import Manifest
 from elex_assets.core.x.stream import stream_to_lake
+from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
 from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
 from elex_assets.failures import deterministic, stop_without_retry
 from elex_assets.monitoring.run_health import reap_dead_runs
@@ -28,6 +29,8 @@ ACTIVE = [
 # this is presumed dead (its worker lost without a trace) and no longer skips ticks.
 # Another refresh beside a live one is safe anyway: the pool and the lease serialise them.
 STALE_REFRESH_SECONDS = 2 * 3600
+# The ticks this long after midnight also fill what yesterday still lacks.
+FILL_YESTERDAY_FOR = timedelta(minutes=15)
 
 
 class StreamConfig(dg.Config):
@@ -51,12 +54,8 @@ def build_x_automation(
     partitions_def = raw_tweets.partitions_def
     assert partitions_def is not None
 
-    @dg.schedule(
-        name="x_every_5_minutes",
-        cron_schedule="*/5 * * * *",
-        execution_timezone="UTC",
-        job=refresh_job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+    @utc_schedule(
+        "x_every_5_minutes", "*/5 * * * *", refresh_job,
         description=(
             "Refresh today's raw_tweets then tweets every 5 minutes (skipped while a "
             "previous refresh is queued or running); just after midnight, also fill what "
@@ -79,28 +78,23 @@ def build_x_automation(
             return dg.SkipReason(
                 f"a refresh is still in progress (run {active[0].dagster_run.run_id[:8]})"
             )
-        now = context.scheduled_execution_time or datetime.now(UTC)
-        now = now.astimezone(UTC)
+        now = tick_time(context)
         requests = []
         today = day_key(now.date())
         # The daemon refuses a tick of several requests unless each has a run_key.
         tick = now.strftime("%Y%m%dT%H%M")
-        if now.hour == 0 and now.minute < 15:
-            yesterday = day_key(now.date() - timedelta(days=1))
-            if partitions_def.has_partition_key(yesterday):
-                requests.append(dg.RunRequest(
-                    run_key=f"fill:{yesterday}:{tick}",
-                    partition_key=yesterday,
-                    run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
-                    tags={"elex/x": "fill-yesterday"},
-                ))
-        if partitions_def.has_partition_key(today):
+        if (day := yesterday_within(now, FILL_YESTERDAY_FOR)) is not None:
+            yesterday = day_key(day)
             requests.append(dg.RunRequest(
-                run_key=f"today:{today}:{tick}", partition_key=today, tags={"elex/x": "today"}
+                run_key=f"fill:{yesterday}:{tick}",
+                partition_key=yesterday,
+                run_config={"ops": {"raw_tweets": {"config": {"mode": "fill"}}}},
+                tags={"elex/x": "fill-yesterday"},
             ))
-        if not requests:
-            return dg.SkipReason(f"{today} is outside the election's partitions")
-        return requests
+        requests.append(dg.RunRequest(
+            run_key=f"today:{today}:{tick}", partition_key=today, tags={"elex/x": "today"}
+        ))
+        return in_partitions(partitions_def, requests, now.date())
 
     @dg.op(name="x_stream", pool="x_stream")
     def x_stream_op(

@@ -17,6 +17,7 @@ from elex_assets.core.x.counts import ALL, collect_counts_day, count_queries, co
 from elex_assets.core.x.query import MAX_QUERY_LENGTH
 from elex_assets.core.x.spend import XSpendCeiling
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
+from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
 from elex_assets.defs.x.resources import XResource
 from elex_assets.failures import stop_without_retry
 from elex_assets.partitions import daily_partitions, day_key, day_of
@@ -116,25 +117,22 @@ def build_counts_automation(
     partitions_def = tweet_counts.partitions_def
     assert partitions_def is not None
 
-    @dg.schedule(
-        name="x_counts_hourly",
-        cron_schedule="2 * * * *",
-        execution_timezone="UTC",
-        job=job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+    @utc_schedule(
+        "x_counts_hourly", "2 * * * *", job,
         description=(
             "Refresh today's tweet_counts every hour; in the first hour of a day, also "
             "complete yesterday's last hour."
         ),
     )
     def x_counts_hourly(context: dg.ScheduleEvaluationContext):  # noqa: ANN202
-        now = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
-        days = [now.date()] + ([now.date() - timedelta(days=1)] if now.hour == 0 else [])
+        now = tick_time(context)
+        yesterday = yesterday_within(now, timedelta(hours=1))
+        days = [now.date()] + ([yesterday] if yesterday is not None else [])
         requests = [
             dg.RunRequest(run_key=f"{d.isoformat()}|{now:%Y%m%d%H}", partition_key=day_key(d),
                           tags={"elex/x": "counts"})
-            for d in days if partitions_def.has_partition_key(day_key(d))
+            for d in days
         ]
-        return requests or dg.SkipReason(f"{now.date()} is outside the election's partitions")
+        return in_partitions(partitions_def, requests, now.date())
 
     return job, x_counts_hourly

@@ -239,3 +239,18 @@ def test_the_bluesky_policy_waits_a_minute_when_a_429_names_no_reset() -> None:
     policy = BskyPolicy(max_attempts=2, max_rate_limit_wait=30.0).retry
     assert (policy.name, policy.max_attempts, policy.max_rate_limit_wait) == ("Bluesky", 2, 30.0)
     assert policy.rate_limit_wait(None, 1) == (60.0, "(no ratelimit-reset)")
+
+
+def test_a_run_rolls_over_to_new_raw_files_and_only_the_last_is_complete(
+    tmp_path: Path, sandbox: BskySandbox, candidates: list
+) -> None:
+    lake = Lake.from_url(str(tmp_path))
+    queries = build_queries(candidates)
+    result = collect_day(_client(sandbox), lake, queries, DAY, now=NOW, rollover_posts=60)
+    manifests = read_manifests(lake, DAY)
+    assert len(result.landed) == len(manifests) > 2
+    assert [m.complete for m in manifests] == [False] * (len(manifests) - 1) + [True]
+    assert [m.calls for m in manifests[:-1]] == [0] * (len(manifests) - 1)
+    assert manifests[-1].calls == result.calls
+    assert sum(m.posts for m in manifests) == result.posts
+    assert set(landed(lake, DAY)) == expected(sandbox, queries, DAY)
