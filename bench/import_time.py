@@ -17,7 +17,8 @@ import subprocess
 import sys
 
 TARGETS = ("dagster", "elex_assets.definitions")
-LAZY = ("pytrends", "pandas", "matplotlib", "boto3", "atproto", "google.auth", "nbclient")
+LAZY = ("pytrends", "pandas", "matplotlib", "boto3", "atproto", "google.auth", "nbclient",
+        "requests", "tweepy")
 
 
 def import_seconds(module: str) -> float:

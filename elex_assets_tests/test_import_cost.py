@@ -1,7 +1,7 @@
 """Loading the definitions imports none of the heavy libraries a run may not use.
 
 Every run starts by importing ``elex_assets.definitions``; pytrends (and its
-pandas), matplotlib, atproto and nbclient cost seconds and are imported by the
+pandas), matplotlib, atproto, nbclient, requests and tweepy cost time and are imported by the
 code that uses them, when it runs. Checked in a fresh interpreter, since this
 test process has imported them already. (``bench/import_time.py`` prints the
 time it takes.)
@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pytrends", "pandas", "matplotlib", "atproto", "nbclient")
+HEAVY = ("pytrends", "pandas", "matplotlib", "atproto", "nbclient", "requests", "tweepy")
 
 
 def test_definitions_import_no_heavy_library() -> None:

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import polars as pl
-import requests
 
 from elex_assets.core.retrying import RetryPolicy, Transient, retrying
 from elex_assets.core.trends import checks
@@ -57,6 +56,8 @@ from elex_assets.core.trends.errors import (
 from elex_assets.core.trends.state import TrendsGate
 
 if TYPE_CHECKING:
+    import requests
+
     from elex_assets.core.trends.pytrends import BoundaryTrendReq
 
 __all__ = [
@@ -170,6 +171,8 @@ class Transport:
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
             raise ValueError(f"TRENDS_BASE_URL must be an http(s) URL, not {self.base_url!r}")
+        import requests  # loads with the first client, not with the definitions
+
         self.session = requests.Session()
         self.session.headers.update({"accept-language": self.hl})
         self._throttle = throttle_for(self.base_url)
@@ -244,6 +247,8 @@ class Transport:
             self.gate.wait_turn(self.politeness.min_interval, self.sleep)
         self._throttle.wait(self.politeness.min_interval, self.sleep)
         self.requests_made += 1
+        import requests
+
         try:
             response = self.session.request(
                 method, url, timeout=self.politeness.timeout, allow_redirects=False,

@@ -30,11 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import polars as pl
-import requests
 
 from elex_assets.core.trends.client import Area, area
 from elex_assets.core.trends.errors import (
@@ -45,6 +44,16 @@ from elex_assets.core.trends.errors import (
     TrendsUnavailable,
 )
 from elex_assets.core.trends.state import TrendsGate
+
+if TYPE_CHECKING:
+    import requests
+
+
+def _new_session() -> requests.Session:
+    import requests  # loads with the first client, not with the definitions
+
+    return requests.Session()
+
 
 DEFAULT_OFFICIAL_URL = "https://searchtrends.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/searchtrends"
@@ -139,7 +148,7 @@ class OfficialClient:
     poll_interval: float = 1.0
     max_polls: int = 60
     sleep: Callable[[float], None] = time.sleep
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=lambda: _new_session())
     requests_made: int = 0
 
     def __post_init__(self) -> None:
@@ -154,6 +163,8 @@ class OfficialClient:
         self.requests_made += 1
         url = f"{self.base_url}/{API_VERSION}{path}"
         headers = {"Authorization": f"Bearer {self.token()}"}
+        import requests
+
         try:
             response = self.session.request(
                 method, url, json=body, headers=headers, timeout=self.timeout

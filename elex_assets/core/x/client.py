@@ -18,13 +18,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
-import requests
-import tweepy
-
 from elex_assets.core.retrying import GiveUp, RateLimited, RetryPolicy, Transient, retrying
+
+if TYPE_CHECKING:  # tweepy and requests load when a client is built, not with the definitions
+    import requests
+    import tweepy
 
 X_HOST = "https://api.twitter.com"  # what tweepy hard-codes; redirected to the base URL
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -78,19 +80,25 @@ X_RETRY = RetryPolicy(
 )  # search and counts; defs/x/resources.py narrows it from the settings
 
 
-class _RedirectSession(requests.Session):
-    """Sends tweepy's ``https://api.twitter.com`` requests to another base URL."""
+@cache
+def _redirect_session_class() -> type:
+    """A ``requests.Session`` that sends tweepy's ``https://api.twitter.com`` requests to
+    another base URL (defined on first use: requests loads with the first client)."""
+    import requests
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+    class RedirectSession(requests.Session):
+        def __init__(self, base_url: str, timeout: float) -> None:
+            super().__init__()
+            self.base_url = base_url.rstrip("/")
+            self.timeout = timeout
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if url.startswith(X_HOST):
-            url = self.base_url + url[len(X_HOST):]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+            if url.startswith(X_HOST):
+                url = self.base_url + url[len(X_HOST):]
+            kwargs.setdefault("timeout", self.timeout)
+            return super().request(method, url, *args, **kwargs)
+
+    return RedirectSession
 
 
 class _RedactToken(logging.Filter):
@@ -127,6 +135,9 @@ def _is_usage_cap(exc: tweepy.HTTPException) -> bool:
 
 def _attempt(call: Callable[[], T]) -> T:
     """One X API call: transient faults become :class:`Transient`, the others X's errors."""
+    import requests
+    import tweepy
+
     try:
         return call()
     except tweepy.TooManyRequests as exc:
@@ -209,8 +220,11 @@ class XClient:
         self.policy = policy or X_RETRY
         self.sleep = sleep
         self._on_retry = on_retry
+        import requests
+        import tweepy
+
         self._tweepy = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response)
-        self._tweepy.session = _RedirectSession(self.base_url, timeout)
+        self._tweepy.session = _redirect_session_class()(self.base_url, timeout)
         logging.getLogger("tweepy.client").addFilter(_RedactToken(bearer_token))
 
     def __repr__(self) -> str:  # never show the token

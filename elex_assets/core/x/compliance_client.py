@@ -26,8 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from elex_assets.core.retrying import (
     GiveUp,
     RateLimited,
@@ -38,6 +36,7 @@ from elex_assets.core.retrying import (
 )
 
 if TYPE_CHECKING:
+    import requests
     import tenacity
 
 JOBS_PATH = "/2/compliance/jobs"
@@ -131,6 +130,8 @@ class ComplianceClient:
         self.policy = policy or CompliancePolicy()
         self.sleep = sleep
         self.on_wait = on_wait or (lambda _msg: None)
+        import requests  # loads with the first client, not with the definitions
+
         self.session = requests.Session()
         self.requests = 0  # every HTTP request sent, for the metadata
 
@@ -215,6 +216,7 @@ class ComplianceClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers["Authorization"] = f"Bearer {self._token}"
+        import requests
 
         def attempt() -> requests.Response:
             self.requests += 1

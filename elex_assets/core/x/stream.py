@@ -23,7 +23,7 @@ import tweepy
 
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
-from elex_assets.core.x.client import XApiError, XAuthError, _RedirectSession
+from elex_assets.core.x.client import XApiError, XAuthError, _redirect_session_class
 from elex_assets.core.x.collect import Manifest, manifest_key
 from elex_assets.core.x.query import XQuery
 
@@ -139,7 +139,7 @@ def stream_to_lake(
             log(f"landed {len(lines)} streamed posts -> {lake.uri(key)}")
 
     stream = _Stream(token, on_line, max_retries=5)
-    stream.session = _RedirectSession(base_url, timeout=30)
+    stream.session = _redirect_session_class()(base_url, timeout=30)
     result.rules = sync_rules(stream, queries)
     rules_by_id.update({r["id"]: r["value"] for r in stream.get_rules().json().get("data", [])})
     from elex_assets.core.x.client import EXPANSIONS, TWEET_FIELDS, USER_FIELDS

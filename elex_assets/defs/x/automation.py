@@ -9,7 +9,6 @@ import dagster as dg
 from elex_assets.core import layout
 from elex_assets.core.x.client import XAuthError
 from elex_assets.core.x.collect import Manifest
-from elex_assets.core.x.stream import stream_to_lake
 from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
 from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
 from elex_assets.failures import deterministic, stop_without_retry
@@ -104,6 +103,9 @@ def build_x_automation(
         lake: LakeResource,
         registry: RegistryResource,
     ) -> None:
+        # The stream client (tweepy's StreamingClient) loads only in the job that listens.
+        from elex_assets.core.x.stream import stream_to_lake
+
         token = x.bearer_token or (SANDBOX_TOKEN if x.sandbox else None)
         if not token:
             raise stop_without_retry(
