@@ -36,8 +36,8 @@ def test_only_the_settings_module_reads_the_environment() -> None:
     for folder in ("elex_assets", "bench"):
         for path in sorted((PROJECT_DIR / folder).rglob("*.py")):
             rel = path.relative_to(PROJECT_DIR).as_posix()
-            if rel == "elex_assets/settings.py":
-                continue
+            if rel in ("elex_assets/settings/__init__.py", "elex_assets/settings/env.py"):
+                continue  # validate_env reads it; env.py is its one writer
             lines = [n for n, line in enumerate(path.read_text().splitlines(), 1)
                      if ENV_READ.search(line)]
             if lines and rel == NOTEBOOK_TEXT:

@@ -1,0 +1,53 @@
+"""Bluesky: base URL, languages, windows, whether an account is set."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import ValidationInfo, field_validator
+from pydantic_settings import NoDecode
+
+from elex_assets.core.bsky.api import DEFAULT_BASE_URL as BSKY_DEFAULT_BASE_URL
+from elex_assets.settings.base import (
+    IS_SET,
+    Range,
+    _languages,
+    _Numbers,
+    var,
+)
+
+
+class BskySettings(_Numbers):
+    """Bluesky collection (README, "Posts on Bluesky"); the handle and app password are
+    read by ``dg.EnvVar`` (``BSKY_HANDLE``, ``BSKY_APP_PASSWORD``), never here."""
+
+    base_url: str = var("BSKY_BASE_URL", BSKY_DEFAULT_BASE_URL)
+    languages: Annotated[tuple[str, ...], NoDecode] = var("BSKY_LANGUAGES", ())
+    window_minutes: Annotated[int, Range(1, 1440, True)] = var("BSKY_WINDOW_MINUTES", 360)
+    handle_set: Annotated[bool, IS_SET] = var("BSKY_HANDLE", False)
+    app_password_set: Annotated[bool, IS_SET] = var("BSKY_APP_PASSWORD", False)
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any, info: ValidationInfo) -> str:
+        return cls._raw(value, info)[1] or cls.default("base_url")
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, list | tuple):
+            return tuple(value)
+        languages = _languages(value)
+        for lang in languages:
+            if not lang.replace("-", "").isalpha() or len(lang) > 8:
+                raise ValueError(f"BSKY_LANGUAGES={value!r}: {lang!r} is not a language code")
+        return languages
+
+    @property
+    def credentials_set(self) -> bool:
+        return self.handle_set and self.app_password_set
+
+    def resource_fields(self) -> dict[str, Any]:
+        """``BskyResource``'s fields (the credentials go through ``dg.EnvVar``)."""
+        return {"base_url": self.base_url, "languages": list(self.languages),
+                "window_minutes": self.window_minutes}

@@ -1,0 +1,129 @@
+"""The election, its registry, the lake (local or S3), leases, the archive import, the sandboxes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+
+from elex_assets import PROJECT_DIR
+from elex_assets.core.elections import DEFAULT_ELECTION, ELECTIONS_SUPPORTED
+from elex_assets.core.lease import DEFAULT_TTL_SECONDS, DEFAULT_WAIT_SECONDS
+
+if TYPE_CHECKING:
+    from elex_assets.core.lake import Lake
+
+from elex_assets.settings.base import (
+    CandidatesFile,
+    EnvModel,
+    Range,
+    _Numbers,
+    var,
+)
+
+DEFAULT_LAKE_DIR = PROJECT_DIR / "data" / "lake"
+
+
+class Settings(EnvModel):
+    """The election, its registry and the lake (README, "Configuration")."""
+
+    election: str = var("ELEX_ELECTION", DEFAULT_ELECTION)
+    candidates_file: CandidatesFile = None
+    lake_url: str = var("ELEX_LAKE_URL", str(DEFAULT_LAKE_DIR))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        _, text = cls._raw(value, info)
+        return text if text is not None else cls.default(info.field_name or "")
+
+    @field_validator("election")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in ELECTIONS_SUPPORTED:
+            raise ValueError(
+                f"ELEX_ELECTION={value!r} is not supported; "
+                f"choose one of {', '.join(ELECTIONS_SUPPORTED)}"
+            )
+        return value
+
+    def lake(self, url: str | None = None) -> Lake:
+        """The lake at ``url`` (default ``ELEX_LAKE_URL``), on the environment's S3."""
+        return AwsSettings.load().lake(url or self.lake_url)
+
+
+class AwsSettings(EnvModel):
+    """Not secrets: where S3 is (moto in tests) and its region; boto3 reads the keys itself."""
+
+    endpoint_url: str | None = var("AWS_ENDPOINT_URL", None)
+    region: str | None = Field(None, validation_alias=AliasChoices("AWS_REGION",
+                                                                   "AWS_DEFAULT_REGION"))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> str | None:
+        return cls._raw(value, info)[1]
+
+    def lake(self, url: str) -> Lake:
+        from elex_assets.core.lake import Lake
+
+        return Lake.from_url(url, endpoint_url=self.endpoint_url, region=self.region)
+
+
+def open_lake(url: str | None = None) -> Lake:
+    """``Settings.load().lake(url)``: a lake addressed as the environment says."""
+    return Settings.load().lake(url)
+
+
+
+
+class ArchiveSettings(EnvModel):
+    """Archive import (README, "Importing an old collection"): where the old files are
+    and which registry matches them (the author's own ``candidates.json`` may)."""
+
+    source_url: str | None = var("ELEX_ARCHIVE_URL", None)
+    candidates_file: CandidatesFile = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> str | None:
+        return cls._raw(value, info)[1]
+
+    @field_validator("candidates_file")
+    @classmethod
+    def _exists(cls, value: str | None) -> str | None:
+        if value and not os.path.isfile(value):
+            raise ValueError(f"ELEX_CANDIDATES_FILE={value!r}: no such file")
+        return value
+
+
+
+
+class LeaseSettings(_Numbers):
+    """One writer per partition across processes (``core.lease``)."""
+
+    ttl_seconds: Annotated[float, Range(1)] = var("ELEX_LEASE_TTL_SECONDS", DEFAULT_TTL_SECONDS)
+    wait_seconds: Annotated[float, Range(0)] = var("ELEX_LEASE_WAIT_SECONDS",
+                                                   DEFAULT_WAIT_SECONDS)
+
+
+
+
+class SandboxSettings(_Numbers):
+    """The sandbox APIs of ``elex sandbox`` and the demo, and the demo's Dagster instance."""
+
+    x_port: Annotated[int, Range(0, 65535, True)] = var("X_SANDBOX_PORT", 0)
+    x_posts_per_day: Annotated[int, Range(1, None, True)] = var("X_SANDBOX_POSTS_PER_DAY", 2000)
+    trends_port: Annotated[int, Range(0, 65535, True)] = var("TRENDS_SANDBOX_PORT", 0)
+    bsky_port: Annotated[int, Range(0, 65535, True)] = var("BSKY_SANDBOX_PORT", 0)
+    bsky_posts_per_day: Annotated[int, Range(1, None, True)] = var(
+        "BSKY_SANDBOX_POSTS_PER_DAY", 400)
+    dagster_home: Path = var("DAGSTER_HOME", PROJECT_DIR / ".dagster_home")
+
+    @field_validator("dagster_home", mode="before")
+    @classmethod
+    def _home(cls, value: Any, info: ValidationInfo) -> Path:
+        text = cls._raw(value, info)[1]
+        return Path(text) if text else cls.default("dagster_home")
