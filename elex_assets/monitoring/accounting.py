@@ -5,13 +5,15 @@ Each domain says how to recount its raw files and read its clean file's accounti
 ``bsky_posts_accounted``); this builds the partitioned check around that judgement.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.x.accounting import Accounting, RawCount, check_accounting
+from elex_assets.monitoring.families import monitored_assets
 from elex_assets.partitions import day_of
 from elex_assets.resources import LakeResource
 
@@ -19,10 +21,16 @@ from elex_assets.resources import LakeResource
 Judge = Callable[[Lake, date], tuple[RawCount, int, Accounting | None]]
 
 
-def accounting_check(
-    asset: dg.AssetsDefinition, key: dg.AssetKey, name: str, description: str, judge: Judge,
-    table: str, unreadable: str,
-) -> dg.AssetChecksDefinition:
+def accounting_checks(
+    assets: Sequence[Any], table: str, name: str, description: str, judge: Judge,
+    unreadable: str,
+) -> list[dg.AssetChecksDefinition]:
+    """The check on the monitored, partitioned asset ``table`` among ``assets``; else none."""
+    found = monitored_assets(assets).get(table)
+    if found is None or found[0].partitions_def is None:
+        return []
+    asset, key = found
+
     @dg.asset_check(asset=key, name=name, partitions_def=asset.partitions_def,
                     description=description)
     def _accounted(
@@ -40,4 +48,4 @@ def accounting_check(
             },
         )
 
-    return _accounted
+    return [_accounted]

@@ -16,19 +16,13 @@ from elex_assets.core.x.accounting import (
     read_rows_and_accounting,
     recount_raw,
 )
-from elex_assets.monitoring.accounting import accounting_check
-from elex_assets.monitoring.families import monitored_assets
+from elex_assets.monitoring.accounting import accounting_checks
 
 BSKY_POSTS_ACCOUNTED = "bsky_posts_accounted"
 
 
 def build_bsky_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDefinition]:
     """The check on ``bsky_posts`` when it is monitored (Bluesky configured), else none."""
-    found = monitored_assets(assets).get("bsky_posts")
-    if found is None or found[0].partitions_def is None:
-        return []
-    asset, key = found
-
     def judge(lake: Lake, day: date) -> tuple[RawCount, int, Accounting | None]:
         # The recount decodes only posts[].uri of the raw pages: no code shared with the
         # normaliser, so a post it forgot to count shows as unaccounted.
@@ -36,9 +30,9 @@ def build_bsky_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDe
         rows, acc = read_rows_and_accounting(lake, layout.clean_bsky_key(day))
         return count, rows, acc
 
-    return [accounting_check(
-        asset, key, BSKY_POSTS_ACCOUNTED,
+    return accounting_checks(
+        assets, "bsky_posts", BSKY_POSTS_ACCOUNTED,
         "Unique raw Bluesky posts of the day (recounted from raw/bsky_posts) = rows + drops "
         "counted by reason; none without a URI or a time.",
-        judge, "bsky_posts", "no URI, or neither a creation nor an indexing time",
-    )]
+        judge, "no URI, or neither a creation nor an indexing time",
+    )

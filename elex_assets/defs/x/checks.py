@@ -16,29 +16,23 @@ from elex_assets.core.x.accounting import (
 )
 from elex_assets.core.x.collect import raw_keys
 from elex_assets.core.x.tweets_day import read_summary
-from elex_assets.monitoring.accounting import accounting_check
-from elex_assets.monitoring.families import monitored_assets
+from elex_assets.monitoring.accounting import accounting_checks
 
 TWEETS_ACCOUNTED = "tweets_accounted"
 
 
 def build_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDefinition]:
-    found = monitored_assets(assets).get("tweets")
-    if found is None or found[0].partitions_def is None:
-        return []
-    asset, key = found
-
     def judge(lake: Lake, day: date) -> tuple[RawCount, int, Accounting | None]:
         count = recount_raw(lake, raw_keys(lake, day))
         rows, acc = _rows_and_accounting(lake, day, layout.clean_tweets_key(day))
         return count, rows, acc
 
-    return [accounting_check(
-        asset, key, TWEETS_ACCOUNTED,
+    return accounting_checks(
+        assets, "tweets", TWEETS_ACCOUNTED,
         "Unique raw posts of the day (recounted from raw/tweets) = rows + drops counted "
         "by reason; no post unparsable.",
-        judge, "tweets", "no creation time and no snowflake id",
-    )]
+        judge, "no creation time and no snowflake id",
+    )
 
 
 def _rows_and_accounting(lake: Lake, day: date, target: str) -> tuple[int, Accounting | None]:
