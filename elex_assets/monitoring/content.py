@@ -17,7 +17,7 @@ import polars as pl
 
 from elex_assets.core import quality
 from elex_assets.core.elections import Election
-from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS
+from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS, TableSchema
 from elex_assets.monitoring import clock
 from elex_assets.monitoring.families import family, monitored_assets, trends_kind
 from elex_assets.monitoring.thresholds import Thresholds
@@ -101,31 +101,39 @@ def build_content_checks(
             def read_tweets(lake: Any, ref: PartitionRef) -> pl.DataFrame:
                 return quality.read_tweets_day(lake, ref.day, TWEETS.polars)
 
-            checks.append(_checks_def(key, parts, read_tweets, [
-                _Rule(
-                    "no_duplicate_ids",
-                    "No post id appears twice in a day.",
-                    lambda df, ref, reg: quality.no_duplicate_ids(df),
-                ),
-                _Rule(
-                    "required_columns",
-                    f"Required columns are non-null: {', '.join(TWEETS.required)}.",
-                    lambda df, ref, reg: quality.required_not_null(df, TWEETS.required),
-                ),
-                _Rule(
-                    "posts_present",
-                    f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
-                    "after midnight UTC for the current day).",
-                    lambda df, ref, reg: quality.posts_present(
-                        df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
-                    ),
-                ),
-            ]))
+            checks.append(_checks_def(
+                key, parts, read_tweets, _post_rules("post id", TWEETS, thresholds, campaign)))
         elif name == "bsky_posts":
             checks.append(_bsky_checks(key, parts, thresholds, campaign))
         elif family(name) == "trends":
             checks += _trends_checks(name, key, parts)
     return checks
+
+
+def _post_rules(
+    id_name: str, schema: TableSchema, thresholds: Thresholds, campaign: tuple[date, date]
+) -> list[_Rule]:
+    """The rules every posts table shares: unique ids, required columns, a day not empty."""
+    return [
+        _Rule(
+            "no_duplicate_ids",
+            f"No {id_name} appears twice in a day.",
+            lambda df, ref, reg: quality.no_duplicate_ids(df),
+        ),
+        _Rule(
+            "required_columns",
+            f"Required columns are non-null: {', '.join(schema.required)}.",
+            lambda df, ref, reg: quality.required_not_null(df, schema.required),
+        ),
+        _Rule(
+            "posts_present",
+            f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
+            "after midnight UTC for the current day).",
+            lambda df, ref, reg: quality.posts_present(
+                df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
+            ),
+        ),
+    ]
 
 
 def _bsky_checks(
@@ -142,24 +150,7 @@ def _bsky_checks(
 
     live = pl.col("post_type") != "deleted"  # tombstones keep no content, no candidate
     return _checks_def(key, parts, read, [
-        _Rule(
-            "no_duplicate_ids",
-            "No post URI appears twice in a day.",
-            lambda df, ref, reg: quality.no_duplicate_ids(df),
-        ),
-        _Rule(
-            "required_columns",
-            f"Required columns are non-null: {', '.join(BSKY_POSTS.required)}.",
-            lambda df, ref, reg: quality.required_not_null(df, BSKY_POSTS.required),
-        ),
-        _Rule(
-            "posts_present",
-            f"A campaign day has posts (tolerance {thresholds.quiet_hours:g} h "
-            "after midnight UTC for the current day).",
-            lambda df, ref, reg: quality.posts_present(
-                df, ref.day, clock.utc_now(), campaign, thresholds.quiet_hours
-            ),
-        ),
+        *_post_rules("post URI", BSKY_POSTS, thresholds, campaign),
         _Rule(
             "posts_within_day",
             "Every post was created or indexed on the partition's UTC day (where searchPosts "
