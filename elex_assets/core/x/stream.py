@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import requests
 import tweepy
@@ -76,6 +77,34 @@ def sync_rules(stream: tweepy.StreamingClient, queries: Sequence[XQuery]) -> int
     return len(queries)
 
 
+def landed_line(
+    raw: bytes, run_id: str, rules_by_id: dict[str, str]
+) -> tuple[date, dict[str, Any]] | None:
+    """One stream message as the raw line it lands as (the search pages' shape), with its
+    day; None for a keep-alive or anything without a dated post."""
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        return None
+    data = msg.get("data")
+    if not isinstance(data, dict) or "created_at" not in data:
+        return None
+    created = datetime.fromisoformat(data["created_at"].replace("Z", "+00:00"))
+    rules = [r.get("id") for r in msg.get("matching_rules", [])]
+    query = " OR ".join(rules_by_id.get(r, r) for r in rules if r)
+    return created.date(), {
+        "run_id": run_id, "refresh_id": None, "day": created.date().isoformat(),
+        "endpoint": "stream", "open_end": True,
+        "collected_at": datetime.now(UTC).isoformat(),
+        "request": {"endpoint": "stream", "query": query},
+        "summary": None,
+        "response": {"data": [data], "includes": msg.get("includes", {}),
+                     # X's partial errors (an expansion it could not deliver): counted
+                     # by type when the day is normalised, as for search pages.
+                     **({"errors": msg["errors"]} if msg.get("errors") else {})},
+    }
+
+
 def stream_to_lake(
     token: str,
     base_url: str,
@@ -93,31 +122,12 @@ def stream_to_lake(
     rules_by_id: dict[str, str] = {}
 
     def on_line(raw: bytes) -> None:
-        try:
-            msg = json.loads(raw)
-        except ValueError:
+        landed = landed_line(raw, run_id, rules_by_id)
+        if landed is None:
             return
-        data = msg.get("data")
-        if not isinstance(data, dict) or "created_at" not in data:
-            return
-        created = datetime.fromisoformat(data["created_at"].replace("Z", "+00:00"))
-        rules = [r.get("id") for r in msg.get("matching_rules", [])]
-        query = " OR ".join(rules_by_id.get(r, r) for r in rules if r)
-        line = {
-            "run_id": run_id, "refresh_id": None, "day": created.date().isoformat(),
-            "endpoint": "stream", "open_end": True,
-            "collected_at": datetime.now(UTC).isoformat(),
-            "request": {"endpoint": "stream", "query": query},
-            "summary": None,
-            "response": {"data": [data], "includes": msg.get("includes", {}),
-                         # X's partial errors (an expansion it could not deliver): counted
-                         # by type when the day is normalised, as for search pages.
-                         **({"errors": msg["errors"]} if msg.get("errors") else {})},
-        }
+        day, line = landed
         with lock:
-            buffer.setdefault(created.date(), []).append(
-                json.dumps(line, ensure_ascii=False).encode()
-            )
+            buffer.setdefault(day, []).append(json.dumps(line, ensure_ascii=False).encode())
 
     def flush() -> None:
         with lock:
