@@ -148,7 +148,7 @@ class OfficialClient:
     poll_interval: float = 1.0
     max_polls: int = 60
     sleep: Callable[[float], None] = time.sleep
-    session: requests.Session = field(default_factory=lambda: _new_session())
+    session: requests.Session = field(default_factory=_new_session)
     requests_made: int = 0
 
     def __post_init__(self) -> None:
