@@ -25,6 +25,8 @@ from elex_assets.defs.kaggle.resources import kaggle_resource_from_settings
 from elex_assets.defs.registry import candidates
 from elex_assets.defs.trends.assets import trends_assets, trends_hourly_schedule, trends_job
 from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.defs.wiki.assets import build_wiki_assets, build_wiki_automation
+from elex_assets.defs.wiki.resources import WikiResource
 from elex_assets.defs.x.assets import x_assets_for
 from elex_assets.defs.x.automation import build_x_automation
 from elex_assets.defs.x.compliance import x_compliance_asset, x_compliance_schedule
@@ -68,6 +70,9 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
     bsky_jobs, bsky_schedules = build_bsky_automation(
         raw_bsky_posts, bsky_posts, bsky_compliance, running=bsky_on)
     kaggle_exports.append(kaggle_bsky_posts)
+    wiki_pageviews, kaggle_wiki_pageviews = build_wiki_assets(election)
+    wiki_jobs, wiki_schedules = build_wiki_automation(wiki_pageviews)
+    kaggle_exports.append(kaggle_wiki_pageviews)
     x_compliance = x_compliance_asset(election)
     x_compliance_job, x_compliance_weekly = x_compliance_schedule(x_compliance)
     kaggle_assets = [*kaggle_exports, kaggle_dataset_asset(kaggle_exports, [x_compliance])]
@@ -84,6 +89,7 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
         "kaggle": kaggle_resource_from_settings(s.kaggle, s.x),
         "bsky": bsky,
         "trends": TrendsResource.from_settings(s.trends),
+        "wiki": WikiResource.from_settings(s.wiki, min_status=s.x.min_status),
     }
 
     registry_job = dg.define_asset_job("registry_job", selection=[candidates])
@@ -92,10 +98,12 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
 
     built = dg.Definitions(
         assets=[candidates, raw_tweets, tweets, tweet_counts, *trends, *archive_assets,
-                *kaggle_assets, raw_bsky_posts, bsky_posts, bsky_compliance, x_compliance],
-        jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs, x_compliance_job],
+                *kaggle_assets, raw_bsky_posts, bsky_posts, bsky_compliance, x_compliance,
+                wiki_pageviews],
+        jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs, x_compliance_job,
+              *wiki_jobs],
         schedules=[*x_schedules, counts_schedule, trends_hourly_schedule(trends_refresh, election),
-                   *bsky_schedules, x_compliance_weekly],
+                   *bsky_schedules, x_compliance_weekly, *wiki_schedules],
         sensors=[*x_sensors, kaggle_automation_sensor()],
         resources=resources,
         # One process per run, steps in order: each step of the default multiprocess

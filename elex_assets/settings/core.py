@@ -120,6 +120,9 @@ class SandboxSettings(_Numbers):
     bsky_port: Annotated[int, Range(0, 65535, True)] = var("BSKY_SANDBOX_PORT", 0)
     bsky_posts_per_day: Annotated[int, Range(1, None, True)] = var(
         "BSKY_SANDBOX_POSTS_PER_DAY", 400)
+    wiki_port: Annotated[int, Range(0, 65535, True)] = var(
+        "WIKIMEDIA_SANDBOX_PORT", 0, description="Port of the Wikimedia pageviews sandbox "
+        "(0: a free port)")
     dagster_home: Path = var("DAGSTER_HOME", PROJECT_DIR / ".dagster_home")
 
     @field_validator("dagster_home", mode="before")
