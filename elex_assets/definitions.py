@@ -70,8 +70,10 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
     bsky_jobs, bsky_schedules = build_bsky_automation(
         raw_bsky_posts, bsky_posts, bsky_compliance, running=bsky_on)
     kaggle_exports.append(kaggle_bsky_posts)
-    wiki_pageviews, kaggle_wiki_pageviews = build_wiki_assets(election)
-    wiki_jobs, wiki_schedules = build_wiki_automation(wiki_pageviews)
+    wiki = WikiResource.from_settings(s.wiki, min_status=s.x.min_status)
+    wiki_on = bool(s.wiki.contact) or wiki.sandbox
+    wiki_pageviews, kaggle_wiki_pageviews = build_wiki_assets(election, monitored=wiki_on)
+    wiki_jobs, wiki_schedules = build_wiki_automation(wiki_pageviews, running=wiki_on)
     kaggle_exports.append(kaggle_wiki_pageviews)
     x_compliance = x_compliance_asset(election)
     x_compliance_job, x_compliance_weekly = x_compliance_schedule(x_compliance)
@@ -89,7 +91,7 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
         "kaggle": kaggle_resource_from_settings(s.kaggle, s.x),
         "bsky": bsky,
         "trends": TrendsResource.from_settings(s.trends),
-        "wiki": WikiResource.from_settings(s.wiki, min_status=s.x.min_status),
+        "wiki": wiki,
     }
 
     registry_job = dg.define_asset_job("registry_job", selection=[candidates])

@@ -63,6 +63,15 @@ class ThresholdSettings(EnvModel):
     tweets_fail_minutes: float = var("ELEX_FRESHNESS_TWEETS_FAIL_MINUTES", 30.0)
     trends_warn_minutes: float = var("ELEX_FRESHNESS_TRENDS_WARN_MINUTES", 120.0)
     trends_fail_minutes: float = var("ELEX_FRESHNESS_TRENDS_FAIL_MINUTES", 240.0)
+    # Wikipedia pageviews: a day is loaded by Wikimedia hours to a day after it ends (UTC);
+    # the warn window is also when a day's partition is expected (partition_fresh).
+    wiki_warn_minutes: float = var(
+        "ELEX_FRESHNESS_WIKI_WARN_MINUTES", 2160.0,
+        description="Pageviews: warn when nothing landed for this long; a day's partition is "
+        "expected this long after the day ends (UTC); default 36 h")
+    wiki_fail_minutes: float = var(
+        "ELEX_FRESHNESS_WIKI_FAIL_MINUTES", 3600.0,
+        description="Pageviews: fail when nothing landed for this long (default 60 h)")
     # Weekly exports: due every Monday by noon UTC.
     kaggle_deadline_cron: str = var("ELEX_FRESHNESS_KAGGLE_CRON", "0 12 * * 1")
     # Until this long after midnight UTC, yesterday's partition is the one judged.

@@ -21,9 +21,10 @@ from elex_assets.core.wiki.api import WikimediaError, WikimediaNotLoaded, Wikime
 from elex_assets.core.wiki.collect import RangeResult, collect_range
 from elex_assets.core.x.accounting import ACCOUNTING_KEY
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
-from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule
+from elex_assets.defs.scheduling import in_partitions, tick_time
 from elex_assets.defs.wiki.resources import WikiResource
 from elex_assets.failures import stop_without_retry
+from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -69,7 +70,10 @@ def _metadata(lake, result: RangeResult, keys: list[str], client) -> dict:  # no
     }
 
 
-def build_wiki_assets(election: Election) -> list[dg.AssetsDefinition]:
+def build_wiki_assets(election: Election, monitored: bool = False) -> list[dg.AssetsDefinition]:
+    """``monitored``: watched like the other sources (freshness policy, content, freshness
+    and accounting checks) when collection is configured (``WIKIMEDIA_CONTACT`` or the
+    sandbox), so an install that has not named a contact is not alerted about it."""
     election_daily = daily_partitions(election)
 
     @dg.asset(
@@ -80,6 +84,7 @@ def build_wiki_assets(election: Election) -> list[dg.AssetsDefinition]:
         group_name=GROUP,
         kinds={"polars", "parquet"},
         deps=["candidates"],
+        tags={MONITORED_TAG: ""} if monitored else None,
         description=(
             "Daily Wikipedia views (agent user, all access) of each candidate's article on "
             "fr.wikipedia and en.wikipedia, from the Wikimedia Pageviews API: one row per "
@@ -140,15 +145,20 @@ def wiki_days_due(now: datetime, materialized: set[str], reach: int = 3) -> list
 
 
 def build_wiki_automation(
-    wiki_pageviews: dg.AssetsDefinition,
+    wiki_pageviews: dg.AssetsDefinition, running: bool = True,
 ) -> tuple[list, list[dg.ScheduleDefinition]]:
+    """``running``: on by default when ``WIKIMEDIA_CONTACT`` is set or the base URL is the
+    sandbox (Wikimedia refuses clients that name no contact)."""
     job = dg.define_asset_job(JOB, selection=[wiki_pageviews],
                               description="Collect days of Wikipedia pageviews.")
     partitions_def = wiki_pageviews.partitions_def
     assert partitions_def is not None
 
-    @utc_schedule(
-        "wiki_pageviews_every_3_hours", "20 */3 * * *", job,
+    @dg.schedule(
+        name="wiki_pageviews_every_3_hours", cron_schedule="20 */3 * * *", job=job,
+        execution_timezone="UTC",
+        default_status=(dg.DefaultScheduleStatus.RUNNING if running
+                        else dg.DefaultScheduleStatus.STOPPED),
         description=(
             "Every 3 hours, ask Wikimedia for the last 3 days not landed yet (a day is loaded "
             "hours to a day after it ends, UTC); at 06:20 also re-read the day before yesterday."
