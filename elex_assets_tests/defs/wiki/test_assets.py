@@ -1,0 +1,132 @@
+"""``wiki_pageviews`` through Dagster, against the pageviews sandbox (real HTTP on loopback).
+
+Days of the 2017 campaign: long past whatever the machine's date, so only the sandbox's
+own (fixed) clock decides what Wikimedia has loaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from elex_assets.core import layout
+from elex_assets.core.registry import load_registry
+from elex_assets.defs.kaggle.resources import KaggleResource
+from elex_assets.defs.wiki.assets import build_wiki_assets, wiki_days_due
+from elex_assets.defs.wiki.resources import WikiResource
+from elex_assets.failures import NO_RUN_RETRY_TAG
+from elex_assets.monitoring.attach import with_monitoring
+from elex_assets.monitoring.thresholds import Thresholds
+from elex_assets.resources import LakeResource, RegistryResource
+from elex_assets.sandbox.wiki_server import WikiSandbox
+
+REGISTRY = load_registry("2017")
+ELECTION = REGISTRY.election
+WIKI, EXPORT = build_wiki_assets(ELECTION, monitored=True)
+WEEK = [date(2017, 3, 6) + timedelta(days=i) for i in range(7)]  # ISO week 2017-W10
+RANGE_TAGS = {"dagster/asset_partition_range_start": WEEK[0].isoformat(),
+              "dagster/asset_partition_range_end": WEEK[-1].isoformat()}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[WikiSandbox]:
+    clock = datetime(2017, 3, 14, 12, tzinfo=UTC)
+    with WikiSandbox.for_candidates(REGISTRY.candidates, clock=lambda: clock) as server:
+        yield server
+
+
+def resources(lake: Path, base_url: str, **wiki: object) -> dict:
+    return {"lake": LakeResource(url=str(lake)), "registry": RegistryResource(election="2017"),
+            "wiki": WikiResource(base_url=base_url, **wiki), "kaggle": KaggleResource()}
+
+
+def test_a_week_backfill_is_one_run_one_request_per_article(
+        sandbox: WikiSandbox, tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([WIKI], instance=instance, tags=RANGE_TAGS,
+                            resources=resources(tmp_path, sandbox.base_url))
+    assert result.success
+    articles = 2 * len(REGISTRY.selected())
+    assert len(sandbox.requests) == articles  # the whole week in one request per article
+    assert all(r["path"].endswith("/2017030600/2017031200") for r in sandbox.requests)
+    landed = instance.get_materialized_partitions(dg.AssetKey("wiki_pageviews"))
+    assert landed == {d.isoformat() for d in WEEK}
+    for day in WEEK:
+        frame = pl.read_parquet(tmp_path / layout.clean_wiki_key(day))
+        assert frame.height == articles and frame["day"].unique().to_list() == [day]
+        row = frame.filter((pl.col("candidate_id") == "macron")
+                           & (pl.col("project") == "fr.wikipedia")).row(0, named=True)
+        assert row["article"] == "Emmanuel_Macron"
+        assert row["views"] == sandbox.views("fr.wikipedia", "Emmanuel_Macron", day)
+        assert row["agent"] == "user" and row["access"] == "all-access"
+    meta = result.asset_materializations_for_node("wiki_pageviews")[0].metadata
+    assert meta["days_landed"].value == 7 and meta["cost_usd"].value == 0.0
+
+
+def test_the_content_and_accounting_checks_pass_on_a_landed_day(
+        sandbox: WikiSandbox, tmp_path: Path) -> None:
+    defs = with_monitoring(dg.Definitions(
+        assets=[WIKI], resources=resources(tmp_path, sandbox.base_url)), ELECTION, Thresholds())
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(partition_key=WEEK[2].isoformat(),
+                                    instance=dg.DagsterInstance.ephemeral())
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert {"one_row_per_article", "required_columns", "rows_on_day", "views_are_counts",
+            "articles_present", "articles_answered", "wiki_pageviews_accounted"} <= set(evaluations)
+    failed = {n: e.description for n, e in evaluations.items()
+              if not e.passed and n not in ("articles_answered", "partition_fresh")}
+    assert failed == {}
+
+
+def test_days_not_loaded_yet_fail_the_run_and_only_landed_days_are_recorded(
+        tmp_path: Path) -> None:
+    clock = datetime(2017, 3, 11, 4, tzinfo=UTC)  # 3 h lag: the 10th is loaded, not the 11th
+    with WikiSandbox.for_candidates(REGISTRY.candidates, clock=lambda: clock) as sandbox:
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize([WIKI], instance=instance, tags=RANGE_TAGS,
+                                raise_on_error=False,
+                                resources=resources(tmp_path, sandbox.base_url))
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert "2017-03-11 .. 2017-03-12 (2 days)" in failure.description
+    landed = instance.get_materialized_partitions(dg.AssetKey("wiki_pageviews"))
+    assert landed == {d.isoformat() for d in WEEK[:5]}
+    assert not (tmp_path / layout.clean_wiki_key(WEEK[5])).exists()
+    tags = instance.get_run_by_id(result.run_id).tags
+    assert tags.get(NO_RUN_RETRY_TAG) == "false"  # the schedule asks again, not a retry storm
+
+
+def test_a_live_url_without_contact_fails_before_any_request(tmp_path: Path) -> None:
+    result = dg.materialize([WIKI], partition_key=WEEK[0].isoformat(), raise_on_error=False,
+                            resources=resources(tmp_path, "https://wikimedia.invalid/api"))
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert "WIKIMEDIA_CONTACT" in failure.description
+
+
+def test_the_week_exports_with_its_columns(sandbox: WikiSandbox, tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    res = resources(tmp_path, sandbox.base_url)
+    assert dg.materialize([WIKI], instance=instance, tags=RANGE_TAGS, resources=res).success
+    export = dg.materialize([EXPORT], partition_key=WEEK[0].isoformat(), instance=instance,
+                            resources=res)
+    assert export.success
+    key = layout.kaggle_key("2017", "wiki_pageviews", 2017, 10)
+    csv = pl.read_csv(gzip.decompress((tmp_path / key).read_bytes()))
+    assert csv.columns[:6] == ["day", "candidate_id", "project", "article", "views", "agent"]
+    assert csv.height == 7 * 2 * len(REGISTRY.selected())
+
+
+@pytest.mark.parametrize(("now", "landed", "due"), [
+    (datetime(2027, 3, 10, 3, 20, tzinfo=UTC), set(), ["2027-03-07", "2027-03-08", "2027-03-09"]),
+    (datetime(2027, 3, 10, 9, 20, tzinfo=UTC), {"2027-03-07", "2027-03-08", "2027-03-09"}, []),
+    (datetime(2027, 3, 10, 6, 20, tzinfo=UTC), {"2027-03-07", "2027-03-08", "2027-03-09"},
+     ["2027-03-08"]),  # the day before yesterday, read once more
+])
+def test_a_tick_asks_for_the_last_days_not_landed(now: datetime, landed: set, due: list) -> None:
+    assert [d.isoformat() for d in wiki_days_due(now, landed)] == due
