@@ -42,6 +42,7 @@ UNITS = {
     "value_comparable": "% of the anchor's mean interest that day",
     "rank": "position (0 = first)",
     "batch": "request number",
+    "views": "page views per day",
 }
 
 
@@ -129,6 +130,27 @@ FAMILIES = {
         "one query of a candidate's top or rising list, for one area and day",
         "Google Trends, one request per candidate.",
         ("`rising` values are % increases; `Breakout` means more than +5000%.",),
+    ),
+    "wiki_pageviews": Family(
+        "Wikipedia page views per candidate",
+        "<election>/wiki_pageviews/<ISO year>_<ISO week>.csv.gz",
+        "one candidate's article on one Wikipedia (fr or en) on one UTC day",
+        "the Wikimedia Pageviews REST API (`per-article/{project}/all-access/user/{article}/"
+        "daily`), one request per article for a whole range; the article titles are in the "
+        "registry (`candidates.csv` lists the candidates; the `article` column the exact title).",
+        (
+            "Agent `user`: views by people, as Wikimedia classifies them. Wikimedia has split "
+            "`automated` traffic (bots that look like people) out of `user` only since May "
+            "2020: 2017 views still include it (about 5-10% on the large Wikipedias when the "
+            "split began), so compare 2017 with 2022 and 2027 with care.",
+            "A day with no view is sometimes absent from Wikimedia's answer: elex stores it as 0 "
+            "with `zero_filled` true, only for days Wikimedia had loaded.",
+            "Only the article's own title is counted: views that reach it through a redirect "
+            "(another title) are counted by Wikimedia under the redirect, not here; after a "
+            "page move, views split between the old and the new title.",
+            "Free and complete: every day since 2015-07-01 is available, a day landing hours "
+            "to a day after it ends (UTC).",
+        ),
     ),
 }
 

@@ -16,7 +16,7 @@ import polars as pl
 from elex_assets.core.kaggle.export import LIST_SEPARATOR, export_columns
 from elex_assets.core.layout import KAGGLE
 
-TITLE = "French Presidential Election: X & Google Trends"
+TITLE = "French Presidential Election: X, Trends, Wikipedia"
 SUBTITLE = "Posts on X naming the candidates and Google Trends interest, one file a week"
 LICENSE = "CC-BY-SA-4.0"
 KEYWORDS = ["politics", "social networks", "twitter", "france", "elections", "time series"]
@@ -31,6 +31,7 @@ SOURCE_TITLES = {
     "trends_related_queries": "Google Trends related queries (top and rising)",
     "bsky_posts": "Posts on Bluesky naming the candidates",
     "tweet_counts": "Hourly post counts per candidate from X's counts API",
+    "wiki_pageviews": "Daily Wikipedia page views per candidate (fr and en)",
 }
 
 
@@ -120,12 +121,13 @@ def headline(manifests: list[dict], posts_plan: str) -> list[str]:
     missing = []
     for election in sorted({m["election"] for m in manifests}):
         parts = []
-        for source in ("tweets", "tweet_counts", "trends_interest_over_time"):
+        for source in ("tweets", "tweet_counts", "trends_interest_over_time", "wiki_pageviews"):
             ms = [m for m in manifests if m["election"] == election and m["source"] == source]
             days = sorted({d for m in ms for d in m["rows_by_day"]})
             if days:
                 label = {"tweets": "posts", "tweet_counts": "hourly counts",
-                         "trends_interest_over_time": "Google Trends"}[source]
+                         "trends_interest_over_time": "Google Trends",
+                         "wiki_pageviews": "Wikipedia page views"}[source]
                 parts.append(f"{label} {_ranges(days)} ({len(days)} days, "
                              f"{sum(m['rows'] for m in ms):,} rows)")
             missing += [f"{election} {source} {d}" for m in ms for d in m["missing_days"]]
@@ -232,8 +234,8 @@ def describe(
         lines += [
             "## Chart",
             "",
-            "Share of voice per candidate per day (posts naming each candidate) and Google "
-            "Trends interest on the comparable scale: "
+            "Share of voice per candidate per day (posts naming each candidate), Google "
+            "Trends interest on the comparable scale and Wikipedia page views: "
             + ", ".join(f"`{c}`" for c in charts)
             + " in the dataset.",
             "",
@@ -268,7 +270,7 @@ def build_metadata(
         "description": describe(manifests, charts, content_policy, posts_plan, extra_files),
         "resources": resources(manifests)
         + [{"path": p, "description": d} for p, d in sorted((extra_files or {}).items())]
-        + [{"path": c, "description": "Chart: share of voice and Trends per candidate"}
+        + [{"path": c, "description": "Chart: share of voice, Trends and Wikipedia views per candidate"}
            for c in charts],
     }
     if cover:

@@ -76,3 +76,16 @@ def test_queries_file_lists_every_query_of_the_weekly_files(tmp_path):
     out = write_reference_files(lake, "2027", manifests)
     assert sorted(out) == ["kaggle/2027/candidates.csv", "kaggle/2027/queries.csv"]
     assert lake.exists("kaggle/2027/queries.csv")
+
+
+def test_the_wiki_pageviews_family_says_what_a_row_is_and_the_automated_caveat():
+    text = data_dictionary({"wiki_pageviews": None})
+    section = text.split("## `wiki_pageviews`:")[1]
+    assert section.startswith(" Wikipedia page views per candidate")
+    assert "`<election>/wiki_pageviews/<ISO year>_<ISO week>.csv.gz`" in section
+    assert "**One row is** one candidate's article on one Wikipedia (fr or en) on one UTC day" \
+        in section
+    assert "since May 2020" in section and "2017 views still include it" in section
+    for col in family_columns("wiki_pageviews", None):
+        assert f"| `{col.name}` |" in section
+    assert "| `views` | integer | page views per day |" in section
