@@ -103,6 +103,12 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
         for d in days
         for area in AREAS
     ]
+    # Pageviews: one run for the week and the days since (a day lands once it is over),
+    # as a backfill does: one request per article for the whole range.
+    wiki_last = min(today - timedelta(days=1), election.campaign_end)
+    steps.append(Step(f"wikipedia pageviews {week[0]} .. {wiki_last}", "wiki_pageviews_job",
+                      tags={"dagster/asset_partition_range_start": day_key(week[0]),
+                            "dagster/asset_partition_range_end": day_key(wiki_last)}))
     if live_today:
         steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
     # Deletions reported by X leave the lake before the week is exported.
@@ -136,6 +142,7 @@ def execute(defs: Any, instance: Any, step: Step) -> Any:
     return defs.resolve_job_def(step.job).execute_in_process(
         instance=instance,
         partition_key=step.partition_key,
+        tags=step.tags,
         run_config=QUIET_RUN,
         raise_on_error=False,
     )
@@ -238,6 +245,12 @@ def summarise(
     top = ", ".join(f"{cid} {n}" for cid, n in list(bsky_per.items())[:5])
     print(f"Posts on Bluesky, {week[0]} .. {week[-1]}: {bsky_total} posts "
           f"({bsky_deleted} deleted since, kept as tombstones); most named: {top}")
+    from elex_assets.cli.demo_summary import wiki_views_per_candidate
+
+    wiki_total, wiki_per, wiki_filled = wiki_views_per_candidate(lake, week)
+    top = ", ".join(f"{cid} {n:,}" for cid, n in list(wiki_per.items())[:5])
+    print(f"Wikipedia page views (fr + en, people), {week[0]} .. {week[-1]}: {wiki_total:,} "
+          f"views; most viewed: {top} ({wiki_filled} article-days with no view, stored as 0)")
     for area, leaders in trends_leaders(lake, week).items():
         top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
         print(f"Google Trends, top candidates ({area}, comparable scale): {top}")

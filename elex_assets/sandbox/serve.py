@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
@@ -24,13 +25,15 @@ def start_bsky_sandbox(port: int | None = None) -> BskySandbox:
                        port=port).start()
 
 
-def start_wiki_sandbox(port: int | None = None) -> WikiSandbox:
+def start_wiki_sandbox(port: int | None = None, demo: bool = False) -> WikiSandbox:
     """The Wikimedia pageviews sandbox, serving the configured election's articles;
-    ``WIKIMEDIA_SANDBOX_PORT`` (default: a free port)."""
+    ``WIKIMEDIA_SANDBOX_PORT`` (default: a free port). A day is loaded 3 hours after it
+    ends, as Wikimedia often is; for the demo, at once (its week must be complete)."""
     settings, sandbox = Settings.load(), SandboxSettings.load()
     registry = load_registry(settings.election, settings.candidates_file)
     port = sandbox.wiki_port if port is None else port
-    return WikiSandbox.for_candidates(registry.candidates, port=port).start()
+    lag = timedelta(0) if demo else timedelta(hours=3)
+    return WikiSandbox.for_candidates(registry.candidates, port=port, lag=lag).start()
 
 
 def start_x_sandbox(port: int | None = None, posts_per_day: int | None = None) -> XSandbox:
@@ -71,7 +74,7 @@ def start_sandboxes(demo: bool = False) -> dict[str, Sandbox]:
             servers["x"] = start_x_sandbox()
         servers["trends"] = TrendsSandbox(port=0 if demo else sandbox.trends_port).start()
         servers["bsky"] = start_bsky_sandbox(port=0 if demo else None)
-        servers["wiki"] = start_wiki_sandbox(port=0 if demo else None)
+        servers["wiki"] = start_wiki_sandbox(port=0 if demo else None, demo=demo)
     except BaseException:
         for server in servers.values():
             server.stop()
