@@ -33,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
     imp.add_argument("--prune", action="store_true", help="remove stale days of this source")
 
+    wiki = sub.add_parser(
+        "wiki-backfill",
+        help="Wikipedia pageviews of a whole campaign from its registry (2017, 2022, 2027)")
+    wiki.add_argument("election", choices=["2017", "2022", "2027"])
+    wiki.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
+    wiki.add_argument("--no-export", action="store_true",
+                      help="write the daily files only, not the weekly exports")
+
     est = sub.add_parser(
         "estimate", help="cost of collecting a range of days on X, from counts (cheap)")
     est.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
@@ -87,6 +95,10 @@ def _run(args: argparse.Namespace) -> int:
         from elex_assets.cli.archive import run_import
 
         return run_import(args.format, args.source_url, args.election, args.lake_url, args.prune)
+    if args.command == "wiki-backfill":
+        from elex_assets.cli.wiki import run_wiki_backfill
+
+        return run_wiki_backfill(args.election, args.lake_url, export=not args.no_export)
     if args.command == "demo":
         from elex_assets.cli.demo import run_demo
 

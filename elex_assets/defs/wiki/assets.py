@@ -8,7 +8,6 @@ The logic lives in ``core.wiki``.
 """
 
 
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
@@ -18,8 +17,8 @@ from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.wiki.api import WikimediaError, WikimediaNotLoaded, WikimediaRetriesExhausted
+from elex_assets.core.wiki.backfill import write_days
 from elex_assets.core.wiki.collect import RangeResult, collect_range
-from elex_assets.core.x.accounting import ACCOUNTING_KEY
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.scheduling import in_partitions, tick_time
 from elex_assets.defs.wiki.resources import WikiResource
@@ -31,18 +30,6 @@ from elex_assets.resources import LakeResource, RegistryResource
 GROUP = "wikipedia"
 ASSET = "wiki_pageviews"
 JOB = "wiki_pageviews_job"
-
-
-def write_days(lake, result: RangeResult) -> list[str]:  # noqa: ANN001 (core.lake.Lake)
-    """Each loaded day's file, replaced atomically, its accounting in the parquet metadata."""
-    keys = []
-    for day, frame in sorted(result.frames.items()):
-        key = layout.clean_wiki_key(day)
-        with lake.writing(key, ".parquet") as path:
-            frame.write_parquet(path, compression="zstd", statistics=True, metadata={
-                ACCOUNTING_KEY: json.dumps(result.accounting[day].to_json())})
-        keys.append(key)
-    return keys
 
 
 def _metadata(lake, result: RangeResult, keys: list[str], client) -> dict:  # noqa: ANN001
