@@ -25,7 +25,8 @@ def test_every_schedule_and_sensor_with_its_cron_and_default_status() -> None:
     for schedule in defs.schedules or []:
         row = _row(doc, schedule.name)
         assert f"`{schedule.cron_schedule}`" in row, schedule.name
-        if not schedule.name.startswith("bsky_"):  # bsky's status follows its configuration
+        # Bluesky's and Wikipedia's statuses follow their configuration
+        if not schedule.name.startswith(("bsky_", "wiki_")):
             status = schedule.default_status == dg.DefaultScheduleStatus.RUNNING
             assert ("| running |" if status else "| stopped |") in row, schedule.name
     for sensor in defs.sensors or []:

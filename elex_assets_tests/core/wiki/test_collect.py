@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from elex_assets.core.retrying import RetryPolicy
@@ -19,6 +20,7 @@ from elex_assets.core.wiki.api import (
 )
 from elex_assets.core.wiki.client import WikiClient, retry_after, user_agent
 from elex_assets.core.wiki.collect import Target, collect_range
+from elex_assets.core.wiki.quality import articles_answered
 from elex_assets.sandbox.wiki_server import WikiSandbox
 from elex_assets_tests.wiki_replay import WikiReplay, recorded
 
@@ -196,9 +198,19 @@ def test_an_answer_about_another_article_is_a_named_error() -> None:
                       date(2025, 8, 19), now=datetime(2025, 11, 4, tzinfo=UTC))
 
 
-def test_a_redirect_title_is_collected_as_its_own_series() -> None:
-    """``Google_Bard`` was only ever a redirect; Wikimedia still counts its own views
-    (recorded monthly). elex asks exactly the title the registry holds: its rows say so."""
+def test_a_redirect_title_is_collected_as_its_own_series_and_flagged(
+        sandbox: WikiSandbox) -> None:
+    """The registry holds the article's title; a redirect listed by mistake is asked as
+    written, never followed, and reads as Wikimedia counts it: its own (tiny or absent)
+    views. ``Google_Bard`` was only ever a redirect (recorded monthly with its own views)."""
     ex = recorded("eval__2026-10-08__google_bard_monthly_redirect_only")
-    body = json.loads(ex["body"])
-    assert body["items"][0]["article"] == "Google_Bard" and body["items"][0]["views"] > 0
+    assert json.loads(ex["body"])["items"][0]["article"] == "Google_Bard"
+    targets = [TARGETS[0], Target("bard", "fr.wikipedia", "Google_Bard")]
+    result = collect_range(_client(sandbox.base_url), targets, date(2026, 11, 1),
+                           date(2026, 11, 2), now=NOW)
+    assert any(r["path"].split("/")[-4] == "Google_Bard" for r in sandbox.requests)
+    frame = result.frames[date(2026, 11, 1)]
+    bard = frame.filter(pl.col("candidate_id") == "bard").row(0, named=True)
+    assert (bard["article"], bard["views"], bard["zero_filled"]) == ("Google_Bard", 0, True)
+    outcome = articles_answered(frame)
+    assert not outcome.passed and "redirect" in outcome.description
