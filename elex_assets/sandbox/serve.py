@@ -80,7 +80,8 @@ def start_sandboxes(demo: bool = False) -> dict[str, Sandbox]:
             server.stop()
         raise
     apply_env(sandbox_env(servers["x"].base_url, servers["trends"].base_url,
-                          servers["bsky"].base_url, demo=demo))
+                          servers["bsky"].base_url, demo=demo,
+                          wiki_url=servers["wiki"].base_url))
     return servers
 
 
