@@ -20,7 +20,6 @@ from elex_assets.core.registry import load_registry
 from elex_assets.defs.kaggle.resources import KaggleResource
 from elex_assets.defs.wiki.assets import build_wiki_assets, wiki_days_due
 from elex_assets.defs.wiki.resources import WikiResource
-from elex_assets.failures import NO_RUN_RETRY_TAG
 from elex_assets.monitoring.attach import with_monitoring
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.resources import LakeResource, RegistryResource
@@ -84,22 +83,38 @@ def test_the_content_and_accounting_checks_pass_on_a_landed_day(
     assert failed == {}
 
 
-def test_days_not_loaded_yet_fail_the_run_and_only_landed_days_are_recorded(
+def test_days_not_loaded_yet_are_not_materialised_and_the_landed_days_are(
         tmp_path: Path) -> None:
     clock = datetime(2017, 3, 11, 4, tzinfo=UTC)  # 3 h lag: the 10th is loaded, not the 11th
     with WikiSandbox.for_candidates(REGISTRY.candidates, clock=lambda: clock) as sandbox:
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize([WIKI], instance=instance, tags=RANGE_TAGS,
-                                raise_on_error=False,
                                 resources=resources(tmp_path, sandbox.base_url))
-    assert not result.success
-    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
-    assert "2017-03-11 .. 2017-03-12 (2 days)" in failure.description
+    assert result.success  # late data is not a failure: partition_fresh judges lateness
     landed = instance.get_materialized_partitions(dg.AssetKey("wiki_pageviews"))
     assert landed == {d.isoformat() for d in WEEK[:5]}
     assert not (tmp_path / layout.clean_wiki_key(WEEK[5])).exists()
-    tags = instance.get_run_by_id(result.run_id).tags
-    assert tags.get(NO_RUN_RETRY_TAG) == "false"  # the schedule asks again, not a retry storm
+    warnings = [e.message for e in instance.all_logs(result.run_id)
+                if "has not loaded" in (e.message or "")]
+    assert warnings and "2017-03-11 .. 2017-03-12 (2 days)" in warnings[0]
+    # a later run, once Wikimedia has loaded them, lands the missing days
+    later = datetime(2017, 3, 14, tzinfo=UTC)
+    with WikiSandbox.for_candidates(REGISTRY.candidates, clock=lambda: later) as sandbox:
+        tags = {**RANGE_TAGS, "dagster/asset_partition_range_start": WEEK[5].isoformat()}
+        assert dg.materialize([WIKI], instance=instance, tags=tags,
+                              resources=resources(tmp_path, sandbox.base_url)).success
+    assert instance.get_materialized_partitions(dg.AssetKey("wiki_pageviews")) == {
+        d.isoformat() for d in WEEK}
+
+
+def test_a_single_day_not_loaded_yet_is_a_quiet_no_op(tmp_path: Path) -> None:
+    clock = datetime(2017, 3, 7, 1, tzinfo=UTC)  # the 6th is not loaded until 03:00
+    with WikiSandbox.for_candidates(REGISTRY.candidates, clock=lambda: clock) as sandbox:
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize([WIKI], partition_key=WEEK[0].isoformat(), instance=instance,
+                                resources=resources(tmp_path, sandbox.base_url))
+    assert result.success and result.get_asset_materialization_events() == []
+    assert instance.get_materialized_partitions(dg.AssetKey("wiki_pageviews")) == set()
 
 
 def test_a_live_url_without_contact_fails_before_any_request(tmp_path: Path) -> None:
