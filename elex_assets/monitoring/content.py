@@ -68,21 +68,52 @@ def _checks_def(
     def _checks(
         context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> Iterator[dg.AssetCheckResult]:
-        ref = PartitionRef(context.partition_key)
-        df = read(lake.lake(), ref)
+        the_lake = lake.lake()
+        # A single-run backfill (wiki_pageviews) checks its whole range: each day is judged,
+        # one result per rule says which days failed.
+        keys = partition_keys_of(context)
+        frames = {k: (PartitionRef(k), read(the_lake, PartitionRef(k))) for k in keys}
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
             rule = by_name[check_key.name]
-            outcome = rule.judge(df, ref, registry)
+            outcomes = {k: rule.judge(df, ref, registry) for k, (ref, df) in frames.items()}
+            outcome = combine(outcomes)
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=rule.name,
                 passed=outcome.passed,
                 description=outcome.description,
-                metadata={"partition": context.partition_key, **outcome.metadata},
+                metadata={"partition": _label(keys), **outcome.metadata},
                 severity=rule.severity,
             )
 
     return _checks
+
+
+def partition_keys_of(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """The partition keys a check judges: one, or each of a backfill's range."""
+    if context.has_partition_key_range:
+        keys = context.partition_key_range
+        if keys.start != keys.end:
+            return list(context.partition_keys)
+    return [context.partition_key]
+
+
+def _label(keys: list[str]) -> str:
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+
+
+def combine(outcomes: dict[str, quality.CheckOutcome]) -> quality.CheckOutcome:
+    """One verdict for several partitions: passed when every one passed; failing ones named."""
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values()))
+    failed = {k: o for k, o in outcomes.items() if not o.passed}
+    meta = {"partitions_judged": len(outcomes), "partitions_failed": len(failed)}
+    if failed:
+        text = "; ".join(f"{k}: {o.description}" for k, o in list(failed.items())[:5])
+        more = f" (+{len(failed) - 5} more days)" if len(failed) > 5 else ""
+        return quality.CheckOutcome(False, f"{len(failed)} of {len(outcomes)} days fail: "
+                                    f"{text}{more}", meta)
+    return quality.CheckOutcome(True, f"all {len(outcomes)} days pass", meta)
 
 
 def build_content_checks(

@@ -46,6 +46,10 @@ class WikimediaRetriesExhausted(WikimediaError):
     """429s, server or network errors persisted past the retry bounds."""
 
 
+class WikimediaRateLimited(WikimediaRetriesExhausted):
+    """A 429 whose ``Retry-After`` is further away than a run waits: ask again later."""
+
+
 class WikimediaNotLoaded(WikimediaError):
     """Days Wikimedia has not loaded yet (a day lands hours to a day after it ends, UTC)."""
 

@@ -32,6 +32,7 @@ from elex_assets.core.wiki.api import (
     WIKI_RETRY,
     Answer,
     WikimediaError,
+    WikimediaRateLimited,
     WikimediaRefused,
     WikimediaRetriesExhausted,
     stamp,
@@ -73,7 +74,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 def _give_up(stop: GiveUp) -> WikimediaRetriesExhausted:
     if stop.beyond_bound:
-        return WikimediaRetriesExhausted(
+        return WikimediaRateLimited(
             f"Wikimedia asked to wait {stop.wait:.0f}s (Retry-After), beyond the bound of "
             f"{stop.policy.max_rate_limit_wait:.0f}s; run again later")
     return WikimediaRetriesExhausted(
@@ -108,6 +109,7 @@ class WikiClient:
         self._lock = threading.Lock()
         self.requests = 0  # HTTP requests sent, retries included
         self.rate_limited = 0
+        self._pause_until = 0.0  # after a 429: no request before (epoch seconds), any thread
 
     def url(self, project: str, title: str, first: date, last: date) -> str:
         return (f"{self.base_url}{ROUTE}/{project}/{ACCESS}/{AGENT}/{encode_title(title)}/"
@@ -136,6 +138,9 @@ class WikiClient:
     def _attempt(self, url: str) -> Answer:
         import requests
 
+        wait = self._pause_until - time.time()
+        if wait > 0:  # another request was told to wait: Retry-After holds for every request
+            self.sleep(wait)
         with self._slots:  # never more than max_concurrent requests in flight
             with self._lock:
                 self.requests += 1
@@ -167,8 +172,11 @@ class WikiClient:
             with self._lock:
                 self.rate_limited += 1
             first_line = text.strip().splitlines()[0] if text.strip() else ""
-            raise RateLimited(f"rate limited (429: {first_line[:80]})",
-                              reset=retry_after(response.headers.get("retry-after")))
+            reset = retry_after(response.headers.get("retry-after"))
+            if reset is not None and reset - time.time() <= self.policy.max_rate_limit_wait:
+                with self._lock:
+                    self._pause_until = max(self._pause_until, reset)
+            raise RateLimited(f"rate limited (429: {first_line[:80]})", reset=reset)
         if status >= 500:
             raise Transient(f"server error ({status})")
         if status == 403:

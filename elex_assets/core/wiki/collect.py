@@ -13,8 +13,9 @@ not known to be loaded do not land: they are reported, and asked again later.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -139,6 +140,40 @@ def check_answer(answer: Answer) -> dict[date, int]:
     return views
 
 
+def _fetch_all(client: WikiClient, targets: Sequence[Target], first: date,
+               last: date) -> list[Answer]:
+    """Every target's answer, at most ``client.max_concurrent`` at once. The first error
+    stops the rest: requests not sent yet are cancelled (a refusal or a long Retry-After
+    must not be met by the remaining requests)."""
+    stop = threading.Event()
+
+    def fetch(target: Target) -> Answer:
+        if stop.is_set():
+            raise _Cancelled
+        try:
+            return client.daily(target.project, target.article, first, last)
+        except BaseException:
+            stop.set()  # before this worker (or another) takes the next target
+            raise
+
+    pool = ThreadPoolExecutor(max_workers=client.max_concurrent, thread_name_prefix="wikimedia")
+    try:
+        futures = [pool.submit(fetch, t) for t in targets]
+        for done in as_completed(futures):
+            error = done.exception()
+            if error is not None and not isinstance(error, _Cancelled):
+                stop.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise error
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=True)
+
+
+class _Cancelled(Exception):
+    """A request not sent because an earlier one failed."""
+
+
 def collect_range(
     client: WikiClient,
     targets: Sequence[Target],
@@ -161,12 +196,7 @@ def collect_range(
     if ask_last < first or not targets:
         return RangeResult({}, {}, asked)
 
-    def fetch(target: Target) -> Answer:
-        return client.daily(target.project, target.article, first, ask_last)
-
-    with ThreadPoolExecutor(max_workers=client.max_concurrent,
-                            thread_name_prefix="wikimedia") as pool:
-        answers = list(pool.map(fetch, targets))
+    answers = _fetch_all(client, targets, first, ask_last)
     series = [check_answer(a) for a in answers]
     loaded_through: dict[str, date] = {}
     for target, views in zip(targets, series, strict=True):

@@ -19,7 +19,12 @@ import polars as pl
 from elex_assets.core import layout
 from elex_assets.core.elections import Election
 from elex_assets.core.markdown import markdown_table
-from elex_assets.core.wiki.api import WikimediaError, WikimediaNotLoaded, WikimediaRetriesExhausted
+from elex_assets.core.wiki.api import (
+    WikimediaError,
+    WikimediaNotLoaded,
+    WikimediaRateLimited,
+    WikimediaRetriesExhausted,
+)
 from elex_assets.core.wiki.backfill import write_days
 from elex_assets.core.wiki.collect import RangeResult, collect_range
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
@@ -96,8 +101,10 @@ def build_wiki_assets(election: Election, monitored: bool = False) -> list[dg.As
                 on_retry=lambda msg, n: context.log.warning(f"Wikimedia attempt {n}: {msg}"))
             result = collect_range(client, targets, first, last, now=datetime.now(UTC),
                                    log=context.log.info)
+        except WikimediaRateLimited as exc:  # asked to wait beyond the bound: no run retry
+            raise stop_without_retry(context, exc) from None
         except WikimediaRetriesExhausted:
-            raise
+            raise  # 5xx or network errors past the retries: the run may be retried
         except WikimediaError as exc:
             raise stop_without_retry(context, exc) from None
         written = write_days(the_lake, result)

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.core.wiki.quality import accounted, read_accounting
+from elex_assets.monitoring.content import combine, partition_keys_of
 from elex_assets.monitoring.families import monitored_assets
 from elex_assets.partitions import day_of
 from elex_assets.resources import LakeResource
@@ -27,10 +28,11 @@ def build_wiki_accounting_checks(assets: Sequence[Any]) -> list[dg.AssetChecksDe
         "(days Wikimedia loaded but sent no row for), as the file's rows and flags recount.")
     def _accounted(context: dg.AssetCheckExecutionContext,
                    lake: LakeResource) -> dg.AssetCheckResult:
-        frame, acc = read_accounting(lake.lake(), day_of(context.partition_key))
-        outcome = accounted(frame, acc)
+        the_lake = lake.lake()
+        keys = partition_keys_of(context)  # a backfill's range: every day of it
+        outcome = combine({k: accounted(*read_accounting(the_lake, day_of(k))) for k in keys})
         return dg.AssetCheckResult(passed=outcome.passed, description=outcome.description,
-                                   metadata={"partition": context.partition_key,
-                                             **outcome.metadata})
+                                   metadata={"partition": keys[0] if len(keys) == 1
+                                             else f"{keys[0]}..{keys[-1]}", **outcome.metadata})
 
     return [_accounted]

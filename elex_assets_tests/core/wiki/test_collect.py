@@ -214,3 +214,22 @@ def test_a_redirect_title_is_collected_as_its_own_series_and_flagged(
     assert (bard["article"], bard["views"], bard["zero_filled"]) == ("Google_Bard", 0, True)
     outcome = articles_answered(frame)
     assert not outcome.passed and "redirect" in outcome.description
+
+
+def test_retry_after_holds_for_every_request_not_only_the_one_refused(
+        sandbox: WikiSandbox) -> None:
+    sandbox.faults.add("429", reset_in=4)
+    sleeps: list[float] = []  # recorded, not slept: the clock does not move
+    client = WikiClient(UA, sandbox.base_url, FAST, max_concurrent=1, sleep=sleeps.append)
+    collect_range(client, TARGETS[:3], date(2026, 11, 1), date(2026, 11, 2), now=NOW)
+    assert client.rate_limited == 1 and client.requests == 4
+    # the refused request waited, and so did each request sent after it
+    assert len(sleeps) >= 3 and all(3.0 <= s <= 5.0 for s in sleeps)
+
+
+def test_the_first_refusal_stops_the_requests_not_sent_yet(sandbox: WikiSandbox) -> None:
+    targets = [Target(f"c{i}", "fr.wikipedia", "Jordan_Bardella") for i in range(12)]
+    client = WikiClient("", sandbox.base_url, FAST)  # no User-Agent: 403
+    with pytest.raises(WikimediaRefused):
+        collect_range(client, targets, date(2026, 11, 1), date(2026, 11, 2), now=NOW)
+    assert len(sandbox.requests) <= 3  # those already in flight, none after

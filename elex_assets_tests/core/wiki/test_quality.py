@@ -52,3 +52,14 @@ def test_the_day_due_is_the_warn_window_after_it_ends() -> None:
     lag = timedelta(hours=36)
     assert wq.expected_day(datetime(2027, 3, 3, 12, tzinfo=UTC), lag) == date(2027, 3, 1)
     assert wq.expected_day(datetime(2027, 3, 3, 11, 59, tzinfo=UTC), lag) == date(2027, 2, 28)
+
+
+def test_a_range_passes_only_when_every_day_does_and_names_the_failing_days() -> None:
+    from elex_assets.monitoring.content import combine
+
+    ok = wq.accounted(GOOD, ACC)
+    bad = wq.accounted(GOOD.head(2), ACC)
+    assert combine({"2027-03-01": ok, "2027-03-02": ok}).description == "all 2 days pass"
+    verdict = combine({"2027-03-01": ok, "2027-03-02": bad})
+    assert not verdict.passed and verdict.description.startswith("1 of 2 days fail: 2027-03-02:")
+    assert combine({"2027-03-01": bad}) is bad  # one partition: its own verdict

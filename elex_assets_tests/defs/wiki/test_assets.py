@@ -76,11 +76,28 @@ def test_the_content_and_accounting_checks_pass_on_a_landed_day(
     result = job.execute_in_process(partition_key=WEEK[2].isoformat(),
                                     instance=dg.DagsterInstance.ephemeral())
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["wiki_pageviews_accounted"].metadata["partition"].value == "2017-03-08"
     assert {"one_row_per_article", "required_columns", "rows_on_day", "views_are_counts",
             "articles_present", "articles_answered", "wiki_pageviews_accounted"} <= set(evaluations)
     failed = {n: e.description for n, e in evaluations.items()
               if not e.passed and n not in ("articles_answered", "partition_fresh")}
     assert failed == {}
+
+
+def test_a_backfill_run_checks_every_day_of_its_range(
+        sandbox: WikiSandbox, tmp_path: Path) -> None:
+    """The checks run in the backfill's single run (a range, not one partition key)."""
+    defs = with_monitoring(dg.Definitions(
+        assets=[WIKI], resources=resources(tmp_path, sandbox.base_url)), ELECTION, Thresholds())
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(tags=RANGE_TAGS, instance=dg.DagsterInstance.ephemeral(),
+                                    raise_on_error=False)
+    assert result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for name in ("one_row_per_article", "rows_on_day", "articles_present",
+                 "wiki_pageviews_accounted"):
+        assert evaluations[name].passed, (name, evaluations[name].description)
+        assert evaluations[name].description == "all 7 days pass"
 
 
 def test_days_not_loaded_yet_are_not_materialised_and_the_landed_days_are(
@@ -135,6 +152,21 @@ def test_the_week_exports_with_its_columns(sandbox: WikiSandbox, tmp_path: Path)
     csv = pl.read_csv(gzip.decompress((tmp_path / key).read_bytes()))
     assert csv.columns[:6] == ["day", "candidate_id", "project", "article", "views", "agent"]
     assert csv.height == 7 * 2 * len(REGISTRY.selected())
+
+
+def test_a_rate_limit_beyond_the_bound_stops_the_run_without_retry(
+        sandbox: WikiSandbox, tmp_path: Path) -> None:
+    from elex_assets.failures import NO_RUN_RETRY_TAG
+
+    sandbox.faults.add("429", times=100, reset_in=3600)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([WIKI], partition_key=WEEK[0].isoformat(), instance=instance,
+                            raise_on_error=False,
+                            resources=resources(tmp_path, sandbox.base_url))
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert "WikimediaRateLimited" in failure.description and "Retry-After" in failure.description
+    assert instance.get_run_by_id(result.run_id).tags.get(NO_RUN_RETRY_TAG) == "false"
+    assert len(sandbox.requests) <= 3  # one per request in flight, none retried
 
 
 @pytest.mark.parametrize(("now", "landed", "due"), [
