@@ -27,7 +27,7 @@ from elex_assets_tests.wiki_replay import WikiReplay, recorded
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 UA = user_agent("ops@example.org")
 FAST = replace(WIKI_RETRY, backoff_base=0.01, backoff_max=0.02, rate_limit_min_wait=0.0)
-ARTICLES = {"fr.wikipedia": {"Jordan_Bardella": 20_000, "Marine_Tondelier": 400,
+ARTICLES = {"fr.wikipedia": {"Jordan_Bardella": 20_000, "Marine_Tondelier": 40,
                              "Front_populaire_(2024–)": 900},
             "en.wikipedia": {"Jordan_Bardella": 5_000}}
 TARGETS = [Target("bardella", "fr.wikipedia", "Jordan_Bardella"),
