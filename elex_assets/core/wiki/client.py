@@ -189,11 +189,15 @@ class WikiClient:
 
 
 def _is_problem(content_type: str, body: bytes, status: int) -> bool:
-    """Wikimedia's RFC 7807 body (matched on its ``status``, never on ``type`` or ``detail``)."""
+    """Wikimedia's RFC 7807 body (since 2023: matched on its ``status``, never on ``detail``),
+    or the older RESTBase one (``type`` .../HyperSwitch/errors/not_found, no ``status``)."""
     try:
         parsed = json.loads(body)
     except ValueError:
         return False
-    return isinstance(parsed, dict) and parsed.get("status") == status and (
-        "json" in content_type or "title" in parsed)
+    if not isinstance(parsed, dict):
+        return False
+    if parsed.get("status") == status and ("json" in content_type or "title" in parsed):
+        return True
+    return status == 404 and str(parsed.get("type", "")).endswith("/errors/not_found")
 

@@ -233,3 +233,27 @@ def test_the_first_refusal_stops_the_requests_not_sent_yet(sandbox: WikiSandbox)
     with pytest.raises(WikimediaRefused):
         collect_range(client, targets, date(2026, 11, 1), date(2026, 11, 2), now=NOW)
     assert len(sandbox.requests) <= 3  # those already in flight, none after
+
+
+def test_a_404_in_the_pre_2023_restbase_shape_is_no_data_too() -> None:
+    old = {"params": {"project": "en.wikipedia", "article": "Old_Shape",
+                      "granularity": "daily"},
+           "url": "https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/x",
+           "status": 404, "headers": {"Content-Type": ["application/problem+json"]},
+           "body": json.dumps({"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found",
+                               "title": "Not found.", "method": "get",
+                               "detail": "The date(s) you used are valid, but we either do not "
+                               "have data for those date(s), or the project you asked for is "
+                               "not loaded yet.  Please check https://wikimedia.org/api/rest_v1/"
+                               "?doc for more information.",
+                               "uri": "/analytics.wikimedia.org/v1/pageviews/per-article/x"})}
+    with WikiReplay([old]) as replay:
+        answer = WikiClient(UA, replay.base_url, FAST).daily(
+            "en.wikipedia", "Old_Shape", date(2020, 1, 1), date(2020, 1, 2))
+    assert answer.status == 404 and answer.items == []
+    with WikiReplay([]) as replay:  # a route that is not Wikimedia's: the base URL is wrong
+        replay.answers[("en.wikipedia", "Html", "daily")] = {
+            **old, "body": "<html>Not Found</html>", "headers": {"Content-Type": ["text/html"]}}
+        with pytest.raises(WikimediaError, match="WIKIMEDIA_BASE_URL"):
+            WikiClient(UA, replay.base_url, FAST).daily("en.wikipedia", "Html",
+                                                       date(2020, 1, 1), date(2020, 1, 2))
