@@ -2,7 +2,7 @@
 
 Access is by invitation; the flow is the one Google documents ("Send requests
 to the Google Trends API", whose four example answers are in
-``elex_assets/sandbox/recordings/trends_official``):
+``elex_assets_tests/recordings/trends_official``):
 
 * ``POST {base}/v1alpha:fetchTimeSeries`` (or ``:fetchGeoBreakdown``) with
   ``{"spec": …}`` answers a long-running operation ``{"name": "v1alpha.<uuid>",

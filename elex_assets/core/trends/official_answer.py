@@ -1,6 +1,6 @@
 """Every official Trends API answer checked against the request it answers.
 
-Shapes are those of Google's own examples (``elex_assets/sandbox/recordings/
+Shapes are those of Google's own examples (``elex_assets_tests/recordings/
 trends_official``): a fetch answers an operation ``{name: "v1alpha.<uuid>",
 metadata: {@type, spec, pointCount}}``; ``operations.get`` answers the same
 operation with ``done: true`` and ``response``. The metadata echoes the spec
