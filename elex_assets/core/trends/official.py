@@ -201,7 +201,7 @@ class OfficialClient:
             answer = None
         error = answer.get("error") if isinstance(answer, dict) else None
         error_status = error.get("status") if isinstance(error, dict) else None
-        if status == 429 or error_status == "RESOURCE_EXHAUSTED":
+        if status == 429 or (status != 200 and error_status == "RESOURCE_EXHAUSTED"):
             raise self._refused(f"{status} {error_status or ''} on {method} {path}".replace("  ", " "))
         if status >= 500:
             raise TrendsUnavailable(f"the official Trends API answered {status} to {path}")
