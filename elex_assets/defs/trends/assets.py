@@ -50,7 +50,8 @@ DESCRIPTIONS = {
         "Each candidate's Google Trends interest during the day at the finest resolution "
         "Google serves (8-minute for the last week, daily before), with the partial-data "
         "flag; value_comparable is rescaled on the shared anchor term so candidates can be "
-        "compared."
+        "compared. With TRENDS_BACKEND=official: daily points, search_interest_share on "
+        "Google's one scale across requests, revisions kept."
     ),
     "interest_by_region": (
         "Interest per French region (area fr) or per country (area world) over the day, "
@@ -303,11 +304,14 @@ def trends_hourly_schedule(
         except ValueError as exc:
             return dg.SkipReason(f"Trends settings refused: {exc}")
         if trends_settings.backend == "official":
-            settings = Settings.load()
-            terms = len({c.name for c in load_registry(
-                election.id, settings.candidates_file).selected()})
-            return official_run_requests(settings.lake(lake_url), election, now, terms,
-                                         trends_settings.official_max_requests_per_day)
+            try:
+                settings = Settings.load()
+                terms = len({c.name for c in load_registry(
+                    election.id, settings.candidates_file).selected()})
+                return official_run_requests(settings.lake(lake_url), election, now, terms,
+                                             trends_settings.official_max_requests_per_day)
+            except Exception as exc:  # the budget cannot be read: ask nothing rather than overspend
+                return dg.SkipReason(f"could not plan the official Trends run: {exc}")
         if not election.campaign_start <= day <= election.campaign_end:
             return dg.SkipReason(f"{day} is outside the campaign of {election.id}")
         today = [

@@ -65,3 +65,27 @@ def test_the_plan_uses_what_is_left_of_todays_budget(tmp_path) -> None:
     lake.write_bytes(BUDGET_KEY, json.dumps({"days": {"2026-11-20": {"fetches": 90}}}).encode())
     skip = official_run_requests(lake, ELECTION, DAILY, TERMS, 100)
     assert isinstance(skip, dg.SkipReason) and "10 left today" in str(skip.skip_message)
+
+
+def test_trends_hourly_follows_the_official_plan(tmp_path, monkeypatch) -> None:
+    from elex_assets.defs.trends.assets import trends_assets, trends_hourly_schedule, trends_job
+    from elex_assets.defs.trends.resources import TrendsResource
+    from elex_assets.resources import LakeResource, RegistryResource
+
+    monkeypatch.setenv("TRENDS_BACKEND", "official")
+    monkeypatch.setenv("ELEX_ELECTION", "2027")
+    job = trends_job(ELECTION)
+    repo = dg.Definitions(
+        assets=trends_assets(ELECTION), jobs=[job],
+        schedules=[trends_hourly_schedule(job, ELECTION, lake_url=str(tmp_path))],
+        resources={"lake": LakeResource(url=str(tmp_path)),
+                   "registry": RegistryResource(election="2027"), "trends": TrendsResource()},
+    ).get_repository_def()
+
+    def tick(when: datetime) -> dg.ScheduleExecutionData:
+        context = dg.build_schedule_context(scheduled_execution_time=when, repository_def=repo)
+        return repo.get_schedule_def("trends_hourly").evaluate_tick(context)
+
+    assert not tick(DAILY.replace(hour=14)).run_requests  # hourly ticks ask nothing
+    requests = tick(DAILY).run_requests
+    assert [str(r.partition_key) for r in requests] == ["fr|2026-11-18", "world|2026-11-18"]
