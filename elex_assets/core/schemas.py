@@ -147,8 +147,8 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
         Column(
             "value_comparable",
             pl.Float64,
-            "Web backend only: interest rescaled on the shared anchor term, in % of the anchor's "
-            "mean that day (comparable across candidates of the day); null for official rows",
+            "Interest rescaled on the shared anchor term: comparable across candidates of the day "
+            "(web backend, in % of the anchor's mean that day; null for official rows)",
         ),
         _SEARCH_INTEREST_SHARE,
         Column("batch", pl.Int64, "Which request (batch of at most 5 terms incl. the anchor)"),

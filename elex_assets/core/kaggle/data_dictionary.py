@@ -39,7 +39,7 @@ UNITS = {
     "impression_count": "views",
     "post_count": "posts per hour",
     "value": "index 0-100 (per request)",
-    "value_comparable": "% of the anchor's mean interest that day (web backend)",
+    "value_comparable": "% of the anchor's mean interest that day",
     "search_interest_share": "Google's share of searches, one scale for all requests "
     "(official backend)",
     "rank": "position (0 = first)",
