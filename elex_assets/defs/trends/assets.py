@@ -155,6 +155,8 @@ def _collect(
         metadata["budget_per_day"] = trends.official_max_requests_per_day
         metadata["budget_used_today"] = trends.official_budget(store).used()["fetches"]
         metadata["days_landed"] = ", ".join(str(x.day) for x in landed)
+        metadata["days_fetched_not_landed"] = ", ".join(  # never landed: left to their partition
+            str(d) for d in sorted(set(by_day) - {x.day for x in landed})) or "none"
         metadata["new_revisions"] = sum(x.new_revisions for x in landed)
         metadata["revised_rows"] = sum(x.revised for x in landed)
     if kind == "interest_over_time":
