@@ -202,7 +202,8 @@ class OfficialClient:
         error = answer.get("error") if isinstance(answer, dict) else None
         error_status = error.get("status") if isinstance(error, dict) else None
         if status == 429 or (status != 200 and error_status == "RESOURCE_EXHAUSTED"):
-            raise self._refused(f"{status} {error_status or ''} on {method} {path}".replace("  ", " "))
+            said = " ".join(str(x) for x in (status, error_status) if x)
+            raise self._refused(f"{said} on {method} {path}")
         if status >= 500:
             raise TrendsUnavailable(f"the official Trends API answered {status} to {path}")
         if status in (401, 403):
