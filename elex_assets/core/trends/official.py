@@ -180,7 +180,7 @@ class OfficialClient:
             self.requests_made += 1
         else:
             if self.budget is not None:
-                self.budget.count_poll()
+                self.budget.count("polls")
             self.polls_made += 1
         if self.gate is not None:
             self.gate.wait_turn(self.min_interval, self.sleep)
@@ -246,6 +246,12 @@ class OfficialClient:
             operation = check_operation(spec, self._call("GET", f"/operations/{name}"), name)
         raise TrendsUnavailable(f"{spec.method} not done after {self.max_polls} polls")
 
+    def _points(self, spec: Spec) -> list[dict[str, Any]]:
+        points = response_points(spec, self.run(spec))
+        if self.budget is not None:
+            self.budget.count("points", len(points))
+        return points
+
     # -- requests ---------------------------------------------------------------
     def _geo(self) -> str | None:
         return self.area.geo or None
@@ -255,7 +261,7 @@ class OfficialClient:
         """The checked points of one term's time series (``geo`` defaults to the area's)."""
         spec = Spec("fetchTimeSeries", term, geo if geo is not None else self._geo(),
                     first_day, last_day, resolution)
-        return series_points(spec, response_points(spec, self.run(spec)))
+        return series_points(spec, self._points(spec))
 
     def breakdown(self, term: str, first_day: date, last_day: date,
                   resolution: str | None = None, geo: str | None = None) -> list[GeoPoint]:
@@ -264,7 +270,7 @@ class OfficialClient:
         if resolution is None:
             resolution = REGION_BREAKDOWN if geo else COUNTRY_BREAKDOWN
         spec = Spec("fetchGeoBreakdown", term, geo, first_day, last_day, resolution)
-        return geo_points(spec, response_points(spec, self.run(spec)))
+        return geo_points(spec, self._points(spec))
 
     def time_series(self, keyword: str, first_day: date, last_day: date | None = None,
                     resolution: str = "DAY") -> pl.DataFrame:

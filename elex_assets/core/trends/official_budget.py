@@ -6,8 +6,9 @@ or ``fetchGeoBreakdown`` elex sends is counted in ``state/trends_official_reques
 sent, so a crash after sending still counts. A request that would go past
 ``TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY`` is not sent: :class:`TrendsBudgetExceeded`.
 
-Polls of an operation (``operations.get``) are counted beside, not charged to the
-budget: Google's quota page is not public, and the testers' figure counts fetches.
+Polls of an operation (``operations.get``) and the points answered are counted
+beside, not charged to the budget: Google's quota page is not public, and the
+testers' figures (about 100 requests and 10,000 points a day) count fetches.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ class RequestBudget:
         self.lake.write_bytes(BUDGET_KEY, json.dumps({"days": kept}, sort_keys=True).encode())
 
     def used(self, day: date | None = None) -> dict[str, int]:
-        """``{"fetches": n, "polls": m}`` counted for ``day`` (today, UTC, by default)."""
+        """``{"fetches", "polls", "points"}`` counted for ``day`` (today, UTC, by default)."""
         key = (day or self.clock().astimezone(UTC).date()).isoformat()
         counts: dict[str, Any] = self._read().get(key, {})
-        return {"fetches": int(counts.get("fetches", 0)), "polls": int(counts.get("polls", 0))}
+        return {k: int(counts.get(k, 0)) for k in ("fetches", "polls", "points")}
 
     def remaining(self) -> int:
         return max(0, self.per_day - self.used()["fetches"])
@@ -70,9 +71,10 @@ class RequestBudget:
         counts["fetches"] = counts.get("fetches", 0) + 1
         self._write(days)
 
-    def count_poll(self) -> None:
+    def count(self, what: str, n: int = 1) -> None:
+        """Count ``polls`` or ``points`` (reported beside the budget, not charged to it)."""
         today = self.clock().astimezone(UTC).date().isoformat()
         days = self._read()
         counts = days.setdefault(today, {"fetches": 0, "polls": 0})
-        counts["polls"] = counts.get("polls", 0) + 1
+        counts[what] = counts.get(what, 0) + n
         self._write(days)

@@ -153,7 +153,9 @@ def _collect(
     if official:
         metadata["polls"] = client.polls_made
         metadata["budget_per_day"] = trends.official_max_requests_per_day
-        metadata["budget_used_today"] = trends.official_budget(store).used()["fetches"]
+        used = trends.official_budget(store).used()
+        metadata["budget_used_today"] = used["fetches"]
+        metadata["points_today"] = used["points"]
         metadata["days_landed"] = ", ".join(str(x.day) for x in landed)
         metadata["days_fetched_not_landed"] = ", ".join(  # never landed: left to their partition
             str(d) for d in sorted(set(by_day) - {x.day for x in landed})) or "none"

@@ -161,7 +161,7 @@ def test_budget_counts_fetches_per_utc_day_and_refuses_before_sending(sandbox, t
         client.time_series("Marine Le Pen", DAY)
     assert len(fetches(sandbox)) == 2
     counted = json.loads(lake.read_bytes(BUDGET_KEY))["days"]["2026-11-20"]
-    assert counted == {"fetches": 2, "polls": 4}
+    assert counted == {"fetches": 2, "polls": 4, "points": 1 + 13}
     clock["now"] = NOW + timedelta(days=1)  # a new UTC day: a new budget
     client.time_series("Marine Le Pen", DAY)
     assert len(fetches(sandbox)) == 3
