@@ -118,9 +118,9 @@ FAMILIES = {
             "privacy threshold; the same past day fetched twice may differ by about 10%), and "
             "`value_comparable` is empty. Never compare `value_comparable` with "
             "`search_interest_share`.",
-            "Official rows are daily and the newest revision elex collected: Google flags the "
-            "last days `is_partial` and revises them; elex re-fetches them and the files hold "
-            "the latest values (`collected_at` says when).",
+            "Official rows are daily, each the newest revision elex had when the weekly file "
+            "was written: Google flags its last days `is_partial` and revises them, elex "
+            "re-fetches them (`collected_at` says when a row was fetched).",
         ),
     ),
     "trends_interest_by_region": Family(
