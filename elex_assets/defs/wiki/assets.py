@@ -96,6 +96,11 @@ def build_wiki_assets(election: Election, monitored: bool = False) -> list[dg.As
         first, last = day_of(keys.start), day_of(keys.end)
         the_lake = lake.lake()
         targets = wiki.targets(registry.load())
+        if not targets:  # a legacy registry, or titles in none of the languages asked
+            context.log.warning(
+                "no selected candidate has a Wikipedia title in WIKIMEDIA_LANGUAGES="
+                f"{','.join(wiki.languages)} (registry field 'wikipedia'): nothing to collect")
+            return
         try:
             client = wiki.client(
                 on_retry=lambda msg, n: context.log.warning(f"Wikimedia attempt {n}: {msg}"))

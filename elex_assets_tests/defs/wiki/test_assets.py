@@ -177,3 +177,14 @@ def test_a_rate_limit_beyond_the_bound_stops_the_run_without_retry(
 ])
 def test_a_tick_asks_for_the_last_days_not_landed(now: datetime, landed: set, due: list) -> None:
     assert [d.isoformat() for d in wiki_days_due(now, landed)] == due
+
+
+def test_a_registry_without_titles_collects_nothing_and_says_why(
+        sandbox: WikiSandbox, tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([WIKI], partition_key=WEEK[0].isoformat(), instance=instance,
+                            resources=resources(tmp_path, sandbox.base_url, languages=["de"]))
+    assert result.success and result.get_asset_materialization_events() == []
+    assert len(sandbox.requests) == 0
+    assert any("no selected candidate has a Wikipedia title" in (e.message or "")
+               for e in instance.all_logs(result.run_id))
