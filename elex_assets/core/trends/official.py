@@ -157,9 +157,10 @@ class OfficialClient:
 
     # -- HTTP -----------------------------------------------------------------
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        seen: str | None = None
         if self.gate is not None:
-            self.gate.check()
             self.gate.wait_turn(self.min_interval, self.sleep)
+            seen = self.gate.check()  # after the wait, right before sending
         self.requests_made += 1
         url = f"{self.base_url}/{API_VERSION}{path}"
         headers = {"Authorization": f"Bearer {self.token()}"}
@@ -174,7 +175,7 @@ class OfficialClient:
         status = response.status_code
         if status == 429:
             if self.gate is not None:
-                cooldown = self.gate.refused(f"429 on {method} {path}")
+                cooldown = self.gate.refused(f"429 on {method} {path}", seen)
                 raise TrendsBlocked(
                     f"the official Trends API refused this client (429, quota); cool-down until "
                     f"{cooldown.until:%Y-%m-%d %H:%M} UTC"
@@ -197,7 +198,7 @@ class OfficialClient:
         except ValueError as exc:
             raise TrendsResponseError(f"the official Trends API sent invalid JSON: {exc}") from exc
         if self.gate is not None:
-            self.gate.succeeded()
+            self.gate.succeeded(seen)
         return answer
 
     def _operation(self, method: str, body: dict[str, Any]) -> dict[str, Any]:

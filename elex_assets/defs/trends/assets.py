@@ -26,7 +26,7 @@ from elex_assets.core.layout import AREAS, TRENDS_KINDS, clean_trends_key
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.trends import collect as trends_collect
 from elex_assets.core.trends.errors import TrendsError
-from elex_assets.core.trends.state import TrendsGate
+from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.scheduling import tick_time, utc_schedule
 from elex_assets.defs.trends.resources import TrendsResource
@@ -95,7 +95,7 @@ def _collect(
     area, day = _partition(context)
     store = lake.lake()
     official = trends.backend == "official" and kind in OFFICIAL_KINDS
-    gate = trends.gate(store, official=official)
+    gate = trends.gate(store, official=official, log=context.log.warning)
     blocked = blocked_failure(gate)
     if blocked is not None:  # nothing is requested; the next scheduled run tries again
         context.log.warning(blocked.description or "")
@@ -236,9 +236,12 @@ def trends_hourly_schedule(
         ]
         try:
             lake = Settings.load().lake(lake_url)
-            backend = TrendsSettings.load().backend
+            settings = TrendsSettings.load()
             # the web API refuses us and every asset uses it: ask nothing until it is over
-            cooldown = TrendsGate(lake).active_cooldown() if backend == "web" else None
+            policy = CooldownPolicy.minutes(settings.cooldown_minutes,
+                                            settings.cooldown_max_minutes)
+            gate = TrendsGate(lake, policy, log=context.log.warning)
+            cooldown = gate.active_cooldown() if settings.backend == "web" else None
             if cooldown is not None:
                 return dg.SkipReason(cooldown.message())
             partial = partial_run_requests(lake, election, now)

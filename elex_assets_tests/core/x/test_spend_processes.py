@@ -17,8 +17,8 @@ import pytest
 
 from elex_assets.core import shared_state
 from elex_assets.core.x.spend import Prices, ledger_key
-from elex_assets.settings import open_lake
 from elex_assets.sandbox.x_server import XSandbox
+from elex_assets.settings import open_lake
 
 CEILING = 1.0
 PROCESSES = 3
