@@ -38,7 +38,7 @@ def slot_recovery(tmp: Path) -> float:
     from elex_assets_tests.monitoring.test_run_health import _materialize
 
     registry = load_registry("2027")
-    (tmp / "home").mkdir()
+    (tmp / "home").mkdir(parents=True)
     shutil.copy(ROOT / "dagster.yaml", tmp / "home" / "dagster.yaml")
     with XSandbox(registry.selected(), registry.election, posts_per_day=200, seed=3) as box:
         env = {**os.environ, "DAGSTER_HOME": str(tmp / "home"), "ELEX_LAKE_URL": str(tmp / "lake"),
