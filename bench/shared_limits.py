@@ -65,7 +65,11 @@ def slot_recovery(tmp: Path) -> float:
 
 
 def main() -> None:
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
 
     from elex_assets.sandbox.trends_server import TrendsSandbox
     from elex_assets.sandbox.x_server import XSandbox

@@ -244,6 +244,7 @@ class Transport:
         path = urlsplit(url).path
         seen: str | None = None
         if self.gate is not None:
+            self.gate.check()  # a running cool-down: no wait, nothing sent
             self.gate.wait_turn(self.politeness.min_interval, self.sleep)
         self._throttle.wait(self.politeness.min_interval, self.sleep)
         if self.gate is not None:
