@@ -193,8 +193,10 @@ def collect_range(
     collected_at = now.astimezone(UTC)
     asked = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     ask_last = askable_last(last, now)
-    if ask_last < first or not targets:
-        return RangeResult({}, {}, asked)
+    if not targets:
+        return RangeResult({}, {}, [])  # nothing to ask: no day is missing for lack of data
+    if ask_last < first:
+        return RangeResult({}, {}, asked)  # today (or later): never loaded yet
 
     answers = _fetch_all(client, targets, first, ask_last)
     series = [check_answer(a) for a in answers]
