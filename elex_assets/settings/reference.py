@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import AliasChoices
 
 from elex_assets import PROJECT_DIR
-from elex_assets.settings import DOMAINS, EnvModel
-from elex_assets.settings import core, kaggle, monitoring
+from elex_assets.settings import DOMAINS, EnvModel, core, kaggle, monitoring
 from elex_assets.settings.bsky import BskySettings
 from elex_assets.settings.trends import TrendsSettings
 from elex_assets.settings.x import XSettings
