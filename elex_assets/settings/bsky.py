@@ -18,7 +18,7 @@ from elex_assets.settings.base import (
 
 
 class BskySettings(_Numbers):
-    """Bluesky collection (README, "Posts on Bluesky"); the handle and app password are
+    """Bluesky collection (docs/sources/bluesky.md); the handle and app password are
     read by ``dg.EnvVar`` (``BSKY_HANDLE``, ``BSKY_APP_PASSWORD``), never here."""
 
     base_url: str = var("BSKY_BASE_URL", BSKY_DEFAULT_BASE_URL,

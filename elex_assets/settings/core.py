@@ -27,7 +27,7 @@ DEFAULT_LAKE_DIR = PROJECT_DIR / "data" / "lake"
 
 
 class Settings(EnvModel):
-    """The election, its registry and the lake (README, "Configuration")."""
+    """The election, its registry and the lake (docs/configuration.md)."""
 
     election: str = var("ELEX_ELECTION", DEFAULT_ELECTION,
         description="Election collected: `2017`, `2022` or `2027`.",
@@ -89,7 +89,7 @@ def open_lake(url: str | None = None) -> Lake:
 
 
 class ArchiveSettings(EnvModel):
-    """Archive import (README, "Importing an old collection"): where the old files are
+    """Archive import (docs/archive.md): where the old files are
     and which registry matches them (the author's own ``candidates.json`` may)."""
 
     source_url: str | None = var("ELEX_ARCHIVE_URL", None,

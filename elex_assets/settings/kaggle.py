@@ -17,7 +17,7 @@ from elex_assets.settings.base import (
 
 
 class KaggleSettings(EnvModel):
-    """Kaggle export and publishing (README, "Kaggle"); the key goes through ``dg.EnvVar``."""
+    """Kaggle export and publishing (docs/dataset.md); the key goes through ``dg.EnvVar``."""
 
     dataset: str | None = var("KAGGLE_DATASET", None,
         description="Kaggle dataset id, `owner/slug` (slug 6-50 characters).",

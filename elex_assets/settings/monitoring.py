@@ -19,7 +19,7 @@ from elex_assets.settings.core import AwsSettings
 
 
 class AlertsSettings(EnvModel):
-    """Where alerts go (README, "Monitoring"): an SNS topic or a phone number, else the log."""
+    """Where alerts go (docs/monitoring.md): an SNS topic or a phone number, else the log."""
 
     topic_arn: str | None = var("ELEX_ALERT_SNS_TOPIC_ARN", None,
         description="SNS topic that receives alerts (subscribe e-mail, SMS, SQS… to it).",
@@ -59,7 +59,7 @@ def alert_settings() -> AlertSettings:
 
 
 class ThresholdSettings(EnvModel):
-    """Monitoring thresholds in minutes (README, "Monitoring"), and the Kaggle deadline.
+    """Monitoring thresholds in minutes (docs/monitoring.md), and the Kaggle deadline.
 
     Defaults follow each source's cadence: X is refreshed every 5 minutes, Trends
     hourly, the Kaggle exports weekly.

@@ -20,7 +20,7 @@ TRENDS_BACKENDS = ("web", "official")
 
 
 class TrendsSettings(_Numbers):
-    """Google Trends: where to send requests and how politely (README, "Trends").
+    """Google Trends: where to send requests and how politely (docs/sources/google-trends.md).
 
     Field names are ``TrendsResource``'s: ``resource_fields()`` hands them over.
     """

@@ -22,7 +22,7 @@ from elex_assets.settings.base import (
 
 
 class XSettings(_Numbers):
-    """X collection settings (README, "Posts on X"); the token is read by ``dg.EnvVar``.
+    """X collection settings (docs/sources/x.md); the token is read by ``dg.EnvVar``.
 
     Field names are ``XResource``'s: ``resource_fields()`` hands them over as they are.
     """

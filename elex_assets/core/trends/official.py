@@ -1,8 +1,8 @@
 """The official Google Trends API (alpha, July 2025): ``TRENDS_BACKEND=official``.
 
 Access is by application and Google has published no reference yet; the shape
-used here is the one early-access users' code shows (see README, "Official
-Trends API"), so it is kept in this one module:
+used here is the one early-access users' code shows (see docs/sources/google-trends.md,
+"Official Trends API"), so it is kept in this one module:
 
 * ``POST {base}/v1alpha:fetchTimeSeries`` with ``{"spec": {"expression":
   {"terms": [{"value", "type": "BROAD"}]}, "geo": {"type":
