@@ -2,9 +2,10 @@
 
 Each check makes the fewest calls that tell whether the live configuration works,
 with one attempt (no backoff: the doctor reports, the collection retries) and never
-writes data: the lake check writes and removes one object under ``state/doctor/``,
-a Bluesky session is kept where the collection keeps it, and ``--spend`` records its
-one counts request in the X spend ledger like any paid call.
+writes data. It shares the collection's state where that protects a service: the lake
+check writes and removes one object under ``state/doctor/``, a Bluesky session is kept
+where the collection keeps it, a Google refusal starts the Trends cool-down, and
+``--spend`` records its one counts request in the X spend ledger like any paid call.
 """
 
 from __future__ import annotations
@@ -136,13 +137,16 @@ def check_trends_web(*, lake: Lake, now: datetime) -> Finding:
 
     ts = TrendsSettings.load()
     configured = f"TRENDS_BASE_URL={ts.base_url}; anchor {ts.anchor!r}"
-    cooldown = TrendsGate(lake, clock=lambda: now).active_cooldown()
+    # The collection's gate: the doctor keeps the shared interval, sends nothing during a
+    # cool-down, and a refusal it meets starts one (Google refused this machine).
+    gate = TrendsGate(lake, clock=lambda: now)
+    cooldown = gate.active_cooldown()
     if cooldown is not None:
         return Finding("Trends (web)", FAIL, configured,
                        f"blocked: {cooldown.message()}; not asked",
                        next="wait for the end of the cool-down (the hourly schedule resumes "
                             "by itself); for a steadier source: TRENDS_BACKEND=official")
-    transport = Transport(base_url=ts.base_url, hl="fr-FR", politeness=Politeness(
+    transport = Transport(base_url=ts.base_url, hl="fr-FR", gate=gate, politeness=Politeness(
         min_interval=ts.min_interval_seconds, max_attempts=1, timeout=ts.timeout_seconds))
     client = TrendsClient("fr", transport)
     try:
@@ -227,6 +231,14 @@ def check_bsky(*, lake: Lake, now: datetime, first_candidate: str) -> Finding:
     if not bs.credentials_set and not sandbox:
         return Finding("Bluesky", SKIPPED, configured, "not asked: Bluesky is not collected",
                        next="to collect it: BSKY_HANDLE and BSKY_APP_PASSWORD (an app password)")
+    from elex_assets.core.bsky.collect import cooldown_until
+
+    until = cooldown_until(lake)
+    if until is not None and until > now:
+        return Finding("Bluesky", FAIL, configured,
+                       f"rate-limited: Bluesky asked for a pause until {until:%Y-%m-%d %H:%M} "
+                       "UTC (state/bsky_cooldown.json); not asked",
+                       next="wait for the end of the pause: the schedule resumes by itself")
     resource = BskyResource.from_settings(bs, XSettings.load().min_status, max_attempts=1)
     client = resource.process_config_and_initialize().client(lake)
     budget = ""

@@ -175,7 +175,11 @@ def test_trends_block_is_reported_as_a_block(trends: TrendsSandbox, lake: Lake) 
     row = check_trends_web(lake=lake, now=NOW)
     assert row.status == FAIL and row.answered.startswith("blocked: ")
     assert "captcha" in row.answered and "TRENDS_BACKEND=official" in row.next
-    assert not lake.exists("state/trends_cooldown.json")  # the doctor writes no state
+    # Google refused this machine: the collection's cool-down starts, as after its own refusal
+    assert lake.exists("state/trends_cooldown.json")
+    trends.block(False)
+    again = check_trends_web(lake=lake, now=NOW)
+    assert again.status == FAIL and "not asked" in again.answered
 
 
 def test_trends_cooldown_running_sends_nothing(trends: TrendsSandbox, lake: Lake) -> None:
@@ -254,6 +258,14 @@ def test_bsky_wrong_app_password(env: Path, lake: Lake, monkeypatch: pytest.Monk
         sandbox.stop()
     assert row.status == FAIL and row.answered.startswith("login refused")
     assert "BSKY_APP_PASSWORD" in row.next
+
+
+def test_bsky_pause_asked_by_bluesky_sends_nothing(bsky: BskySandbox, lake: Lake) -> None:
+    lake.write_bytes("state/bsky_cooldown.json",
+                     json.dumps({"until": "2026-11-26T16:00:00+00:00"}).encode())
+    row = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
+    assert row.status == FAIL and "until 2026-11-26 16:00 UTC" in row.answered
+    assert list(bsky.requests) == []
 
 
 def test_bsky_not_configured_is_skipped(env: Path, lake: Lake,
