@@ -7,11 +7,15 @@ and exits 1 when a configured source cannot work. Nothing is spent without
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from elex_assets.cli.doctor_checks import (
     FAIL,
+    OK,
+    SKIPPED,
+    WARN,
     Finding,
     check_bsky,
     check_instance,
@@ -69,7 +73,9 @@ def run_doctor(spend: bool = False, out: Callable[[str], None] = print,
     findings = run_checks(spend, now)
     out(render(findings))
     failed = [f.check for f in findings if f.status == FAIL]
-    out(f"\n{len(findings) - len(failed)} of {len(findings)} checks without failure"
+    counts = Counter(f.status for f in findings)
+    tally = ", ".join(f"{counts[s]} {s}" for s in (OK, WARN, SKIPPED, FAIL) if counts[s])
+    out(f"\n{len(findings)} checks: {tally}"
         + (f"; cannot work: {', '.join(failed)}" if failed else "")
         + ("" if spend else "; nothing was spent (--spend: one X counts request)"))
     return 1 if failed else 0

@@ -374,8 +374,12 @@ def check_instance(home: Path) -> Finding:
             storage = type(instance.run_storage).__name__
             runs = instance.get_runs_count()
     except Exception as exc:  # a bad config, an unreachable PostgreSQL
+        root = exc  # dagster-postgres says "too many retries"; psycopg2 below it says why
+        while root.__cause__ is not None:
+            root = root.__cause__
+        why = " ".join(str(root).split()).split(" (Background on this error", 1)[0][:240]
         return Finding("Instance", FAIL, configured,
-                       f"cannot open it: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}",
+                       f"cannot open it: {type(root).__name__}: {why}",
                        next="check dagster.yaml and, in production, DAGSTER_PG_HOST/PORT/USER/"
                             "PASSWORD/DB and that PostgreSQL accepts the connection")
     kind = "PostgreSQL" if "Postgres" in storage else "sqlite" if "Sqlite" in storage else storage

@@ -353,6 +353,8 @@ def test_lake_on_s3(s3_bucket: str) -> None:
 
 
 def test_instance_sqlite_and_unreachable_postgres(env: Path) -> None:
+    """The production path too: dagster-postgres retries a refused connection for a few
+    seconds (as it will for the user) before the row names the cause."""
     from elex_assets.cli.demo import prepare_instance_home
     from elex_assets.settings import scoped_env
 
@@ -370,6 +372,7 @@ def test_instance_sqlite_and_unreachable_postgres(env: Path) -> None:
         "      scheme: postgresql+psycopg2\n")
     row = check_instance(pg)
     assert row.status == FAIL and "DAGSTER_PG_HOST" in row.next
+    assert "OperationalError" in row.answered and "Connection refused" in row.answered
 
 
 # ---- the whole command ------------------------------------------------------------------
@@ -408,3 +411,21 @@ def test_the_cli_parses_doctor() -> None:
     finally:
         cli._run = original
     assert seen["command"] == "doctor" and seen["spend"] is True
+
+
+def test_a_check_that_crashes_is_a_failed_row_and_the_others_run(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from elex_assets.cli import doctor
+
+    def broken() -> None:
+        raise RuntimeError("kaggle client exploded")
+
+    monkeypatch.setattr(doctor, "check_kaggle", broken)
+    monkeypatch.setenv("X_API_BASE_URL", "https://api.x.com")  # no token: fails, asks nothing
+    monkeypatch.setenv("BSKY_BASE_URL", "https://bsky.social")
+    monkeypatch.setattr(doctor, "check_trends_web", lambda **_: doctor.Finding(
+        "Trends (web)", SKIPPED, "", "not asked in this test"))
+    rows = {f.check: f for f in doctor.run_checks(now=NOW)}
+    assert rows["Kaggle"].status == FAIL
+    assert rows["Kaggle"].answered == "RuntimeError: kaggle client exploded"
+    assert rows["Lake"].status == OK and rows["Bluesky"].status == SKIPPED

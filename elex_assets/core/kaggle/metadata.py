@@ -177,7 +177,10 @@ def headline(manifests: list[dict], posts_plan: str) -> list[str]:
     coverage = []
     missing = []
     exported = {m["source"] for m in manifests}
-    order = [s for s in FAMILIES if s in exported] + sorted(exported - set(FAMILIES))
+    platform_rank = {name: i for i, name in enumerate(PLATFORMS)}
+    order = sorted([s for s in FAMILIES if s in exported],  # X, Bluesky, Trends, Wikipedia
+                   key=lambda s: platform_rank.get(FAMILIES[s].platform, len(PLATFORMS))
+                   ) + sorted(exported - set(FAMILIES))
     for election in sorted({m["election"] for m in manifests}):
         parts = []
         for source in order:
