@@ -142,6 +142,12 @@ def test_x_usage_cap(x: XSandbox, lake: Lake) -> None:
     assert row.status == FAIL and "all: usage cap (429)" in row.answered
 
 
+def test_x_not_answering_is_a_warning_to_try_again(x: XSandbox, lake: Lake) -> None:
+    x.faults.add("503", path="/2/tweets/counts/all")
+    row = check_x(spend=False, lake=lake, now=NOW, first_candidate=FIRST)
+    assert row.status == WARN and "all: no answer (503)" in row.answered
+
+
 def test_x_spend_stops_at_the_dollar_ceiling(x: XSandbox, lake: Lake,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_MAX_USD_PER_DAY", "0.001")
@@ -221,6 +227,22 @@ def test_trends_official_credentials_refused(trends: TrendsSandbox, env: Path,
     assert "invitation" in row.next
 
 
+def test_trends_server_errors_are_reported_not_retried(trends: TrendsSandbox, lake: Lake) -> None:
+    trends.inject("500", times=None, path="/trends/api/explore")
+    row = check_trends_web(lake=lake, now=NOW)
+    assert row.status == FAIL and row.answered.startswith("TrendsUnavailable")
+    assert "TRENDS_BASE_URL" in row.next
+    assert len([r for r in trends.requests if "/api/explore" in r.path]) == 1  # one attempt
+
+
+def test_trends_official_without_credentials_on_google(env: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRENDS_BACKEND", "official")
+    monkeypatch.setenv("TRENDS_OFFICIAL_BASE_URL", "https://searchtrends.googleapis.com")
+    row = check_trends_official(now=NOW)
+    assert row.status == FAIL and "TRENDS_CREDENTIALS_FILE" in row.next
+
+
 def test_trends_official_not_configured_is_skipped(trends: TrendsSandbox) -> None:
     assert check_trends_official(now=NOW).status == SKIPPED
 
@@ -266,6 +288,14 @@ def test_bsky_pause_asked_by_bluesky_sends_nothing(bsky: BskySandbox, lake: Lake
     row = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
     assert row.status == FAIL and "until 2026-11-26 16:00 UTC" in row.answered
     assert list(bsky.requests) == []
+
+
+def test_bsky_login_refused_by_the_rate_limit(bsky: BskySandbox, lake: Lake) -> None:
+    bsky.faults.add("429", times=10, path="/xrpc/com.atproto.server.createSession",
+                    reset_in=3600)
+    row = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
+    assert row.status == FAIL and "rate" in row.answered.lower()
+    assert "wait for the reset" in row.next
 
 
 def test_bsky_not_configured_is_skipped(env: Path, lake: Lake,
@@ -327,6 +357,13 @@ def test_kaggle_publish_without_credentials(env: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("ELEX_KAGGLE_PUBLISH", "true")
     row = check_kaggle()
     assert row.status == FAIL and "KAGGLE_USERNAME and KAGGLE_KEY" in row.next
+
+
+def test_kaggle_credentials_without_a_dataset(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAGGLE_USERNAME", "jane")
+    monkeypatch.setenv("KAGGLE_KEY", "s3cr3t")
+    row = check_kaggle()
+    assert row.status == WARN and "KAGGLE_DATASET" in row.next
 
 
 # ---- the lake and the instance ----------------------------------------------------------
