@@ -45,7 +45,7 @@ def run_checks(spend: bool = False, now: datetime | None = None) -> list[Finding
     checks: list[tuple[str, Callable[[], Finding]]] = [
         ("X", lambda: check_x(spend=spend, lake=lake, now=now, first_candidate=first)),
         ("Trends (web)", lambda: check_trends_web(lake=lake, now=now)),
-        ("Trends (official)", lambda: check_trends_official(now=now)),
+        ("Trends (official)", lambda: check_trends_official(lake=lake, now=now)),
         ("Bluesky", lambda: check_bsky(lake=lake, now=now, first_candidate=first)),
         ("Kaggle", check_kaggle),
         ("Lake", lambda: check_lake(lake)),

@@ -167,9 +167,16 @@ def check_trends_web(*, lake: Lake, now: datetime) -> Finding:
                    cost=f"free ({transport.requests_made} requests)")
 
 
-def check_trends_official(*, now: datetime) -> Finding:
-    from elex_assets.core.trends.errors import TrendsBlocked, TrendsConfigError, TrendsError
+def check_trends_official(*, lake: Lake, now: datetime) -> Finding:
+    from elex_assets.core.trends.errors import (
+        TrendsBlocked,
+        TrendsBudgetExceeded,
+        TrendsConfigError,
+        TrendsError,
+    )
     from elex_assets.core.trends.official import OfficialClient, is_loopback, load_token
+    from elex_assets.core.trends.official_budget import RequestBudget
+    from elex_assets.core.trends.state import TrendsGate
     from elex_assets.settings import TrendsSettings
 
     ts = TrendsSettings.load()
@@ -182,11 +189,24 @@ def check_trends_official(*, now: datetime) -> Finding:
         return Finding("Trends (official)", FAIL, configured, "nothing asked",
                        next="set TRENDS_CREDENTIALS_FILE (service-account JSON or authorised-"
                             "user token, scope auth/searchtrends)")
+    # The collection's cool-down and daily request budget: the doctor's fetch counts too.
+    gate = TrendsGate(lake, clock=lambda: now, source="trends_official")
+    budget = RequestBudget(lake, ts.official_max_requests_per_day, clock=lambda: now)
+    cooldown = gate.active_cooldown()
+    if cooldown is not None:
+        return Finding("Trends (official)", FAIL, configured,
+                       f"blocked: {cooldown.message()}; not asked",
+                       next="wait for the end of the cool-down (the quota resets daily)")
     try:
         token = load_token(ts.credentials_file, ts.official_base_url)
-        client = OfficialClient("fr", ts.official_base_url, token=token, min_interval=0,
-                                timeout=ts.timeout_seconds, max_polls=20)
+        client = OfficialClient("fr", ts.official_base_url, token=token, gate=gate,
+                                budget=budget, min_interval=0, timeout=ts.timeout_seconds,
+                                max_polls=20)
         rows = client.time_series(ts.anchor, (now - timedelta(days=3)).date())
+    except TrendsBudgetExceeded as exc:
+        return Finding("Trends (official)", FAIL, configured, f"not asked: {exc}",
+                       next="the day's TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY is spent: "
+                            "run elex doctor again tomorrow (UTC)")
     except TrendsConfigError as exc:
         return Finding("Trends (official)", FAIL, configured, str(exc),
                        next="the alpha is by invitation: ask Google for access for this "
@@ -200,7 +220,9 @@ def check_trends_official(*, now: datetime) -> Finding:
                        next=f"check TRENDS_OFFICIAL_BASE_URL={ts.official_base_url}")
     return Finding("Trends (official)", OK, configured,
                    f"credentials accepted; fetchTimeSeries: {rows.height} point(s) for "
-                   f"{ts.anchor!r}", cost=f"free ({client.requests_made} requests of the quota)")
+                   f"{ts.anchor!r}",
+                   cost=f"free ({client.requests_made} of today's {budget.per_day} requests; "
+                        f"{budget.remaining()} left)")
 
 
 # ---- Bluesky ----------------------------------------------------------------------------

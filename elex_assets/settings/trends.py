@@ -54,6 +54,15 @@ class TrendsSettings(_Numbers):
     second_anchor: str | None = var("TRENDS_SECOND_ANCHOR", None,
         description="Smaller anchor(s), comma-separated, most popular first (e.g. at 1/10 and 1/100 of `TRENDS_ANCHOR`): candidates reading below 10 beside the anchor are re-read beside them (gtab-style chain; 4 more requests per link and area-day).",
         shown="unset")
+    official_max_requests_per_day: Annotated[int, Range(1, 100_000, True)] = var(
+        "TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY", 100,
+        description=(
+            "Official backend: fetch requests (fetchTimeSeries, fetchGeoBreakdown) elex may "
+            "send per UTC day, counted in the lake across runs (default 100, what early users "
+            "are granted). The daily schedule is planned within it; a request past it is not "
+            "sent (TrendsBudgetExceeded)."
+        ),
+    )
 
     @field_validator("base_url", "anchor", "backend", "official_base_url", "credentials_file",
                      "second_anchor", mode="before")

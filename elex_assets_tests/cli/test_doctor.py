@@ -197,23 +197,37 @@ def test_trends_cooldown_running_sends_nothing(trends: TrendsSandbox, lake: Lake
     assert trends.requests == []
 
 
-def test_trends_official_backend_answers(trends: TrendsSandbox,
+def test_trends_official_backend_answers(trends: TrendsSandbox, lake: Lake,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRENDS_BACKEND", "official")
-    row = check_trends_official(now=NOW)
+    row = check_trends_official(lake=lake, now=NOW)
     assert row.status == OK, row
     assert row.answered.startswith("credentials accepted; fetchTimeSeries: 1 point(s)")
+    assert row.cost == "free (1 of today's 100 requests; 99 left)"  # counted like a run's
 
 
-def test_trends_official_quota_spent(trends: TrendsSandbox,
+def test_trends_official_daily_budget_spent_sends_nothing(trends: TrendsSandbox, lake: Lake,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from elex_assets.core.trends.official_budget import RequestBudget
+
+    monkeypatch.setenv("TRENDS_BACKEND", "official")
+    monkeypatch.setenv("TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY", "1")
+    RequestBudget(lake, 1, clock=lambda: NOW).charge_fetch("a run earlier today")
+    row = check_trends_official(lake=lake, now=NOW)
+    assert row.status == FAIL and row.answered.startswith("not asked")
+    assert "TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY" in row.next
+    assert not [r for r in trends.requests if "v1alpha" in r.path]
+
+
+def test_trends_official_quota_spent(trends: TrendsSandbox, lake: Lake,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRENDS_BACKEND", "official")
     trends.inject("429", times=None, path=":fetchTimeSeries")
-    row = check_trends_official(now=NOW)
+    row = check_trends_official(lake=lake, now=NOW)
     assert row.status == FAIL and row.answered.startswith("blocked: ")
 
 
-def test_trends_official_credentials_refused(trends: TrendsSandbox, env: Path,
+def test_trends_official_credentials_refused(trends: TrendsSandbox, env: Path, lake: Lake,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     creds = env / "creds.json"
     creds.write_text(json.dumps({
@@ -222,7 +236,7 @@ def test_trends_official_credentials_refused(trends: TrendsSandbox, env: Path,
     monkeypatch.setenv("TRENDS_BACKEND", "official")
     monkeypatch.setenv("TRENDS_CREDENTIALS_FILE", str(creds))
     trends.inject("429", times=None, path="/token")  # Google's token endpoint says no
-    row = check_trends_official(now=NOW)
+    row = check_trends_official(lake=lake, now=NOW)
     assert row.status == FAIL and "refused the credentials" in row.answered
     assert "invitation" in row.next
 
@@ -235,16 +249,16 @@ def test_trends_server_errors_are_reported_not_retried(trends: TrendsSandbox, la
     assert len([r for r in trends.requests if "/api/explore" in r.path]) == 1  # one attempt
 
 
-def test_trends_official_without_credentials_on_google(env: Path,
+def test_trends_official_without_credentials_on_google(env: Path, lake: Lake,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRENDS_BACKEND", "official")
     monkeypatch.setenv("TRENDS_OFFICIAL_BASE_URL", "https://searchtrends.googleapis.com")
-    row = check_trends_official(now=NOW)
+    row = check_trends_official(lake=lake, now=NOW)
     assert row.status == FAIL and "TRENDS_CREDENTIALS_FILE" in row.next
 
 
-def test_trends_official_not_configured_is_skipped(trends: TrendsSandbox) -> None:
-    assert check_trends_official(now=NOW).status == SKIPPED
+def test_trends_official_not_configured_is_skipped(trends: TrendsSandbox, lake: Lake) -> None:
+    assert check_trends_official(lake=lake, now=NOW).status == SKIPPED
 
 
 # ---- Bluesky ----------------------------------------------------------------------------
