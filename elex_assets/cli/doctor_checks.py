@@ -67,7 +67,7 @@ def _x_access(status: int, detail: str) -> str:
 
 def check_x(*, spend: bool, lake: Lake, now: datetime, first_candidate: str) -> Finding:
     from elex_assets.core.x.client import XApiError
-    from elex_assets.core.x.spend import XSpendCeiling
+    from elex_assets.core.x.spend import XSpendCeiling, paid_request
     from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
     from elex_assets.settings import XSettings
 
@@ -108,9 +108,12 @@ def check_x(*, spend: bool, lake: Lake, now: datetime, first_candidate: str) -> 
     end = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     query = f'"{first_candidate}"'
     try:
-        guard.before_counts(x.endpoint)
-        page = x.client().counts(x.endpoint, query, start_time=end - timedelta(hours=1),
-                                 end_time=end, granularity="hour")
+        guard.before_counts(x.endpoint)  # reserved in the shared ledger, as a run's request
+        with paid_request(guard):  # a request that fails is not billed: released
+            page = x.client().counts(
+                x.endpoint, query, granularity="hour",
+                start_time=f"{end - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+                end_time=f"{end:%Y-%m-%dT%H:%M:%SZ}")
         guard.record_counts(x.endpoint)
     except XSpendCeiling as exc:
         return Finding("X", FAIL, configured, answered + f"; counts not asked: {exc}",
