@@ -42,6 +42,17 @@ MODES = ("auto", "full")
 SAFETY_LAG = timedelta(seconds=60)  # posts are searchable a few seconds after indexing
 DEFAULT_WINDOW_MINUTES = 360
 MIN_SPLIT_MS = 1000
+# searchPosts pages through about this many results of one query, then the cursor stops
+# (an offset: "25", "50", ...), however many more match: the window is split instead.
+SEARCH_CAP = 10_000
+# Pages without posts that may still carry a cursor, beyond the cap's pages, before a sweep
+# gives up on a cursor that never ends.
+EMPTY_PAGE_SLACK = 20
+# service_cap: the cursor ended at the service's cap (the window is then split and re-read);
+# page_bound: elex stopped a cursor that was still present after the cap's pages and the slack;
+# cursor_repeat: the service sent back a cursor already followed (it would loop).
+STOP_REASONS = ("service_cap", "page_bound", "cursor_repeat")
+INCOMPLETE_STOPS = ("page_bound", "cursor_repeat")  # what was left unread is unknown
 ROLLOVER_POSTS = 50_000
 
 Interval = tuple[int, int]  # [lo, hi) in epoch milliseconds
@@ -93,15 +104,19 @@ class PageSummary:
     oldest: int | None
     newest: int | None
     last: bool
+    stop: str | None = None  # why elex stopped following the cursor (STOP_REASONS), if not its end
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "window": list(self.window), "posts": self.posts,
-                "oldest": self.oldest, "newest": self.newest, "last": self.last}
+        out = {"key": self.key, "window": list(self.window), "posts": self.posts,
+               "oldest": self.oldest, "newest": self.newest, "last": self.last}
+        if self.stop:
+            out["stop"] = self.stop
+        return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PageSummary:
         return cls(raw["key"], (int(raw["window"][0]), int(raw["window"][1])), int(raw["posts"]),
-                   raw.get("oldest"), raw.get("newest"), bool(raw["last"]))
+                   raw.get("oldest"), raw.get("newest"), bool(raw["last"]), raw.get("stop"))
 
 
 def coverage(pages: Sequence[PageSummary]) -> dict[str, list[Interval]]:
@@ -189,6 +204,8 @@ class CollectResult:
     posts: int = 0
     calls: int = 0
     splits: int = 0
+    empty_pages_with_cursor: int = 0
+    stops: dict[str, int] = field(default_factory=dict)  # STOP_REASONS -> sweeps
     posts_per_query: dict[str, int] = field(default_factory=dict)
     landed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
@@ -304,7 +321,7 @@ class _Reader:
         oldest = self._sweep(query, lo, hi)
         while oldest is not None and oldest > lo:
             # The cursor stopped after posts were read: is anything older left in the window?
-            probe = self._sweep(query, lo, oldest, max_pages=1)
+            probe = self._sweep(query, lo, oldest, probe=True)
             if probe is None:
                 return  # nothing older: the window was read to its end
             more = not self.writer.summaries[-1].last
@@ -317,12 +334,20 @@ class _Reader:
                 return
             oldest = self._sweep(query, lo, probe) if more else probe
 
-    def _sweep(self, query: BskyQuery, lo: int, hi: int, max_pages: int | None = None
-               ) -> int | None:
-        """Every page of ``query`` over [lo, hi) (or the first ``max_pages``); the oldest post."""
+    def _sweep(self, query: BskyQuery, lo: int, hi: int, probe: bool = False) -> int | None:
+        """Every page of ``query`` over [lo, hi) (``probe``: up to the first page that holds
+        a post); the oldest post read.
+
+        The cursor is followed until it is absent, whatever the page holds: the service
+        filters a page after cutting it, so a short or empty page may still carry a cursor.
+        A cursor that ends at the service's cap, one that comes back, or one still present
+        after the cap's pages and :data:`EMPTY_PAGE_SLACK` stops the sweep with a counted
+        reason (:data:`STOP_REASONS`), recorded on the sweep's last page."""
         cursor: str | None = None
         oldest: int | None = None
         pages = 0
+        seen: set[str] = set()
+        bound = -(-SEARCH_CAP // self.page_size) + EMPTY_PAGE_SLACK
         while True:
             request = {"q": query.q, "since": iso(lo), "until": iso(hi), "sort": "latest",
                        "limit": self.page_size}
@@ -332,22 +357,41 @@ class _Reader:
                 request["cursor"] = cursor
             page = self.client.search(query.q, since=iso(lo), until=iso(hi), lang=query.lang,
                                       limit=self.page_size, cursor=cursor)
+            pages += 1
+            stop = None
+            if page.cursor is None:
+                if _offset(cursor) + self.page_size >= SEARCH_CAP:
+                    stop = "service_cap"
+            elif page.cursor in seen or page.cursor == cursor:
+                stop = "cursor_repeat"
+            elif pages >= bound:
+                stop = "page_bound"
             times = [_position(p, lo, hi) for p in page.posts]
             summary = PageSummary(query.key, (lo, hi), len(page.posts),
                                   min(times) if times else None, max(times) if times else None,
-                                  page.cursor is None)
+                                  page.cursor is None, stop)
             self.writer.write(
                 {"collected_at": datetime.now(UTC).isoformat(), "request": request,
                  "candidates": list(query.candidate_ids), "hits_total": page.hits_total},
                 summary, page.raw)
             self.result.posts_per_query[query.key] = (
                 self.result.posts_per_query.get(query.key, 0) + len(page.posts))
+            if not page.posts and page.cursor is not None:
+                self.result.empty_pages_with_cursor += 1
             if times:
                 oldest = min(times) if oldest is None else min(oldest, min(times))
-            pages += 1
+            if stop is not None:
+                self.result.stops[stop] = self.result.stops.get(stop, 0) + 1
+            if cursor:
+                seen.add(cursor)
             cursor = page.cursor
-            if cursor is None or (max_pages is not None and pages >= max_pages) or not page.posts:
+            if cursor is None or stop is not None or (probe and page.posts):
                 return oldest
+
+
+def _offset(cursor: str | None) -> int:
+    """The offset an offset cursor stands for (0: none, or not a number)."""
+    return int(cursor) if cursor and cursor.isdigit() else 0
 
 
 def _position(post: dict[str, Any], lo: int, hi: int) -> int:

@@ -88,6 +88,11 @@ def rewrite_clean(lake_dir: Path, change) -> None:  # noqa: ANN001 - a frame -> 
     change(pl.read_parquet(path)).write_parquet(path, metadata=meta)
 
 
+def first_page_with_posts(lines: list[bytes]) -> int:
+    """The first raw line whose page holds posts (a window may have none)."""
+    return next(i for i, line in enumerate(lines) if json.loads(line)["response"]["posts"])
+
+
 def failed(verdicts: dict[str, dg.AssetCheckEvaluation]) -> set[str]:
     return {name for name, e in verdicts.items() if not e.passed}
 
@@ -131,10 +136,12 @@ def test_an_unaccounted_post_fails(lake_copy: Path) -> None:
     lake = Lake(str(lake_copy))
     key = raw_keys(lake, DAY)[0]
     lines = gzip.decompress(lake.read_bytes(key)).splitlines()
-    page = json.loads(lines[0])
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
     extra = dict(page["response"]["posts"][0], uri="at://did:plc:unaccounted/app.bsky.feed.post/x")
     page["response"]["posts"].append(extra)
-    lake.write_bytes(key, gzip.compress(b"\n".join([json.dumps(page).encode(), *lines[1:]])))
+    lines[at] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     verdicts = run_checks(lake_copy)
     assert failed(verdicts) == {BSKY_POSTS_ACCOUNTED}
     assert "1 posts are unaccounted for" in verdicts[BSKY_POSTS_ACCOUNTED].description
@@ -185,13 +192,15 @@ def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_c
     lake = Lake(str(lake_copy))
     key = raw_keys(lake, DAY)[0]
     lines = gzip.decompress(lake.read_bytes(key)).splitlines()
-    page = json.loads(lines[0])
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
     stray = json.loads(json.dumps(page["response"]["posts"][0]))
     stray["uri"] = "at://did:plc:stray/app.bsky.feed.post/y"
     when = f"{DAY - timedelta(days=3)}T12:00:00.000Z"
     stray["record"]["createdAt"] = stray["indexedAt"] = when
     page["response"]["posts"].append(stray)
-    lake.write_bytes(key, gzip.compress(b"\n".join([json.dumps(page).encode(), *lines[1:]])))
+    lines[at] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     with dg.instance_for_test() as instance:
         result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
                                 instance=instance, resources=_resources(lake_copy))
@@ -200,3 +209,31 @@ def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_c
     assert meta["raw_unique_posts"].value == meta["rows"].value + 1
     assert stray["uri"] not in pl.read_parquet(clean_path(lake_copy))["id"].to_list()
     assert not failed({e.check_name: e for e in result.get_asset_check_evaluations()})
+
+
+def test_a_raw_post_whose_times_cannot_be_read_is_a_counted_drop_and_the_check_passes(
+    lake_copy: Path,
+) -> None:
+    """An author's record with no readable createdAt and no indexedAt cannot be placed in a
+    day: it is an 'unparsable' drop, and bsky_posts_accounted balances (it failed on it)."""
+    lake = Lake(str(lake_copy))
+    key = raw_keys(lake, DAY)[0]
+    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
+    odd = json.loads(json.dumps(page["response"]["posts"][0]))
+    odd["uri"] = "at://did:plc:odd/app.bsky.feed.post/z"
+    odd["record"]["createdAt"] = "yesterday, around noon"
+    odd.pop("indexedAt")
+    page["response"]["posts"].append(odd)
+    lines[at] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
+                                instance=instance, resources=_resources(lake_copy))
+    meta = result.asset_materializations_for_node("bsky_posts")[0].metadata
+    assert meta["dropped_by_reason"].value == {"unparsable": 1}
+    verdicts = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    accounted = verdicts[BSKY_POSTS_ACCOUNTED]
+    assert accounted.passed, accounted.description
+    assert "(1 unparsable)" in accounted.description
