@@ -270,17 +270,20 @@ class BskySandbox(LoopbackServer):
             raise XrpcError(400, "InvalidRequest", 'Input must have the property "identifier"')
         if body["password"] != self.app_password:
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
-        session = self._issue()
-        session["email"] = "sandbox@example.invalid"
-        session["emailConfirmed"] = True
-        session["emailAuthFactor"] = False
-        session["didDoc"] = {
-            "@context": ["https://www.w3.org/ns/did/v1"],
-            "id": self.account_did,
-            "alsoKnownAs": [f"at://{SANDBOX_IDENTIFIER}"],
-            "verificationMethod": [],
-            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
-                         "serviceEndpoint": base_url}],
+        tokens = self._issue()
+        session = {  # the recorded order of keys
+            "did": self.account_did,
+            "didDoc": {
+                "@context": ["https://www.w3.org/ns/did/v1"],
+                "id": self.account_did,
+                "alsoKnownAs": [f"at://{SANDBOX_IDENTIFIER}"],
+                "verificationMethod": [],
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                             "serviceEndpoint": base_url}],
+            },
+            "handle": SANDBOX_IDENTIFIER, "email": "sandbox@example.invalid",
+            "emailConfirmed": True, "emailAuthFactor": False,
+            "accessJwt": tokens["accessJwt"], "refreshJwt": tokens["refreshJwt"], "active": True,
         }
         return session
 
