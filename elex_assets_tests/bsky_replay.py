@@ -58,12 +58,13 @@ class BskyReplay(LoopbackServer):
     name = "bsky-replay"
 
     def __init__(self, search: str = "bskyr__vcr__f_search", *, verbatim: bool = False,
-                 hidden: int = 0, hidden_after: int = 10,
+                 hidden: int = 0, hidden_after: int = 10, stuck_cursor: str | None = None,
                  login: str = "bskyr__vcr__repo_auth_direct") -> None:
         super().__init__()
         self.search_exchange = exchange(search)
         self.posts = sorted(recorded_posts(search), key=sort_at, reverse=True)
         self.verbatim = verbatim
+        self.stuck_cursor = stuck_cursor  # a faulty service: this cursor answers itself again
         self.hidden, self.hidden_after = hidden, hidden_after
         self.login = exchange(login)
         # The burst lies in time between the hidden_after-th and the next newest post.
@@ -102,6 +103,8 @@ class BskyReplay(LoopbackServer):
         hits.sort(key=lambda h: h[0], reverse=True)
         limit = int(params.get("limit", ["25"])[-1])
         cursor = params.get("cursor", [""])[-1]
+        if self.stuck_cursor is not None and cursor == self.stuck_cursor:
+            return 200, headers, json.dumps({"posts": [], "cursor": cursor}).encode()
         offset = int(cursor) if cursor.isdigit() else 0
         body: dict[str, Any] = {"posts": [p for _, p in hits[offset:offset + limit]
                                           if p is not None]}

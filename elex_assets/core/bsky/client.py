@@ -34,17 +34,23 @@ from atproto_client.request import Request
 from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     DEFAULT_BASE_URL,
     GET_POSTS_LIMIT,
+    LOGIN_LIMIT,
+    LOGIN_WINDOW,
     PAGE_LIMIT,
     SANDBOX_APP_PASSWORD,
     SANDBOX_HANDLE,
     BskyAuthError,
     BskyError,
+    BskyLoginBudgetExhausted,
+    BskyLoginCoolDown,
+    BskyLoginRateLimited,
     BskyPolicy,
     BskyRateLimited,
     BskyRetriesExhausted,
     SearchPage,
     SessionStore,
 )
+from elex_assets.core.bsky.session import LoginLedger
 from elex_assets.core.retrying import GiveUp, RateLimited, Transient, reset_from_headers, retrying
 from elex_assets.core.x.client import is_sandbox_url
 
@@ -59,6 +65,9 @@ __all__ = [
     "BskyAuthError",
     "BskyClient",
     "BskyError",
+    "BskyLoginBudgetExhausted",
+    "BskyLoginCoolDown",
+    "BskyLoginRateLimited",
     "BskyPolicy",
     "BskyRateLimited",
     "BskyRetriesExhausted",
@@ -91,6 +100,7 @@ class BskyClient:
         on_retry: Callable[[str, int], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         sessions: Callable[[str, str], SessionStore] | None = None,
+        logins: Callable[[str], LoginLedger] | None = None,
     ) -> None:
         if not handle or not app_password:
             if not is_sandbox_url(base_url):
@@ -116,6 +126,7 @@ class BskyClient:
         self.session_reused = False
         self._logged_in = False
         self._store = sessions(handle, app_password) if sessions else None
+        self.ledger = logins(handle) if logins else None
         if self._store is not None:
             store = self._store
             self._client.on_session_change(lambda _event, session: store.save(session.export()))
@@ -131,10 +142,8 @@ class BskyClient:
                 return
             except (AtProtocolError, ValueError):
                 pass  # unusable: log in afresh
-        self.logins += 1
         try:
-            self._retrying(lambda: self._client.login(
-                self._handle, self._password, fetch_bsky_profile=False))
+            self._retrying(self._create_session)
         except UnauthorizedError:
             raise BskyAuthError(
                 f"Bluesky refused the login of {self._handle!r}: check BSKY_APP_PASSWORD (an "
@@ -146,6 +155,25 @@ class BskyClient:
                 "BSKY_HANDLE and BSKY_APP_PASSWORD"
             ) from None
         self._logged_in = True
+
+    def _create_session(self) -> None:
+        """One ``createSession``, counted and bounded by the ledger; a 429 is a named
+        cool-down until its reset, never retried (each attempt spends one of the day's 10)."""
+        if self.ledger is not None:
+            self.ledger.check()
+            self.ledger.record()
+        self.logins += 1
+        try:
+            self._client.login(self._handle, self._password, fetch_bsky_profile=False)
+        except RateLimitExceededError as exc:
+            self.rate_limited += 1
+            reset = _reset(exc) or time.time() + LOGIN_WINDOW
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset))
+            raise BskyLoginRateLimited(
+                f"Bluesky refused the login of {self._handle!r} ({_describe(exc)}): "
+                f"createSession is limited to {LOGIN_LIMIT} a day per account "
+                f"(ratelimit-policy {_policy(exc) or f'{LOGIN_LIMIT};w=86400'}); no login "
+                f"before {when}, when its window resets", reset) from None
 
     def _renew(self) -> None:
         """A new access token: the refresh token first, a new login if that is refused."""
@@ -251,6 +279,11 @@ def _reset(exc: AtProtocolError) -> float | None:
     """When the rate-limit window reopens (``ratelimit-reset``, epoch seconds), if said."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     return reset_from_headers(headers)
+
+
+def _policy(exc: AtProtocolError) -> str | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    return {k.lower(): v for k, v in headers.items()}.get("ratelimit-policy")
 
 
 def _expired(exc: AtProtocolError) -> bool:

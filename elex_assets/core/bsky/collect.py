@@ -195,6 +195,18 @@ def read_manifests(lake: Lake, day: date) -> list[Manifest]:
     return sorted(out, key=lambda m: m.collected_at)
 
 
+def incomplete_windows(lake: Lake, day: date) -> list[str]:
+    """The day's sweeps elex stopped while the cursor still went on (:data:`INCOMPLETE_STOPS`),
+    each as ``query [since..until): reason``; empty when every window was read to its end."""
+    out = []
+    for manifest in read_manifests(lake, day):
+        for page in manifest.pages:
+            if page.stop in INCOMPLETE_STOPS:
+                out.append(f"{page.key} [{iso(page.window[0])}..{iso(page.window[1])}): "
+                           f"{page.stop}")
+    return out
+
+
 @dataclass
 class CollectResult:
     day: date
@@ -265,9 +277,7 @@ def collect_day(
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
         if isinstance(exc, BskyRateLimited):  # no run asks again before the reset
-            reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
-            lake.write_bytes(layout.bsky_cooldown_key(),
-                             json.dumps({"until": reset, "run_id": run_id}).encode())
+            record_cooldown(lake, exc, run_id)
     result.calls = client.calls - calls_before
     writer.close(error is None, result.calls)
     result.landed = list(writer.landed)
@@ -288,6 +298,14 @@ def collect_day(
             )
         raise error
     return result
+
+
+def record_cooldown(lake: Lake, exc: BskyRateLimited, run_id: str) -> None:
+    """No run asks Bluesky again before ``exc.reset_at`` (a rate limit, a refused login)."""
+    reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
+    lake.write_bytes(layout.bsky_cooldown_key(), json.dumps(
+        {"until": reset, "run_id": run_id, "reason": type(exc).__name__,
+         "message": str(exc)}).encode())
 
 
 def cooldown_until(lake: Lake) -> datetime | None:

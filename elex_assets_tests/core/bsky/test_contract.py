@@ -13,7 +13,12 @@ import pytest
 from elex_assets.core import layout
 from elex_assets.core.bsky.api import BskyAuthError, BskyPolicy
 from elex_assets.core.bsky.client import BskyClient
-from elex_assets.core.bsky.collect import collect_day, raw_keys, read_manifests
+from elex_assets.core.bsky.collect import (
+    collect_day,
+    incomplete_windows,
+    raw_keys,
+    read_manifests,
+)
 from elex_assets.core.bsky.normalise import iter_raw, normalise_day
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
@@ -106,3 +111,16 @@ def test_the_recorded_login_refusal_names_the_variable() -> None:
     with BskyReplay(login="bskyr__vcr__repo_auth_cache") as replay, \
             pytest.raises(BskyAuthError, match="BSKY_APP_PASSWORD"):
         _client(replay).login()
+
+
+def test_a_cursor_that_never_ends_is_stopped_counted_and_named(tmp_path: Path) -> None:
+    """A faulty answer that hands the same cursor back: the sweep stops (no loop), the
+    reason is counted and recorded, and the day's windows are named as left unread."""
+    lake = Lake.from_url(str(tmp_path))
+    with BskyReplay(stuck_cursor="20") as replay:
+        result = collect_day(_client(replay), lake, [QUERY], DAY, now=NOW, window_minutes=1440,
+                             page_size=10)
+        asked = sum(1 for r in replay.requests if r["path"].endswith("searchPosts"))
+    assert result.stops.get("cursor_repeat", 0) >= 1 and asked < 20
+    left = incomplete_windows(lake, DAY)
+    assert left and left[0].startswith("*|redistricting [2025-05-19T") and "cursor_repeat" in left[0]

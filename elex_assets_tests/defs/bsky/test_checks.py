@@ -20,7 +20,12 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x.accounting import ACCOUNTING_KEY
 from elex_assets.defs.bsky.assets import build_bsky_assets
-from elex_assets.defs.bsky.checks import BSKY_POSTS_ACCOUNTED, build_bsky_accounting_checks
+from elex_assets.defs.bsky.checks import (
+    BSKY_POSTS_ACCOUNTED,
+    BSKY_WINDOWS_READ,
+    build_bsky_accounting_checks,
+    build_bsky_read_checks,
+)
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.monitoring.content import build_content_checks
 from elex_assets.monitoring.thresholds import Thresholds
@@ -30,7 +35,7 @@ from elex_assets.sandbox.bsky_server import BskySandbox
 ELECTION = load_registry("2027").election
 RAW, CLEAN, _, _ = build_bsky_assets(ELECTION, monitored=True)
 CHECKS = [*build_content_checks([RAW, CLEAN], ELECTION, Thresholds()),
-          *build_bsky_accounting_checks([RAW, CLEAN])]
+          *build_bsky_accounting_checks([RAW, CLEAN]), *build_bsky_read_checks([RAW, CLEAN])]
 DAY = (datetime.now(UTC) - timedelta(days=8)).date()
 CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_within_day",
            "candidates_known", "posts_name_a_candidate"}
@@ -99,7 +104,7 @@ def failed(verdicts: dict[str, dg.AssetCheckEvaluation]) -> set[str]:
 
 def test_every_check_passes_on_a_sandbox_day(collected: tuple[Path, dict]) -> None:
     lake_dir, verdicts = collected
-    assert set(verdicts) == CONTENT | {BSKY_POSTS_ACCOUNTED}
+    assert set(verdicts) == CONTENT | {BSKY_POSTS_ACCOUNTED, BSKY_WINDOWS_READ}
     assert not failed(verdicts), {n: e.description for n, e in verdicts.items() if not e.passed}
     clean = pl.read_parquet(clean_path(lake_dir))
     accounted = verdicts[BSKY_POSTS_ACCOUNTED]
@@ -237,3 +242,19 @@ def test_a_raw_post_whose_times_cannot_be_read_is_a_counted_drop_and_the_check_p
     accounted = verdicts[BSKY_POSTS_ACCOUNTED]
     assert accounted.passed, accounted.description
     assert "(1 unparsable)" in accounted.description
+
+
+def test_a_window_left_with_its_cursor_going_fails_naming_it(lake_copy: Path) -> None:
+    """A sweep elex stopped while the cursor still went on (here: a cursor handed back)
+    is recorded on its last page; the check names the window until a run re-reads it."""
+    from elex_assets.core.bsky.collect import read_manifests
+    from elex_assets.core.raw_pages import manifest_key
+
+    lake = Lake(str(lake_copy))
+    manifest = read_manifests(lake, DAY)[0]
+    manifest.pages[0].stop = "cursor_repeat"
+    lake.write_bytes(manifest_key(manifest.raw_key), json.dumps(manifest.to_json()).encode())
+    verdicts = run_checks(lake_copy)
+    assert failed(verdicts) == {BSKY_WINDOWS_READ}
+    description = verdicts[BSKY_WINDOWS_READ].description
+    assert description.startswith("1 window(s) left partly unread") and "cursor_repeat" in description
