@@ -37,6 +37,11 @@ class BskyRateLimited(BskyRetriesExhausted):
         self.reset_at = reset_at
 
 
+class BskyAnswerMismatch(BskyError):
+    """An answer that is not the answer to its request (getPosts naming posts not asked):
+    deterministic, never retried, and nothing of it is used."""
+
+
 class BskyLoginCoolDown(BskyRateLimited):
     """No login before ``reset_at``: Bluesky refused one (429) or the day's login budget is
     spent. Asking again before then only spends the account's 10 logins a day."""

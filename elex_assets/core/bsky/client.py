@@ -39,6 +39,7 @@ from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     PAGE_LIMIT,
     SANDBOX_APP_PASSWORD,
     SANDBOX_HANDLE,
+    BskyAnswerMismatch,
     BskyAuthError,
     BskyError,
     BskyLoginBudgetExhausted,
@@ -62,6 +63,7 @@ __all__ = [
     "PAGE_LIMIT",
     "SANDBOX_APP_PASSWORD",
     "SANDBOX_HANDLE",
+    "BskyAnswerMismatch",
     "BskyAuthError",
     "BskyClient",
     "BskyError",
@@ -197,9 +199,17 @@ class BskyClient:
         """PostViews of the URIs still visible; a deleted post is simply absent."""
         out: list[dict[str, Any]] = []
         for i in range(0, len(uris), GET_POSTS_LIMIT):
-            params = models.AppBskyFeedGetPosts.Params(uris=list(uris[i:i + GET_POSTS_LIMIT]))
+            batch = list(uris[i:i + GET_POSTS_LIMIT])
+            params = models.AppBskyFeedGetPosts.Params(uris=batch)
             self._call(lambda p=params: self._client.app.bsky.feed.get_posts(p))
-            out += json.loads(self._request.last_body).get("posts", [])
+            posts = json.loads(self._request.last_body).get("posts", [])
+            foreign = [p.get("uri") for p in posts if p.get("uri") not in batch]
+            if foreign:  # a missing post means deleted: a foreign answer would delete them all
+                raise BskyAnswerMismatch(
+                    f"getPosts answered {len(foreign)} post(s) that were not asked (first: "
+                    f"{foreign[0]}) for {len(batch)} URIs (first: {batch[0]}): not the answer "
+                    "to this request, so no post is judged deleted from it")
+            out += posts
         return out
 
     def _call(self, fn: Callable[[], T]) -> T:

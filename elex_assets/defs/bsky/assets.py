@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.api import BskyAuthError, BskyLoginCoolDown
+from elex_assets.core.bsky.api import BskyAnswerMismatch, BskyAuthError, BskyLoginCoolDown
 from elex_assets.core.bsky.collect import (
     INCOMPLETE_STOPS,
     MODES,
@@ -162,7 +162,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
                 "(its ratelimit-reset); the deletions of the day are re-checked after it"))
         try:
             result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run.run_id[:8])
-        except BskyAuthError as exc:
+        except (BskyAuthError, BskyAnswerMismatch) as exc:
             raise _fail(exc) from None
         except BskyLoginCoolDown as exc:
             record_cooldown(the_lake, exc, context.run.run_id[:8])

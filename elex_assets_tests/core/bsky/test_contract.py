@@ -107,6 +107,18 @@ def test_get_posts_answers_the_recorded_post(replay: BskyReplay) -> None:
     assert client.get_posts(["at://did:plc:gone/app.bsky.feed.post/x"]) == []
 
 
+def test_a_get_posts_answer_for_other_posts_is_refused(replay: BskyReplay) -> None:
+    """The recorded answer, replayed for URIs it does not hold (a stale cache): were it
+    believed, every asked post would be judged deleted."""
+    from elex_assets.core.bsky.api import BskyAnswerMismatch
+
+    uri = exchange("bskyr__vcr__f_getposts")["params"]["uris"][0]
+    replay.get_posts = lambda params: replay.__class__.get_posts(  # type: ignore[method-assign]
+        replay, {"uris": [uri]})
+    with pytest.raises(BskyAnswerMismatch, match="not asked"):
+        _client(replay).get_posts(["at://did:plc:other/app.bsky.feed.post/a"])
+
+
 def test_the_recorded_login_refusal_names_the_variable() -> None:
     with BskyReplay(login="bskyr__vcr__repo_auth_cache") as replay, \
             pytest.raises(BskyAuthError, match="BSKY_APP_PASSWORD"):

@@ -92,3 +92,24 @@ def test_a_clean_day_balances(tmp_path: Path) -> None:
     assert check_accounting(count, table.height, acc, table="bsky_posts") == (
         True, "24 unique raw posts = 24 rows + 0 counted drops")
     assert table["candidates"].list.len().min() >= 1
+
+
+def test_outline_tags_and_bridged_full_text_are_kept_and_matched(tmp_path: Path) -> None:
+    """record.tags (hashtags set outside the text) reach hashtags; a post bridged from the
+    fediverse, cut at 300 characters, keeps its whole text (bridgyOriginalText, HTML) as
+    text, and a candidate named only past the cut is matched."""
+    lake = Lake(str(tmp_path))
+    tail = f"… et pour finir, {NAME} a répondu sur l'école &amp; la santé."
+    cut = ("Long fil repris de Mastodon sur le débat de ce soir. " * 6)[:299] + "…"
+    bridged = post("br", "2026-11-20T09:00:00.000Z", "2026-11-20T09:00:01.000Z")
+    bridged["record"].update(text=cut, tags=["Presidentielle2027", "#debat"],
+                             bridgyOriginalText=f"<p>{cut[:-1]}</p><p>{tail}</p>")
+    plain = post("pl", "2026-11-20T09:30:00.000Z", "2026-11-20T09:30:01.000Z")
+    plain["record"]["tags"] = ["Presidentielle2027"]
+    keys = land(lake, [bridged, plain])
+    _, _, _, table = normalise(lake, keys)
+    rows = {r["id"].rsplit("/", 1)[-1]: r for r in table.to_dicts()}
+    assert rows["br"]["hashtags"] == ["Presidentielle2027", "debat"]
+    assert rows["pl"]["hashtags"] == ["Presidentielle2027"]
+    assert rows["br"]["text"].endswith("l'école & la santé.") and "<p>" not in rows["br"]["text"]
+    assert rows["br"]["candidates"] == [CANDIDATES[0].id]
