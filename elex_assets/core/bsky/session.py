@@ -6,7 +6,7 @@ process. The session (access and refresh tokens) is therefore kept in the lake,
 encrypted (Fernet) with a key derived from the app password and the handle (scrypt):
 whoever can read the lake without holding the app password cannot use it, and
 whoever holds the password could log in anyway. An expired access token is renewed
-with the refresh token (``refreshSession``, not limited so); only a session that no
+with the refresh token (``refreshSession``, not a login); only a session that no
 longer works at all is replaced by a new login.
 
 Every login attempt is counted in the lake (:class:`LoginLedger`, one per service and
