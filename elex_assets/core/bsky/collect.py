@@ -1,10 +1,13 @@
 """Collect one day of Bluesky posts into the raw lake, every window read to its end.
 
-searchPosts' cursor "may not allow scrolling through the entire result set": a
-query over a busy day stops early and silently. So a day is cut into time windows
-(``window_minutes``), each read newest first (``sort=latest``) page by page; when
-the cursor stops, one probe asks for what is older than the oldest post read in
-the window. Nothing older: the window is read to its end. Something older: the
+searchPosts' cursor is an offset that stops near 10,000 results (``SEARCH_CAP``)
+however many more match, and a page is cut from the hits before the posts it cannot
+show are removed: a short or even empty page may still carry a cursor. So a day is
+cut into time windows (``window_minutes``), each read newest first (``sort=latest``)
+page by page, following the cursor until it is absent whatever the page holds
+(bounded: a cursor handed back or still going after the cap's pages stops the sweep
+with a counted reason, ``STOP_REASONS``, recorded in the manifest); when the cursor
+stops, a probe asks for what is older than the oldest post read in the window. Nothing older: the window is read to its end. Something older: the
 cursor had stopped early, so what is left of the window is split in halves and
 each half is read the same way, down to one-second windows.
 
