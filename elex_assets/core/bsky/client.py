@@ -6,7 +6,11 @@ Every call goes through ``_call`` and elex's one retry layer
 with jitter (bounded); an ``ExpiredToken`` renews the session (refresh token, else a new login with the
 app password) and repeats the call, so a long run never dies of an expired
 session. A wrong app password fails at once naming ``BSKY_APP_PASSWORD``; the
-password itself never appears in logs, exceptions or metadata.
+password itself never appears in logs, exceptions or metadata. ``createSession`` is
+limited to 10 a day per account: each attempt is counted and bounded by a
+:class:`~elex_assets.core.bsky.session.LoginLedger` when one is given, and a 429 on it
+is :class:`BskyLoginRateLimited` (a cool-down until its reset), never retried.
+getPosts answers are checked against the URIs asked (:class:`BskyAnswerMismatch`).
 
 Raw pages are kept byte for byte: a ``Request`` subclass remembers the body of
 the last response before the SDK parses it into models.
