@@ -17,7 +17,8 @@ from atproto_client.exceptions import BadRequestError, UnauthorizedError
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import SANDBOX_APP_PASSWORD, SANDBOX_IDENTIFIER, BskySandbox
 
-DAY = (datetime.now(UTC) - timedelta(days=3)).date()
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)  # the sandbox's clock: no test reads the wall's
+DAY = (NOW - timedelta(days=3)).date()
 SINCE, UNTIL = f"{DAY}T00:00:00.000Z", f"{DAY + timedelta(days=1)}T00:00:00.000Z"
 
 
@@ -25,7 +26,7 @@ SINCE, UNTIL = f"{DAY}T00:00:00.000Z", f"{DAY + timedelta(days=1)}T00:00:00.000Z
 def sandbox() -> Iterator[BskySandbox]:
     cands = list(load_registry("2027").selected())
     cands[1] = replace(cands[1], bluesky_person=("jordanbardella.bsky.social",))
-    with BskySandbox(cands, posts_per_day=600, seed=3) as server:
+    with BskySandbox(cands, posts_per_day=600, seed=3, clock=lambda: NOW) as server:
         yield server
 
 
