@@ -199,12 +199,21 @@ def read_manifests(lake: Lake, day: date) -> list[Manifest]:
 
 
 def incomplete_windows(lake: Lake, day: date) -> list[str]:
-    """The day's sweeps elex stopped while the cursor still went on (:data:`INCOMPLETE_STOPS`),
-    each as ``query [since..until): reason``; empty when every window was read to its end."""
+    """The day's windows elex left unread, each as ``query [since..until): reason``.
+
+    A sweep stopped while its cursor still went on (:data:`INCOMPLETE_STOPS`) after
+    reading posts is followed by a probe for what is older, which reads the rest; one
+    stopped before reading any post leaves its whole window unknown."""
     out = []
     for manifest in read_manifests(lake, day):
+        sweep: list[PageSummary] = []
         for page in manifest.pages:
-            if page.stop in INCOMPLETE_STOPS:
+            if sweep and (sweep[-1].key, sweep[-1].window) == (page.key, page.window) \
+                    and not sweep[-1].last and not sweep[-1].stop:
+                sweep.append(page)
+            else:
+                sweep = [page]
+            if page.stop in INCOMPLETE_STOPS and not any(p.posts for p in sweep):
                 out.append(f"{page.key} [{iso(page.window[0])}..{iso(page.window[1])}): "
                            f"{page.stop}")
     return out

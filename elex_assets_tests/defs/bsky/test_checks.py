@@ -247,12 +247,14 @@ def test_a_raw_post_whose_times_cannot_be_read_is_a_counted_drop_and_the_check_p
 def test_a_window_left_with_its_cursor_going_fails_naming_it(lake_copy: Path) -> None:
     """A sweep elex stopped while the cursor still went on (here: a cursor handed back)
     is recorded on its last page; the check names the window until a run re-reads it."""
-    from elex_assets.core.bsky.collect import read_manifests
+    from elex_assets.core.bsky.collect import PageSummary, read_manifests
     from elex_assets.core.raw_pages import manifest_key
 
     lake = Lake(str(lake_copy))
     manifest = read_manifests(lake, DAY)[0]
-    manifest.pages[0].stop = "cursor_repeat"
+    window = manifest.pages[0].window
+    manifest.pages.append(PageSummary(manifest.pages[0].key, window, 0, None, None, False,
+                                      "cursor_repeat"))  # a sweep that read nothing
     lake.write_bytes(manifest_key(manifest.raw_key), json.dumps(manifest.to_json()).encode())
     verdicts = run_checks(lake_copy)
     assert failed(verdicts) == {BSKY_WINDOWS_READ}
