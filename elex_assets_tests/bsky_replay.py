@@ -59,7 +59,8 @@ class BskyReplay(LoopbackServer):
 
     def __init__(self, search: str = "bskyr__vcr__f_search", *, verbatim: bool = False,
                  hidden: int = 0, hidden_after: int = 10, stuck_cursor: str | None = None,
-                 login: str = "bskyr__vcr__repo_auth_direct") -> None:
+                 login: str = "bskyr__vcr__repo_auth_direct",
+                 getposts: str = "bskyr__vcr__f_getposts") -> None:
         super().__init__()
         self.search_exchange = exchange(search)
         self.posts = sorted(recorded_posts(search), key=sort_at, reverse=True)
@@ -67,6 +68,7 @@ class BskyReplay(LoopbackServer):
         self.stuck_cursor = stuck_cursor  # a faulty service: this cursor answers itself again
         self.hidden, self.hidden_after = hidden, hidden_after
         self.login = exchange(login)
+        self.getposts = exchange(getposts)
         # The burst lies in time between the hidden_after-th and the next newest post.
         self.burst_at = None if not hidden or len(self.posts) <= hidden_after else (
             sort_at(self.posts[hidden_after - 1]) + sort_at(self.posts[hidden_after])) / 2
@@ -113,7 +115,7 @@ class BskyReplay(LoopbackServer):
         return 200, headers, json.dumps(body, separators=(",", ":")).encode()
 
     def get_posts(self, params: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
-        ex = exchange("bskyr__vcr__f_getposts")
+        ex = self.getposts
         known = ex["params"]["uris"]
         if set(params.get("uris", [])) & set(known):
             return 200, self.headers_of(ex), ex["body"].encode()

@@ -203,6 +203,18 @@ def test_post_views_have_the_recorded_structure(sandbox: BskySandbox) -> None:
     assert any("bridgyOriginalText" in r and len(r["text"]) <= 300 for r in records)
 
 
+def test_get_posts_answers_the_recorded_structure(sandbox: BskySandbox) -> None:
+    token = _login(sandbox)._session.access_jwt
+    uris = [p.uri for p in sandbox.generator.day(DAY)[:3]]
+    status, body, headers = _raw(sandbox, "app.bsky.feed.getPosts", token, uris=uris[0])
+    recorded = _recorded("bskyr__vcr__f_getposts")
+    assert status == 200 and list(body) == list(json.loads(recorded["body"])) == ["posts"]
+    rec_post = json.loads(recorded["body"])["posts"][0]
+    assert set(body["posts"][0]) <= set(rec_post) | {"quoteCount", "embed"}
+    assert list(body["posts"][0]["author"]) == list(rec_post["author"])
+    assert headers["ratelimit-policy"] == recorded["headers"]["ratelimit-policy"]
+
+
 def test_pages_are_cut_then_filtered_short_and_empty_pages_carry_a_cursor(
     sandbox: BskySandbox,
 ) -> None:

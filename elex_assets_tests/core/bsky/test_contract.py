@@ -100,11 +100,13 @@ def test_the_recorded_posts_normalise_every_one_accounted(tmp_path: Path) -> Non
     assert set(table["post_type"]) == {"original", "reply", "quote"}
 
 
-def test_get_posts_answers_the_recorded_post(replay: BskyReplay) -> None:
-    uri = exchange("bskyr__vcr__f_getposts")["params"]["uris"][0]
-    client = _client(replay)
-    assert [p["uri"] for p in client.get_posts([uri])] == [uri]
-    assert client.get_posts(["at://did:plc:gone/app.bsky.feed.post/x"]) == []
+@pytest.mark.parametrize("name", ["bskyr__vcr__f_getposts", "bskyr__httptest2__getPosts"])
+def test_get_posts_answers_the_recorded_post(name: str) -> None:
+    uri = exchange(name)["params"]["uris"][0]
+    with BskyReplay(getposts=name) as replay:
+        client = _client(replay)
+        assert [p["uri"] for p in client.get_posts([uri])] == [uri]
+        assert client.get_posts(["at://did:plc:gone/app.bsky.feed.post/x"]) == []
 
 
 def test_a_get_posts_answer_for_other_posts_is_refused(replay: BskyReplay) -> None:
