@@ -47,7 +47,7 @@ from elex_assets.core.x.counts_check import (
     page_buckets,
 )
 from elex_assets.core.x.query import XQuery, build_queries
-from elex_assets.core.x.spend import SpendGuard
+from elex_assets.core.x.spend import SpendGuard, paid_request
 
 ALL = "_all"
 __all__ = ["ALL", "CountsMismatch", "CountQuery", "collect_counts_day", "count_queries",
@@ -103,11 +103,12 @@ def _counted(client: XClient, request: CountsRequest,
     while True:
         if spend is not None:
             spend.before_counts(request.endpoint)
-        page = client.counts(
-            request.endpoint, request.query, granularity=request.granularity,
-            start_time=request.params()["start_time"], end_time=request.params()["end_time"],
-            next_token=token,
-        )
+        with paid_request(spend):  # a request that fails is not billed: released
+            page = client.counts(
+                request.endpoint, request.query, granularity=request.granularity,
+                start_time=request.params()["start_time"],
+                end_time=request.params()["end_time"], next_token=token,
+            )
         if spend is not None:
             spend.record_counts(request.endpoint)
         pages += 1
