@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from elex_assets.core.lake import Lake
 
@@ -265,7 +266,8 @@ def check_bsky(*, lake: Lake, now: datetime, first_candidate: str) -> Finding:
                        "UTC (state/bsky_cooldown.json); not asked",
                        next="wait for the end of the pause: the schedule resumes by itself")
     resource = BskyResource.from_settings(bs, XSettings.load().min_status, max_attempts=1)
-    client = resource.process_config_and_initialize().client(lake)
+    resource = resource.process_config_and_initialize()
+    client = resource.client(lake)
     budget = ""
     try:
         client.login()
@@ -279,17 +281,31 @@ def check_bsky(*, lake: Lake, now: datetime, first_candidate: str) -> Finding:
                        next="create an app password (Settings > Privacy and security > App "
                             "passwords) and set BSKY_APP_PASSWORD; check BSKY_HANDLE")
     except BskyError as exc:
+        limited = any(w in str(exc).lower() for w in ("rate", "budget"))
         return Finding("Bluesky", FAIL, configured, f"{type(exc).__name__}: {exc}",
                        cost=f"{client.logins} login(s)",
                        next="logins are limited per account and day: wait for the reset "
-                            "before trying again" if "rate" in str(exc).lower() else
+                            "before trying again" if limited else
                             f"check BSKY_BASE_URL={bs.base_url} and the network")
     how = ("session reused from the lake (no login)" if client.session_reused and not client.logins
            else f"logged in ({budget})")
-    return Finding("Bluesky", OK, configured, f"{how}; searchPosts answered",
+    return Finding("Bluesky", OK, configured,
+                   f"{how}; searchPosts answered; {own_login_budget(lake, resource)}",
                    cost=f"free; {client.logins} login(s)",
                    next="" if client.session_reused else
                    "the session is kept in the lake (state/bsky_session/): runs reuse it")
+
+
+def own_login_budget(lake: Lake, resource: Any) -> str:
+    """elex's own count of the account's logins (``BSKY_MAX_LOGINS_PER_DAY``, in the lake)."""
+    from elex_assets.core.bsky.api import SANDBOX_HANDLE
+    from elex_assets.core.bsky.session import LoginLedger
+
+    ledger = LoginLedger(lake, resource.handle or SANDBOX_HANDLE, resource.base_url,
+                         resource.max_logins_per_day)
+    used = len(ledger.attempts())
+    return (f"elex's logins in the last 24 h: {used} of BSKY_MAX_LOGINS_PER_DAY="
+            f"{ledger.budget}")
 
 
 def _iso(moment: datetime) -> str:

@@ -272,7 +272,8 @@ def test_bsky_logs_in_once_then_reuses_the_stored_session(bsky: BskySandbox,
     assert "logins left" in first.answered and first.cost == "free; 1 login(s)"
     again = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
     assert again.status == OK
-    assert again.answered == "session reused from the lake (no login); searchPosts answered"
+    assert again.answered == ("session reused from the lake (no login); searchPosts answered; "
+                              "elex's logins in the last 24 h: 1 of BSKY_MAX_LOGINS_PER_DAY=8")
     logins = [r for r in bsky.requests if r["path"].endswith("createSession")]
     assert len(logins) == 1
 
@@ -310,6 +311,20 @@ def test_bsky_login_refused_by_the_rate_limit(bsky: BskySandbox, lake: Lake) -> 
     row = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
     assert row.status == FAIL and "rate" in row.answered.lower()
     assert "wait for the reset" in row.next
+
+
+def test_bsky_login_budget_spent_by_elex_sends_no_login(bsky: BskySandbox, lake: Lake) -> None:
+    from elex_assets.core.bsky.api import SANDBOX_HANDLE
+    from elex_assets.core.bsky.session import LoginLedger
+
+    # eight logins counted at a fixed instant ahead of any test run: inside the last 24 h
+    ledger = LoginLedger(lake, SANDBOX_HANDLE, bsky.base_url, 8, clock=lambda: 4102444800.0)
+    for _ in range(8):
+        ledger.record()
+    row = check_bsky(lake=lake, now=NOW, first_candidate=FIRST)
+    assert row.status == FAIL and "login budget spent" in row.answered
+    assert "wait for the reset" in row.next
+    assert not [r for r in bsky.requests if r["path"].endswith("createSession")]
 
 
 def test_bsky_not_configured_is_skipped(env: Path, lake: Lake,
