@@ -70,7 +70,7 @@ def test_creates_the_dataset_when_kaggle_does_not_know_it(kaggle_env, folder):
     assert fake.auth[0] == "Basic " + base64.b64encode(b"jane:s3cr3t").decode()
     create = fake.bodies("CreateDataset")[0]
     assert create["ownerSlug"] == "jane" and create["slug"] == "french-election-test"
-    assert create["title"] == "French Presidential Election: X, Trends, Wikipedia"
+    assert create["title"] == "French Presidential Election: X & Google Trends"
     assert create["licenseName"] == "CC-BY-SA-4.0"
     assert "## Election 2027" in create["description"]
     assert create.get("isPrivate", False) is False  # public (false is not serialised)
