@@ -33,7 +33,14 @@ class XSettings(_Numbers):
     languages: Annotated[tuple[str, ...], NoDecode] = var("X_LANGUAGES", ("fr", "en"))
     include_retweets: Annotated[bool, FLAG] = var("X_INCLUDE_RETWEETS", True)
     min_status: Annotated[int, Range(-1, None, True)] = var("X_MIN_STATUS", 0)
-    max_posts_per_month: Annotated[int, Range(0, None, True)] = var("X_MAX_POSTS_PER_MONTH", 0)
+    max_posts_per_month: Annotated[int, Range(0, None, True)] = var(
+        "X_MAX_POSTS_PER_MONTH", 0,
+        description=(
+            "Posts elex may read from X per calendar month (UTC), search and stream, "
+            "together for every process and host sharing the lake: each page is reserved "
+            "before it is requested. 0: no post budget (the dollar ceilings still apply)."
+        ),
+    )
     token_set: Annotated[bool, IS_SET] = var("X_BEARER_TOKEN", False)
     price_post_read_usd: float = var("X_PRICE_POST_READ_USD", 0.005)
     price_counts_recent_usd: float = var("X_PRICE_COUNTS_RECENT_USD", 0.005)

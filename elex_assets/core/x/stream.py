@@ -64,7 +64,9 @@ class StreamMeter:
         self.stopped: BaseException | None = None
 
     def _settle(self) -> None:
-        used, self.used, self.reserved = self.used, 0, 0
+        used, reserved, self.used, self.reserved = self.used, self.reserved, 0, 0
+        if not used and not reserved:
+            return
         if self.posts is not None:
             self.posts.settle(used)
         if self.spend is not None:
