@@ -396,7 +396,7 @@ class PostBudget:
         self._reserved = 0
         self._unbudgeted = 0
         self.read = 0  # posts this run read
-        self.month_posts = 0  # the month's counter as last written by this run
+        self.month_posts: int | None = None  # the month's counter as last written here
 
     def _change(self, delta: Callable[[Usage], int | None], runs: int = 0) -> Usage:
         def change(stored: shared_state.Stored | None) -> tuple[bytes, Usage]:
@@ -614,7 +614,9 @@ def collect_day(
         day, "refresh" if refresh_id else "incremental", endpoint,
         writer.landed[-1] if writer.landed else None, len(summaries),
         sum(s.result_count for s in summaries), per_query, replaced,
-        (window[0].time or "", window[1].time or ""), usage.month_posts, True, notes,
+        (window[0].time or "", window[1].time or ""),
+        Usage.load(lake, month).posts if usage.month_posts is None else usage.month_posts,
+        True, notes,
         landed=list(writer.landed),
     )
 
