@@ -41,7 +41,7 @@ class XSettings(_Numbers):
     min_status: Annotated[int, Range(-1, None, True)] = var("X_MIN_STATUS", 0,
         description="Lowest registry status collected (`-1` includes withdrawn candidates).")
     max_posts_per_month: Annotated[int, Range(0, None, True)] = var("X_MAX_POSTS_PER_MONTH", 0,
-        description="Monthly budget of posts read; collection stops before exceeding it (`0`: off).")
+        description="Monthly budget of posts read (search and stream, every process sharing the lake together: each page is reserved before it is requested); collection stops before exceeding it (`0`: off).")
     token_set: Annotated[bool, IS_SET] = var("X_BEARER_TOKEN", False,
         description="**Secret**: the X app bearer token (OAuth 2.0 app-only), read through `dg.EnvVar`; required unless `X_API_BASE_URL` is a sandbox on this machine.",
         shown="none")
