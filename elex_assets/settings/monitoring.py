@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationInfo, field_validator
+from pydantic import model_validator as _model_validator
 
 if TYPE_CHECKING:
     from elex_assets.core.alerts import AlertSettings
@@ -78,11 +79,35 @@ class ThresholdSettings(EnvModel):
         if text is None:
             return cls.default(field)
         if field == "kaggle_deadline_cron":
-            return text
+            return _cron(name, text)
         try:
             minutes = float(text)
         except ValueError:
             raise ValueError(f"{name}={text!r} is not a number of minutes") from None
-        if minutes <= 0:
+        if minutes <= 0 or minutes != minutes or minutes == float("inf"):
             raise ValueError(f"{name}={text!r} must be a positive number of minutes")
         return minutes
+
+    @_model_validator(mode="after")
+    def _warn_before_fail(self) -> ThresholdSettings:
+        for source in ("tweets", "trends"):
+            warn = getattr(self, f"{source}_warn_minutes")
+            fail = getattr(self, f"{source}_fail_minutes")
+            if warn > fail:
+                up = source.upper()
+                raise ValueError(
+                    f"ELEX_FRESHNESS_{up}_WARN_MINUTES={warn:g} is above "
+                    f"ELEX_FRESHNESS_{up}_FAIL_MINUTES={fail:g}: a warning comes before "
+                    "the failure")
+        return self
+
+
+def _cron(name: str, text: str) -> str:
+    """A cron string Dagster's schedules and freshness policies accept (parsed at load)."""
+    from elex_assets.dagster_private import is_valid_cron_string
+
+    if not is_valid_cron_string(text):
+        raise ValueError(
+            f"{name}={text!r}: expected a cron string of 5 fields, e.g. '0 12 * * 1' "
+            "(Mondays at noon UTC)")
+    return text

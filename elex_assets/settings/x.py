@@ -8,6 +8,7 @@ from pydantic import ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
 from pydantic_settings import NoDecode
 
+from elex_assets.core.registry import STATUSES
 from elex_assets.core.x.client import DEFAULT_BASE_URL as X_DEFAULT_BASE_URL
 from elex_assets.core.x.client import is_sandbox_url
 from elex_assets.settings.base import (
@@ -32,7 +33,9 @@ class XSettings(_Numbers):
     max_query_length: Annotated[int, Range(integer=True)] = var("X_MAX_QUERY_LENGTH", 0)
     languages: Annotated[tuple[str, ...], NoDecode] = var("X_LANGUAGES", ("fr", "en"))
     include_retweets: Annotated[bool, FLAG] = var("X_INCLUDE_RETWEETS", True)
-    min_status: Annotated[int, Range(-1, None, True)] = var("X_MIN_STATUS", 0)
+    min_status: Annotated[int, Range(min(STATUSES), max(STATUSES), True)] = var(
+        "X_MIN_STATUS", 0, description="Collect candidates whose registry status is at least "
+        "this: -1 (withdrawn), 0 (potential) or 1 (declared).")
     max_posts_per_month: Annotated[int, Range(0, None, True)] = var("X_MAX_POSTS_PER_MONTH", 0)
     token_set: Annotated[bool, IS_SET] = var("X_BEARER_TOKEN", False)
     price_post_read_usd: float = var("X_PRICE_POST_READ_USD", 0.005)
@@ -43,7 +46,9 @@ class XSettings(_Numbers):
     max_usd_per_day: float = var("X_MAX_USD_PER_DAY", None)
     max_usd_per_month: float = var("X_MAX_USD_PER_MONTH", None)
     posts_plan: str = var("X_POSTS_PLAN", None)
-    sample_posts_per_day: Annotated[int, Range(integer=True)] = var("X_SAMPLE_POSTS_PER_DAY", 400)
+    sample_posts_per_day: Annotated[int, Range(0, None, True)] = var(
+        "X_SAMPLE_POSTS_PER_DAY", 400, description="Posts read per day under "
+        "X_POSTS_PLAN=sample; must be positive with that plan.")
 
     LIVE_DEFAULTS: ClassVar[dict[str, Any]] = {
         "max_usd_per_day": 5.0, "max_usd_per_month": 100.0, "posts_plan": "sample"}
@@ -112,6 +117,14 @@ class XSettings(_Numbers):
         for field, value in self.url_defaults(self.base_url).items():
             if getattr(self, field) is None:
                 self.__dict__[field] = value
+        if self.min_status not in STATUSES:
+            raise ValueError(
+                f"X_MIN_STATUS={self.min_status}: expected one of the registry's statuses "
+                + ", ".join(f"{k} ({v})" for k, v in STATUSES.items()))
+        if self.posts_plan == "sample" and self.sample_posts_per_day <= 0:
+            raise ValueError(
+                f"X_SAMPLE_POSTS_PER_DAY={self.sample_posts_per_day}: X_POSTS_PLAN=sample needs "
+                "a positive number of posts per day (or set X_POSTS_PLAN=off to read none)")
         limit = {"recent": 512, "all": 1024}[self.endpoint]
         length = self.max_query_length
         if length != 0 and not 32 <= length <= limit:
