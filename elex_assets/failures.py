@@ -16,6 +16,16 @@ import dagster as dg
 
 # dagster._core.storage.tags.RETRY_ON_ASSET_OR_OP_FAILURE_TAG (not exported publicly).
 NO_RUN_RETRY_TAG = "dagster/retry_on_asset_or_op_failure"
+# dagster._core.storage.tags.MAX_RETRIES_TAG: the instance reads it for any failure reason
+# (an interrupted run fails as UNEXPECTED_TERMINATION, which the tag above does not cover).
+MAX_RETRIES_TAG = "dagster/max_retries"
+NO_RUN_RETRY_TAGS = {NO_RUN_RETRY_TAG: "false", MAX_RETRIES_TAG: "0"}
+
+
+def no_run_retry(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag the run so that the instance's run retries leave it failed (best effort)."""
+    with contextlib.suppress(Exception):  # tagging is best effort; the failure is not
+        instance.add_run_tags(run_id, NO_RUN_RETRY_TAGS)
 
 
 def stop_without_retry(
@@ -26,8 +36,7 @@ def stop_without_retry(
         message = "\n".join([f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", [])])
     else:
         message = exc
-    with contextlib.suppress(Exception):  # tagging is best effort; the failure is not
-        context.instance.add_run_tags(context.run.run_id, {NO_RUN_RETRY_TAG: "false"})
+    no_run_retry(context.instance, context.run.run_id)
     return dg.Failure(description=message, allow_retries=False)
 
 
