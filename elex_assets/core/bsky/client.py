@@ -45,7 +45,13 @@ from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     SearchPage,
     SessionStore,
 )
-from elex_assets.core.retrying import GiveUp, RateLimited, Transient, reset_from_headers, retrying
+from elex_assets.core.retrying import (
+    GiveUp,
+    RateLimited,
+    Transient,
+    reset_from_headers,
+    retrying,
+)
 from elex_assets.core.x.client import is_sandbox_url
 
 T = TypeVar("T")

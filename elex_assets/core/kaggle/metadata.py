@@ -37,6 +37,8 @@ SOURCE_TITLES = {
 class MetadataError(ValueError):
     """Settings that make an invalid Kaggle dataset (the message names the setting)."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 def check_dataset_id(dataset_id: str | None) -> str:
     if not dataset_id:

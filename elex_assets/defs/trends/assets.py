@@ -35,6 +35,7 @@ from elex_assets.core.trends.state import TrendsGate
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.scheduling import tick_time, utc_schedule
 from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.failures import final_on_deterministic
 from elex_assets.partitions import day_area_key, day_area_of, trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings, TrendsSettings
@@ -178,6 +179,7 @@ def _trends_asset(
         deps=["candidates"],
         description=DESCRIPTIONS[kind],
     )
+    @final_on_deterministic
     def _asset(
         context: AssetExecutionContext,
         trends: TrendsResource,
