@@ -37,6 +37,9 @@ BAD = [
     ({"ELEX_FRESHNESS_TWEETS_WARN_MINUTES": "60", "ELEX_FRESHNESS_TWEETS_FAIL_MINUTES": "30"},
      "ELEX_FRESHNESS_TWEETS_WARN_MINUTES=60 is above ELEX_FRESHNESS_TWEETS_FAIL_MINUTES=30"),
     ({"ELEX_QUIET_MINUTES": "nan"}, "ELEX_QUIET_MINUTES='nan' must be a positive number"),
+    ({"ELEX_QUIET_MINUTES": "2000"}, "ELEX_QUIET_MINUTES='2000': expected at most 1440"),
+    ({"ELEX_DAY_DEADLINE_MINUTES": "1441"}, "ELEX_DAY_DEADLINE_MINUTES='1441': expected at most"),
+    ({"X_LANGUAGES": "fr,lang:en"}, "X_LANGUAGES='fr,lang:en': 'lang:en' is not a language code"),
 ]
 
 

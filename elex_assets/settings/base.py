@@ -208,8 +208,13 @@ def _lake_url(name: str, text: str) -> str:
     return text
 
 
-def _languages(text: str | None) -> tuple[str, ...]:
-    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+def _languages(text: str | None, name: str = "") -> tuple[str, ...]:
+    """Comma-separated language codes (``fr,en``, ``pt-BR``); with ``name``, each checked."""
+    languages = tuple(x.strip() for x in (text or "").split(",") if x.strip())
+    for lang in languages if name else ():
+        if not lang.replace("-", "").isalpha() or len(lang) > 8:
+            raise ValueError(f"{name}={text!r}: {lang!r} is not a language code")
+    return languages
 
 
 # ---- the domains ------------------------------------------------------------------------

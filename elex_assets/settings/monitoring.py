@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
@@ -71,6 +71,9 @@ class ThresholdSettings(EnvModel):
     # A campaign day may have no post for this long after midnight UTC.
     quiet_minutes: float = var("ELEX_QUIET_MINUTES", 360.0)
 
+    # Both count from midnight UTC: beyond a day, yesterday would be judged all day long.
+    WITHIN_A_DAY: ClassVar[tuple[str, ...]] = ("day_deadline_minutes", "quiet_minutes")
+
     @field_validator("*", mode="before")
     @classmethod
     def _minutes(cls, value: Any, info: ValidationInfo) -> Any:
@@ -86,6 +89,9 @@ class ThresholdSettings(EnvModel):
             raise ValueError(f"{name}={text!r} is not a number of minutes") from None
         if minutes <= 0 or minutes != minutes or minutes == float("inf"):
             raise ValueError(f"{name}={text!r} must be a positive number of minutes")
+        if field in cls.WITHIN_A_DAY and minutes > 1440:
+            raise ValueError(f"{name}={text!r}: expected at most 1440 minutes (one day after "
+                             "midnight UTC)")
         return minutes
 
     @_model_validator(mode="after")

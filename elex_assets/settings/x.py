@@ -74,7 +74,7 @@ class XSettings(_Numbers):
     @classmethod
     def _languages(cls, value: Any) -> tuple[str, ...]:
         # Unset: the default; set but empty: no language filter.
-        return tuple(value) if isinstance(value, list | tuple) else _languages(value)
+        return tuple(value) if isinstance(value, list | tuple) else _languages(value, "X_LANGUAGES")
 
     @field_validator("price_post_read_usd", "price_counts_recent_usd", "price_counts_all_usd",
                      "max_usd_per_day", "max_usd_per_month", mode="before")
