@@ -81,6 +81,8 @@ def test_sigterm_stops_a_run_waiting_for_its_pool_slot_and_frees_it(
             assert statuses == {dg.DagsterRunStatus.FAILURE}
             # stopped on purpose: the instance's run retries (dagster.yaml) leave them be
             assert {r.tags.get("dagster/will_retry") for r in instance.get_runs()} == {"false"}
+            # and the holder, stopped inside its partition's lease, gave the lease back
+            assert not list((tmp_path / "lake" / "state" / "leases").rglob("*.json"))
     finally:
         for proc in (holder, waiter):
             if proc is not None and proc.poll() is None:
