@@ -10,6 +10,7 @@ import dagster as dg
 from elex_assets.core.lake import Lake
 from elex_assets.core.trends.client import TRENDS_RETRY, Politeness, TrendsClient
 from elex_assets.core.trends.official import OfficialClient, load_token
+from elex_assets.core.trends.official_budget import RequestBudget
 from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.settings import TrendsSettings
 
@@ -34,6 +35,7 @@ class TrendsResource(dg.ConfigurableResource):
     credentials_file: str | None = _default("credentials_file")
     second_anchor: str | None = _default("second_anchor")
     official_poll_seconds: float = OfficialClient.poll_interval
+    official_max_requests_per_day: int = _default("official_max_requests_per_day")
 
     @classmethod
     def from_settings(cls, settings: TrendsSettings, **fields: object) -> TrendsResource:
@@ -68,8 +70,12 @@ class TrendsResource(dg.ConfigurableResource):
         return client
 
 
+    def official_budget(self, lake: Lake) -> RequestBudget:
+        """The daily request budget (``TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY``), kept in the lake."""
+        return RequestBudget(lake, self.official_max_requests_per_day)
+
     def official_client(
-        self, area: str, gate: TrendsGate | None = None
+        self, area: str, gate: TrendsGate | None = None, budget: RequestBudget | None = None
     ) -> OfficialClient:
         """The official Trends API (alpha) client; credentials only needed off loopback."""
         return OfficialClient(
@@ -77,6 +83,7 @@ class TrendsResource(dg.ConfigurableResource):
             base_url=self.official_base_url,
             token=load_token(self.credentials_file, self.official_base_url),
             gate=gate,
+            budget=budget,
             min_interval=self.min_interval_seconds,
             timeout=self.timeout_seconds,
             poll_interval=self.official_poll_seconds,
