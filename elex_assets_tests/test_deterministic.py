@@ -169,3 +169,19 @@ def test_every_error_says_whether_it_is_transient() -> None:
                  BskyRetriesExhausted("x"), OSError("disk full")]
     assert [is_deterministic(e) for e in final] == [True] * len(final)
     assert [is_deterministic(e) for e in transient] == [False] * len(transient)
+
+
+def test_every_asset_and_op_of_the_definitions_runs_under_final_errors() -> None:
+    """So that no collector, present or future, can forget the definition above."""
+    from elex_assets.definitions import get_defs
+
+    defs = get_defs()
+    every = defs.resolve_asset_graph().assets_defs
+    nodes = [a.op for a in every if a.is_executable and a.keys]  # not check-only definitions
+    of_assets = {a.op.name for a in every}
+    nodes += [n.definition for job in defs.resolve_all_job_defs() for n in job.graph.nodes
+              if n.definition.name not in of_assets]  # plain ops (the X stream)
+    assert len(nodes) > 20
+    bare = sorted({n.name for n in nodes
+                   if not getattr(n.compute_fn.decorated_fn, "final_on_deterministic", False)})
+    assert bare == []
