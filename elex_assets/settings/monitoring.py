@@ -99,12 +99,12 @@ class ThresholdSettings(EnvModel):
         for source in ("tweets", "trends"):
             warn = getattr(self, f"{source}_warn_minutes")
             fail = getattr(self, f"{source}_fail_minutes")
-            if warn > fail:
+            if warn >= fail:
                 up = source.upper()
                 raise ValueError(
-                    f"ELEX_FRESHNESS_{up}_WARN_MINUTES={warn:g} is above "
-                    f"ELEX_FRESHNESS_{up}_FAIL_MINUTES={fail:g}: a warning comes before "
-                    "the failure")
+                    f"ELEX_FRESHNESS_{up}_WARN_MINUTES={warn:g} must be below "
+                    f"ELEX_FRESHNESS_{up}_FAIL_MINUTES={fail:g} (the warn threshold comes "
+                    "before the failure)")
         return self
 
 
