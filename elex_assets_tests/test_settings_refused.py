@@ -89,3 +89,19 @@ def test_a_refused_lake_url_writes_nothing_and_the_dagster_cli_shows_one_line(
         "lake: expected a local folder or s3://bucket[/prefix]")
     assert "Traceback" not in proc.stderr
     assert list(cwd.iterdir()) == []
+
+
+def test_the_demo_refuses_a_bad_setting_before_creating_its_instance(tmp_path: Path) -> None:
+    """Before: the demo wrote DAGSTER_HOME/dagster.yaml, then refused the lake URL."""
+    env = {**os.environ, "ELEX_LAKE_URL": "s3:/bucket-typo/lake",
+           "DAGSTER_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "elex_assets.cli.main", "demo"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "elex: error: invalid setting: ELEX_LAKE_URL='s3:/bucket-typo/lake': s3: "
+        "is not a supported lake: expected a local folder or s3://bucket[/prefix] "
+        "(--verbose shows the traceback)"]
+    assert list(tmp_path.iterdir()) == []

@@ -101,7 +101,7 @@ def test_an_elex_error_is_one_line_and_the_traceback_is_under_verbose() -> None:
     quiet = _elex("demo", ELEX_ELECTION="1999")
     assert quiet.returncode == 1
     assert quiet.stderr.strip().splitlines() == [
-        "elex: error: ValueError: ELEX_ELECTION='1999' is not supported; choose one of "
+        "elex: error: invalid setting: ELEX_ELECTION='1999' is not supported; choose one of "
         "2017, 2022, 2027 (--verbose shows the traceback)"
     ]
     verbose = _elex("--verbose", "demo", ELEX_ELECTION="1999")
