@@ -185,3 +185,21 @@ def test_every_asset_and_op_of_the_definitions_runs_under_final_errors() -> None
     bare = sorted({n.name for n in nodes
                    if not getattr(n.compute_fn.decorated_fn, "final_on_deterministic", False)})
     assert bare == []
+
+
+@pytest.mark.parametrize("asset", [TWEET_COUNTS, RAW_TWEETS], ids=["counts", "search"])
+def test_a_dollar_ceiling_is_final(tmp_path: Path, asset: dg.AssetsDefinition) -> None:
+    with (XSandbox(election="2022", posts_per_day=200, seed=7) as sandbox,
+          dg.instance_for_test(overrides=RETRIES) as instance):
+        result = dg.materialize(
+            [asset], partition_key=X_DAY, instance=instance, raise_on_error=False,
+            resources={
+                "lake": LakeResource(url=str(tmp_path)),
+                "registry": RegistryResource(election="2022"),
+                "x": XResource(base_url=sandbox.base_url, endpoint="all", posts_plan="full",
+                               price_post_read_usd=0.005, price_counts_all_usd=0.01,
+                               max_usd_per_day=0.015),
+            },
+        )
+        assert _outcome(instance, result) == "false"
+        assert not _step_retried(result)
