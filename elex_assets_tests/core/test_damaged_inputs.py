@@ -177,3 +177,44 @@ def test_a_damaged_bluesky_raw_file_is_named_and_mode_full_heals_the_day(
         keys = bsky_raw_keys(lake, BSKY_DAY)
         assert key not in keys
         assert bsky_normalise(lake, keys, registry.candidates, BSKY_DAY, target).rows == rows
+
+
+def test_through_dagster_the_damaged_day_fails_named_unretried_then_mode_full_heals(
+    x_sandbox, tmp_path  # noqa: ANN001
+) -> None:
+    """Before: the refresh ended rc=0 with 0 of 1,695 rows."""
+    import dagster as dg
+
+    from elex_assets.defs.x.assets import x_assets_for
+    from elex_assets.defs.x.resources import XResource
+    from elex_assets.resources import LakeResource, RegistryResource
+
+    raw, tweets = x_assets_for(REGISTRY.election)
+    resources = {
+        "lake": LakeResource(url=str(tmp_path / "lake")),
+        "registry": RegistryResource(election="2022"),
+        "x": XResource(base_url=x_sandbox.base_url, endpoint="all", backoff_base=0.01),
+    }
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    retries = {"run_retries": {"enabled": True, "max_retries": 2}}
+    with dg.instance_for_test(overrides=retries) as instance:
+        def run(*assets: dg.AssetsDefinition, mode: str = "auto") -> dg.ExecuteInProcessResult:
+            return dg.materialize(
+                list(assets), partition_key=DAY.isoformat(), instance=instance,
+                resources=resources, raise_on_error=False,
+                run_config={"ops": {"raw_tweets": {"config": {"mode": mode}}}}
+                if raw in assets else None)
+
+        assert run(raw, tweets).success
+        rows = lake.read_parquet(TARGET).height
+        (key,) = raw_keys(lake, DAY)
+        lake.write_bytes(key, b"")
+        failed = run(tweets)
+        assert not failed.success
+        (failure,) = failed.get_step_failure_events()
+        assert f"{key}: empty file (0 bytes)" in failure.step_failure_data.error.to_string()
+        assert instance.get_run_by_id(failed.run_id).tags["dagster/will_retry"] == "false"
+        assert lake.read_parquet(TARGET).height == rows  # the day is kept
+
+        assert run(raw, tweets, mode="full").success
+        assert lake.read_parquet(TARGET).height == rows
