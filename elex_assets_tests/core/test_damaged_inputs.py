@@ -164,12 +164,16 @@ def test_a_damaged_bluesky_raw_file_is_named_and_mode_full_heals_the_day(
         (key,) = bsky_raw_keys(lake, BSKY_DAY)
         rows = bsky_normalise(lake, [key], registry.candidates, BSKY_DAY, target).rows
         assert rows > 0
+        good = bsky_manifests(lake, BSKY_DAY)
+        lake.write_bytes(manifest_key(key), b"{not json")  # a broken manifest is rebuilt
+        (rebuilt,) = bsky_manifests(lake, BSKY_DAY)
+        assert (rebuilt.raw_key, rebuilt.pages) == (good[0].raw_key, good[0].pages)
         damage(lake, key)
         pattern = rf"{re.escape(lake.uri(key))}: {re.escape(message)}.*raw_bsky_posts.*mode: full"
         with pytest.raises(DamagedRawFile, match=pattern):
             bsky_normalise(lake, [key], registry.candidates, BSKY_DAY, target)
-        lake.delete(manifest_key(key))
-        with pytest.raises(DamagedRawFile, match=pattern):
+        lake.write_bytes(manifest_key(key), b"{not json")  # rebuilt from a raw file that is
+        with pytest.raises(DamagedRawFile, match=pattern):  # damaged: named, not JSONDecodeError
             bsky_manifests(lake, BSKY_DAY)
 
         bsky_collect(client(), lake, queries, BSKY_DAY, now=BSKY_NOW, run_id="two",

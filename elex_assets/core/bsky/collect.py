@@ -167,7 +167,8 @@ HEAL = ("The raw file is damaged; re-fetch the day with raw_bsky_posts run confi
 
 
 def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]:
-    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing.
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing
+    or unreadable.
 
     A raw file that cannot be read either raises an error naming it, unless ``not
     strict`` (a full refresh replaces it anyway): then it counts as covering nothing."""
@@ -175,8 +176,11 @@ def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]
     out = []
     for key in sorted(k for k in keys if k.endswith(".jsonl.gz")):
         if manifest_key(key) in keys:
-            out.append(Manifest.from_json(json.loads(lake.read_bytes(manifest_key(key)))))
-            continue
+            try:  # a broken manifest is rebuilt from its raw file, as X's are
+                out.append(Manifest.from_json(json.loads(lake.read_bytes(manifest_key(key)))))
+                continue
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+                pass
         pages, first = [], {}
         try:
             records = raw_records(lake, key, HEAL)
