@@ -140,7 +140,7 @@ def test_bluesky_rate_limit_past_the_bound_is_final(tmp_path: Path) -> None:
           dg.instance_for_test(overrides=RETRIES) as instance):
         sandbox.faults.add("429", times=50, reset_in=3600, path="/xrpc/app.bsky.feed")
         result = dg.materialize(
-            [raw], partition_key="2026-11-20", instance=instance, raise_on_error=False,
+            [raw], partition_key="2026-09-01", instance=instance, raise_on_error=False,
             resources={
                 "lake": LakeResource(url=str(tmp_path)),
                 "registry": RegistryResource(election="2027"),
