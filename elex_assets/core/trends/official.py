@@ -156,6 +156,8 @@ class OfficialClient:
     session: requests.Session = field(default_factory=_new_session)
     requests_made: int = 0  # fetches sent (what the budget counts)
     polls_made: int = 0
+    # What the cool-down was when the last request left (``TrendsGate.check``).
+    _seen: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -165,7 +167,7 @@ class OfficialClient:
     def _refused(self, what: str) -> TrendsBlocked:
         if self.gate is None:
             return TrendsBlocked(f"the official Trends API refused this client ({what})")
-        cooldown = self.gate.refused(what)
+        cooldown = self.gate.refused(what, self._seen)
         return TrendsBlocked(
             f"the official Trends API refused this client ({what}); cool-down until "
             f"{cooldown.until:%Y-%m-%d %H:%M} UTC, nothing retried"
@@ -173,7 +175,7 @@ class OfficialClient:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         if self.gate is not None:
-            self.gate.check()
+            self.gate.check()  # a running cool-down: no wait, nothing sent
         if method == "POST":
             if self.budget is not None:
                 self.budget.charge_fetch(f"{method} {path}")
@@ -184,6 +186,9 @@ class OfficialClient:
             self.polls_made += 1
         if self.gate is not None:
             self.gate.wait_turn(self.min_interval, self.sleep)
+            # After the wait, right before sending: a refusal another process met while
+            # this one waited stops this request too.
+            self._seen = self.gate.check()
         url = f"{self.base_url}/{API_VERSION}{path}"
         headers = {"Authorization": f"Bearer {self.token()}"}
         import requests
@@ -238,7 +243,7 @@ class OfficialClient:
                         f"the official Trends API's {spec.method} failed: {error}"
                     )
                 if self.gate is not None:
-                    self.gate.succeeded()
+                    self.gate.succeeded(self._seen)
                 return operation
             if poll == self.max_polls:
                 break

@@ -33,7 +33,7 @@ from elex_assets.core.x.collect import (
     recent_earliest,
 )
 from elex_assets.core.x.query import XQuery, build_queries
-from elex_assets.core.x.spend import SpendGuard
+from elex_assets.core.x.spend import SpendGuard, paid_request
 
 ALL = "_all"
 
@@ -105,12 +105,13 @@ def collect_counts_day(
         while True:
             if spend is not None:
                 spend.before_counts(endpoint)
-            page = client.counts(
-                endpoint, cq.query.text, granularity="hour",
-                start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                next_token=token,
-            )
+            with paid_request(spend):  # a request that fails is not billed: released
+                page = client.counts(
+                    endpoint, cq.query.text, granularity="hour",
+                    start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    next_token=token,
+                )
             if spend is not None:
                 spend.record_counts(endpoint)
             for bucket in page.body.get("data", []):

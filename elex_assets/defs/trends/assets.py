@@ -36,7 +36,7 @@ from elex_assets.core.trends.errors import TrendsError
 from elex_assets.core.trends.official_budget import RequestBudget
 from elex_assets.core.trends.official_plan import OFFICIAL_HOUR, plan_day
 from elex_assets.core.trends.revisions import Landed, land_day
-from elex_assets.core.trends.state import TrendsGate
+from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.scheduling import tick_time, utc_schedule
 from elex_assets.defs.trends.resources import TrendsResource
@@ -121,7 +121,7 @@ def _collect(
     area, day = _partition(context)
     store = lake.lake()
     official = trends.backend == "official" and kind in OFFICIAL_KINDS
-    gate = trends.gate(store, official=official)
+    gate = trends.gate(store, official=official, log=context.log.warning)
     blocked = blocked_failure(gate)
     if blocked is not None:  # nothing is requested; the next scheduled run tries again
         context.log.warning(blocked.description or "")
@@ -349,7 +349,9 @@ def trends_hourly_schedule(
         try:
             lake = Settings.load().lake(lake_url)
             # the web API refuses us and every asset uses it: ask nothing until it is over
-            cooldown = TrendsGate(lake).active_cooldown()
+            policy = CooldownPolicy.minutes(trends_settings.cooldown_minutes,
+                                            trends_settings.cooldown_max_minutes)
+            cooldown = TrendsGate(lake, policy, log=context.log.warning).active_cooldown()
             if cooldown is not None:
                 return dg.SkipReason(cooldown.message())
             partial = partial_run_requests(lake, election, now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import dagster as dg
 
@@ -54,13 +53,14 @@ class TrendsResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
         )
 
-    def gate(self, lake: Lake, official: bool = False) -> TrendsGate:
-        """The lake-wide cool-down and request interval every process shares (one per API)."""
-        policy = CooldownPolicy(
-            base=timedelta(minutes=self.cooldown_minutes),
-            maximum=timedelta(minutes=self.cooldown_max_minutes),
-        )
-        return TrendsGate(lake, policy, source="trends_official" if official else "trends")
+    def gate(
+        self, lake: Lake, official: bool = False, log: Callable[[str], None] | None = None
+    ) -> TrendsGate:
+        """The lake-wide cool-down and request interval every process shares (one per API);
+        ``log`` hears about a damaged or absurd cool-down file (named) being repaired."""
+        policy = CooldownPolicy.minutes(self.cooldown_minutes, self.cooldown_max_minutes)
+        return TrendsGate(lake, policy, source="trends_official" if official else "trends",
+                          log=log or (lambda _message: None))
 
     def client(
         self, area: str, log: Callable[[str], None] | None = None, gate: TrendsGate | None = None
