@@ -1,7 +1,7 @@
 """The one place that assembles elex: assets, resources, jobs, schedules, sensors.
 
-Resources are built from the settings (``elex_assets.settings``, README,
-"Configuration"): the same code runs the demo on a local folder and production on
+Resources are built from the settings (``elex_assets.settings``,
+docs/configuration.md): the same code runs the demo on a local folder and production on
 S3. Nothing is built at import: ``defs`` (``@dg.definitions``) and ``get_defs()``
 load the settings when first called.
 """

@@ -240,7 +240,7 @@ def summarise(
     posts, recent, full, usd = x_spend_since(lake, began)
     print(f"X spend of this demo (sandbox, not billed): {posts} posts read, {recent + full} "
           f"counts requests; the demo (its week and today) would have cost ${usd:,.2f} live at the price "
-          "settings (X_PRICE_*; README, \"Going live\")")
+          "settings (X_PRICE_*; docs/costs.md)")
     from elex_assets.cli.demo_summary import bsky_posts_per_candidate
 
     bsky_total, bsky_deleted, bsky_per = bsky_posts_per_candidate(lake, week)

@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     est.add_argument("--plan", choices=["full", "sample", "off"],
                      help="collection plan to price (default $X_POSTS_PLAN)")
 
+    doctor = sub.add_parser(
+        "doctor", help="check the live configuration source by source, before a campaign")
+    doctor.add_argument("--spend", action="store_true",
+                        help="also make one X counts request, at its known price")
+
     args = parser.parse_args(argv)
     # SIGTERM stops elex like Ctrl-C: servers and runs clean up instead of dying mid-write.
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
@@ -87,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         from elex_assets.cli.estimate import run_estimate
 
         return run_estimate(args.first, args.last, args.plan)
+    if args.command == "doctor":
+        from elex_assets.cli.doctor import run_doctor
+
+        return run_doctor(spend=args.spend)
     if args.command == "import":
         from elex_assets.cli.archive import run_import
 

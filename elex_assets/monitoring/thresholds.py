@@ -1,4 +1,4 @@
-"""Monitoring thresholds (README, "Monitoring"), from ``ThresholdSettings``.
+"""Monitoring thresholds (docs/monitoring.md), from ``ThresholdSettings``.
 
 Defaults follow each source's cadence: X is refreshed every 5 minutes, Trends
 hourly, the Kaggle exports weekly.

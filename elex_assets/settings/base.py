@@ -63,9 +63,17 @@ FLAG = _Marker("FLAG")  # true/false (1/0, yes/no, on/off); anything else is ref
 IS_SET = _Marker("IS_SET")  # a secret: only whether it is set is kept, never its value
 
 
-def var(name: str, default: Any = None, **kwargs: Any) -> Any:
-    """A field read from the environment variable ``name`` (the one place it is named)."""
-    return Field(default, validation_alias=name, **kwargs)
+def var(name: str, default: Any = None, description: str | None = None, *,
+        shown: str | None = None, **kwargs: Any) -> Any:
+    """A field read from the environment variable ``name`` (the one place it is named).
+
+    ``description`` says what it means to a user; the configuration page of the docs is
+    generated from it (``settings/reference.py``), with ``shown`` as the default when
+    the value alone would not say it (a default that depends on other settings).
+    """
+    extra = {"shown_default": shown} if shown is not None else None
+    return Field(default, validation_alias=name, description=description,
+                 json_schema_extra=extra, **kwargs)
 
 
 class EnvModel(BaseSettings):
@@ -219,7 +227,9 @@ def _languages(text: str | None, name: str = "") -> tuple[str, ...]:
 
 # ---- the domains ------------------------------------------------------------------------
 
-CandidatesFile = Annotated[str | None, var("ELEX_CANDIDATES_FILE", None)]
+CandidatesFile = Annotated[str | None, var("ELEX_CANDIDATES_FILE", None,
+    description="Registry file to use instead of the built-in one (elex or legacy 2022 format); for the archive import, the registry that matches the old files (the author's own `candidates.json` may).",
+    shown="built-in `elex_assets/data/elections/<election>.json`")]
 
 
 

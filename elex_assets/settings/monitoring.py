@@ -20,11 +20,17 @@ from elex_assets.settings.core import AwsSettings
 
 
 class AlertsSettings(EnvModel):
-    """Where alerts go (README, "Monitoring"): an SNS topic or a phone number, else the log."""
+    """Where alerts go (docs/monitoring.md): an SNS topic or a phone number, else the log."""
 
-    topic_arn: str | None = var("ELEX_ALERT_SNS_TOPIC_ARN", None)
-    phone_number: str | None = var("ELEX_ALERT_PHONE_NUMBER", None)
-    ui_url: str | None = var("ELEX_UI_URL", None)
+    topic_arn: str | None = var("ELEX_ALERT_SNS_TOPIC_ARN", None,
+        description="SNS topic that receives alerts (subscribe e-mail, SMS, SQS… to it).",
+        shown="unset: alerts go to the log and the UI only")
+    phone_number: str | None = var("ELEX_ALERT_PHONE_NUMBER", None,
+        description="Phone number (E.164, `+33…`) texted directly through SNS, like the original Lambda; used when no topic is set.",
+        shown="unset")
+    ui_url: str | None = var("ELEX_UI_URL", None,
+        description="Base URL of the Dagster UI, for the link in each alert.",
+        shown="unset: no link")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -54,22 +60,30 @@ def alert_settings() -> AlertSettings:
 
 
 class ThresholdSettings(EnvModel):
-    """Monitoring thresholds in minutes (README, "Monitoring"), and the Kaggle deadline.
+    """Monitoring thresholds in minutes (docs/monitoring.md), and the Kaggle deadline.
 
     Defaults follow each source's cadence: X is refreshed every 5 minutes, Trends
     hourly, the Kaggle exports weekly.
     """
 
-    tweets_warn_minutes: float = var("ELEX_FRESHNESS_TWEETS_WARN_MINUTES", 15.0)
-    tweets_fail_minutes: float = var("ELEX_FRESHNESS_TWEETS_FAIL_MINUTES", 30.0)
-    trends_warn_minutes: float = var("ELEX_FRESHNESS_TRENDS_WARN_MINUTES", 120.0)
-    trends_fail_minutes: float = var("ELEX_FRESHNESS_TRENDS_FAIL_MINUTES", 240.0)
+    tweets_warn_minutes: float = var("ELEX_FRESHNESS_TWEETS_WARN_MINUTES", 15.0,
+        description="Freshness of `raw_tweets` and `tweets` (and Bluesky's): warn after this many minutes without a materialisation.")
+    tweets_fail_minutes: float = var("ELEX_FRESHNESS_TWEETS_FAIL_MINUTES", 30.0,
+        description="Freshness of `raw_tweets` and `tweets` (and Bluesky's): fail after this many minutes.")
+    trends_warn_minutes: float = var("ELEX_FRESHNESS_TRENDS_WARN_MINUTES", 120.0,
+        description="Freshness of the `trends_*` assets: warn after this many minutes.")
+    trends_fail_minutes: float = var("ELEX_FRESHNESS_TRENDS_FAIL_MINUTES", 240.0,
+        description="Freshness of the `trends_*` assets: fail after this many minutes.")
     # Weekly exports: due every Monday by noon UTC.
-    kaggle_deadline_cron: str = var("ELEX_FRESHNESS_KAGGLE_CRON", "0 12 * * 1")
+    kaggle_deadline_cron: str = var("ELEX_FRESHNESS_KAGGLE_CRON", "0 12 * * 1",
+        description="Deadline of the weekly `kaggle_*` exports (cron, UTC; due within the 12 h before it).",
+        shown="`0 12 * * 1` (Monday noon)")
     # Until this long after midnight UTC, yesterday's partition is the one judged.
-    day_deadline_minutes: float = var("ELEX_DAY_DEADLINE_MINUTES", 60.0)
+    day_deadline_minutes: float = var("ELEX_DAY_DEADLINE_MINUTES", 60.0,
+        description="Until this long after midnight UTC, yesterday's partition is the one that must be fresh.")
     # A campaign day may have no post for this long after midnight UTC.
-    quiet_minutes: float = var("ELEX_QUIET_MINUTES", 360.0)
+    quiet_minutes: float = var("ELEX_QUIET_MINUTES", 360.0,
+        description="A campaign day may have no post for this long after midnight UTC.")
 
     # Both count from midnight UTC: beyond a day, yesterday would be judged all day long.
     WITHIN_A_DAY: ClassVar[tuple[str, ...]] = ("day_deadline_minutes", "quiet_minutes")
