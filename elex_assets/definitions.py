@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+import click  # loaded by dagster already
 import dagster as dg
 
 from elex_assets.core.registry import load_registry
@@ -37,7 +38,7 @@ from elex_assets.monitoring.attach import with_monitoring
 from elex_assets.monitoring.run_health import build_run_health_sensor
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.resources import LakeResource, RegistryResource
-from elex_assets.settings import ElexSettings, load_settings
+from elex_assets.settings import ElexSettings, SettingsError, load_settings
 
 
 @dg.definitions
@@ -45,8 +46,26 @@ def defs() -> dg.Definitions:
     """What Dagster loads (``dagster … -m elex_assets.definitions``, ``workspace.yaml``).
 
     Built when called, not at import: importing this module reads no environment.
+    A refused setting is shown as its one line (``Error: invalid setting: X=...``) by
+    the ``dagster`` CLI, not inside a traceback of Dagster's loading code.
     """
-    return get_defs()
+    try:
+        return get_defs()
+    except SettingsError as exc:
+        raise SettingsRefused(str(exc)) from None
+
+
+class SettingsRefused(SettingsError, click.ClickException):
+    """A refused setting that is also a click error: under the ``dagster`` CLI, click
+    prints its message alone and exits 1; a code server records it as the location's
+    load error, as any other."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+        SettingsError.__init__(self, message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from elex_assets import PROJECT_DIR
-from elex_assets.settings import SandboxSettings, apply_env
+from elex_assets.settings import SandboxSettings, apply_env, validate_env
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -156,6 +156,7 @@ def execute(defs: Any, instance: Any, step: Step) -> Any:
 
 def run_demo(days: int = 7, today: date | None = None) -> int:
     started = time.monotonic()
+    validate_env()  # a refused setting creates nothing (not even the instance's home)
     prepare_instance_home()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -170,6 +171,7 @@ def run_ui(port: int = 3000) -> int:
     """``dagster dev`` on the demo's instance; the sandboxes serve the runs it launches."""
     import subprocess
 
+    validate_env()
     home = prepare_instance_home()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with sandboxes() as urls:

@@ -87,7 +87,11 @@ def one_line(exc: BaseException) -> str:
         if inner is None or not type(exc).__module__.startswith("dagster"):
             break
         exc = inner
+    from elex_assets.settings.base import SettingsError
+
     text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, SettingsError):  # "invalid setting: X=...": the message says it all
+        return text
     return f"{type(exc).__name__}: {text}"
 
 

@@ -50,6 +50,8 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 class RegistryError(ValueError):
     """A registry file that cannot be used; the message says where and why."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
     def __init__(
         self,
         file: str | Path,

@@ -23,6 +23,7 @@ from pydantic import Field
 from elex_assets.core.lake import Lake
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.registry import Registry
+from elex_assets.failures import final_on_deterministic
 from elex_assets.resources import LakeResource
 from elex_assets.settings import ArchiveSettings, Settings
 
@@ -192,6 +193,7 @@ def _per_file_table(report: "ImportReport") -> str:
     description="2017 weekly SQLite collections (database_<week>_<n>.sqlite) imported into "
     "clean/tweets, one file per UTC day (source archive_2017_sqlite).",
 )
+@final_on_deterministic
 def archive_tweets_2017_sqlite(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -204,6 +206,7 @@ def archive_tweets_2017_sqlite(
     description="2017 Google Trends SQLite (database_googletrends.sqlite) imported into "
     "clean/trends_interest_over_time, area fr, one file per UTC day.",
 )
+@final_on_deterministic
 def archive_trends_2017_sqlite(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -216,6 +219,7 @@ def archive_trends_2017_sqlite(
     description="Raw X API v1.1 stream files (2017 JSON lines, 2021-22 pandas .csv.gz) "
     "imported into clean/tweets, one file per UTC day (source archive_v1_stream).",
 )
+@final_on_deterministic
 def archive_tweets_v1_stream(
     context: dg.AssetExecutionContext, config: StreamImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -230,6 +234,7 @@ def archive_tweets_v1_stream(
     "imported into the four clean/trends_* tables, both areas, one file per UTC day "
     "(source archive_2022_trends_collecter, the original window in timeframe).",
 )
+@final_on_deterministic
 def archive_trends_2022_collecter(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:

@@ -28,6 +28,7 @@ from elex_assets.settings.base import (
     IS_SET,
     EnvModel,
     Range,
+    SettingsError,
     _parse_number,
     check_range,
     var,
@@ -53,7 +54,8 @@ __all__ = [
     "DEFAULT_LAKE_DIR", "DOMAINS", "FLAG", "IS_SET", "TRENDS_BACKENDS", "AlertsSettings",
     "ArchiveSettings", "AwsSettings", "BskySettings", "ElexSettings", "EnvModel",
     "KaggleSettings", "LeaseSettings", "Range", "SandboxSettings", "Settings",
-    "ThresholdSettings", "TrendsSettings", "WikiSettings", "XSettings", "alert_settings", "apply_env",
+    "SettingsError", "ThresholdSettings", "TrendsSettings", "WikiSettings", "XSettings",
+    "alert_settings", "apply_env",
     "check_range", "child_env", "load_settings", "open_lake", "sandbox_env", "scoped_env",
     "validate_env", "var",
 ]
@@ -120,9 +122,10 @@ def validate_env(env: Mapping[str, str] | None = None) -> None:
                 problems.append((name, str(exc)))
     named = {name for name, _ in problems}
     for model in DOMAINS:
+        found = model.check(env)[1]
         if model is ArchiveSettings:  # only the archive import needs its file to exist
-            continue
-        problems += [(n, m) for n, m in model.check(env)[1] if n not in named]
+            found = [(n, m) for n, m in found if n == "ELEX_ARCHIVE_URL"]
+        problems += [(n, m) for n, m in found if n not in named]
     if problems:
-        raise ValueError("invalid setting: " + "; ".join(m for _, m in problems))
+        raise SettingsError("invalid setting: " + "; ".join(m for _, m in problems))
 

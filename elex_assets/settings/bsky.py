@@ -13,6 +13,7 @@ from elex_assets.settings.base import (
     Range,
     _languages,
     _Numbers,
+    _url,
     var,
 )
 
@@ -43,7 +44,8 @@ class BskySettings(_Numbers):
     @field_validator("base_url", mode="before")
     @classmethod
     def _base_url(cls, value: Any, info: ValidationInfo) -> str:
-        return cls._raw(value, info)[1] or cls.default("base_url")
+        name, text = cls._raw(value, info)
+        return _url(name, text) if text else cls.default("base_url")
 
     @field_validator("languages", mode="before")
     @classmethod

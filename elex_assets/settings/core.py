@@ -19,7 +19,9 @@ from elex_assets.settings.base import (
     CandidatesFile,
     EnvModel,
     Range,
+    _lake_url,
     _Numbers,
+    _url,
     var,
 )
 
@@ -53,6 +55,11 @@ class Settings(EnvModel):
             )
         return value
 
+    @field_validator("lake_url")
+    @classmethod
+    def _lake(cls, value: str) -> str:
+        return _lake_url("ELEX_LAKE_URL", value)
+
     def lake(self, url: str | None = None) -> Lake:
         """The lake at ``url`` (default ``ELEX_LAKE_URL``), on the environment's S3."""
         return AwsSettings.load().lake(url or self.lake_url)
@@ -73,7 +80,8 @@ class AwsSettings(EnvModel):
     @field_validator("*", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any, info: ValidationInfo) -> str | None:
-        return cls._raw(value, info)[1]
+        name, text = cls._raw(value, info)
+        return _url(name, text) if text and name == "AWS_ENDPOINT_URL" else text
 
     def lake(self, url: str) -> Lake:
         from elex_assets.core.lake import Lake
@@ -101,6 +109,11 @@ class ArchiveSettings(EnvModel):
     @classmethod
     def _blank_is_none(cls, value: Any, info: ValidationInfo) -> str | None:
         return cls._raw(value, info)[1]
+
+    @field_validator("source_url")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return _lake_url("ELEX_ARCHIVE_URL", value) if value else value
 
     @field_validator("candidates_file")
     @classmethod

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
+from pydantic import model_validator as _model_validator
 
 if TYPE_CHECKING:
     from elex_assets.core.alerts import AlertSettings
@@ -95,6 +96,9 @@ class ThresholdSettings(EnvModel):
     quiet_minutes: float = var("ELEX_QUIET_MINUTES", 360.0,
         description="A campaign day may have no post for this long after midnight UTC.")
 
+    # Both count from midnight UTC: beyond a day, yesterday would be judged all day long.
+    WITHIN_A_DAY: ClassVar[tuple[str, ...]] = ("day_deadline_minutes", "quiet_minutes")
+
     @field_validator("*", mode="before")
     @classmethod
     def _minutes(cls, value: Any, info: ValidationInfo) -> Any:
@@ -103,11 +107,38 @@ class ThresholdSettings(EnvModel):
         if text is None:
             return cls.default(field)
         if field == "kaggle_deadline_cron":
-            return text
+            return _cron(name, text)
         try:
             minutes = float(text)
         except ValueError:
             raise ValueError(f"{name}={text!r} is not a number of minutes") from None
-        if minutes <= 0:
+        if minutes <= 0 or minutes != minutes or minutes == float("inf"):
             raise ValueError(f"{name}={text!r} must be a positive number of minutes")
+        if field in cls.WITHIN_A_DAY and minutes > 1440:
+            raise ValueError(f"{name}={text!r}: expected at most 1440 minutes (one day after "
+                             "midnight UTC)")
         return minutes
+
+    @_model_validator(mode="after")
+    def _warn_before_fail(self) -> ThresholdSettings:
+        for source in ("tweets", "trends"):
+            warn = getattr(self, f"{source}_warn_minutes")
+            fail = getattr(self, f"{source}_fail_minutes")
+            if warn >= fail:
+                up = source.upper()
+                raise ValueError(
+                    f"ELEX_FRESHNESS_{up}_WARN_MINUTES={warn:g} must be below "
+                    f"ELEX_FRESHNESS_{up}_FAIL_MINUTES={fail:g} (the warn threshold comes "
+                    "before the failure)")
+        return self
+
+
+def _cron(name: str, text: str) -> str:
+    """A cron string Dagster's schedules and freshness policies accept (parsed at load)."""
+    from elex_assets.dagster_private import is_valid_cron_string
+
+    if not is_valid_cron_string(text):
+        raise ValueError(
+            f"{name}={text!r}: expected a cron string of 5 fields, e.g. '0 12 * * 1' "
+            "(Mondays at noon UTC)")
+    return text

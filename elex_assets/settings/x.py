@@ -8,6 +8,7 @@ from pydantic import ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
 from pydantic_settings import NoDecode
 
+from elex_assets.core.registry import STATUSES
 from elex_assets.core.x.client import DEFAULT_BASE_URL as X_DEFAULT_BASE_URL
 from elex_assets.core.x.client import is_sandbox_url
 from elex_assets.settings.base import (
@@ -38,8 +39,8 @@ class XSettings(_Numbers):
         description="Comma-separated `lang:` filters (set but empty: every language).")
     include_retweets: Annotated[bool, FLAG] = var("X_INCLUDE_RETWEETS", True,
         description="Collect retweets too (`false` adds `-is:retweet`).")
-    min_status: Annotated[int, Range(-1, None, True)] = var("X_MIN_STATUS", 0,
-        description="Lowest registry status collected (`-1` includes withdrawn candidates).")
+    min_status: Annotated[int, Range(min(STATUSES), max(STATUSES), True)] = var("X_MIN_STATUS", 0,
+        description="Lowest registry status collected: `-1` (withdrawn), `0` (potential) or `1` (declared).")
     max_posts_per_month: Annotated[int, Range(0, None, True)] = var("X_MAX_POSTS_PER_MONTH", 0,
         description="Monthly budget of posts read (search and stream, every process sharing the lake together: each page is reserved before it is requested); collection stops before exceeding it (`0`: off).")
     token_set: Annotated[bool, IS_SET] = var("X_BEARER_TOKEN", False,
@@ -62,8 +63,8 @@ class XSettings(_Numbers):
     posts_plan: str = var("X_POSTS_PLAN", None,
         description="`full` (every post), `sample` (`X_SAMPLE_POSTS_PER_DAY` spread over the day's hours) or `off` (counts only).",
         shown="`sample` (`full` on a loopback sandbox)")
-    sample_posts_per_day: Annotated[int, Range(integer=True)] = var("X_SAMPLE_POSTS_PER_DAY", 400,
-        description="Daily post budget of the `sample` plan (pages of 10+ posts, at least one an hour).")
+    sample_posts_per_day: Annotated[int, Range(0, None, True)] = var("X_SAMPLE_POSTS_PER_DAY", 400,
+        description="Daily post budget of the `sample` plan (pages of 10+ posts, at least one an hour); must be positive with that plan.")
 
     LIVE_DEFAULTS: ClassVar[dict[str, Any]] = {
         "max_usd_per_day": 5.0, "max_usd_per_month": 100.0, "posts_plan": "sample"}
@@ -89,7 +90,7 @@ class XSettings(_Numbers):
     @classmethod
     def _languages(cls, value: Any) -> tuple[str, ...]:
         # Unset: the default; set but empty: no language filter.
-        return tuple(value) if isinstance(value, list | tuple) else _languages(value)
+        return tuple(value) if isinstance(value, list | tuple) else _languages(value, "X_LANGUAGES")
 
     @field_validator("price_post_read_usd", "price_counts_recent_usd", "price_counts_all_usd",
                      "max_usd_per_day", "max_usd_per_month", mode="before")
@@ -132,6 +133,14 @@ class XSettings(_Numbers):
         for field, value in self.url_defaults(self.base_url).items():
             if getattr(self, field) is None:
                 self.__dict__[field] = value
+        if self.min_status not in STATUSES:
+            raise ValueError(
+                f"X_MIN_STATUS={self.min_status}: expected one of the registry's statuses "
+                + ", ".join(f"{k} ({v})" for k, v in STATUSES.items()))
+        if self.posts_plan == "sample" and self.sample_posts_per_day <= 0:
+            raise ValueError(
+                f"X_SAMPLE_POSTS_PER_DAY={self.sample_posts_per_day}: X_POSTS_PLAN=sample needs "
+                "a positive number of posts per day (or set X_POSTS_PLAN=off to read none)")
         limit = {"recent": 512, "all": 1024}[self.endpoint]
         length = self.max_query_length
         if length != 0 and not 32 <= length <= limit:

@@ -95,6 +95,8 @@ def source_title(source: str) -> str:
 class MetadataError(ValueError):
     """Settings that make an invalid Kaggle dataset (the message names the setting)."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 def check_dataset_id(dataset_id: str | None) -> str:
     if not dataset_id:

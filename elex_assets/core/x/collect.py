@@ -104,6 +104,8 @@ def recent_earliest(now: datetime) -> datetime:
 class XCollectError(RuntimeError):
     """Collection cannot proceed as configured (too old for recent search, budget...)."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 class XBudgetExceeded(XCollectError):
     """The next page would exceed X_MAX_POSTS_PER_MONTH."""
@@ -315,17 +317,27 @@ def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
     """
     pages = []
     first: dict[str, Any] = {}
-    try:
-        body = gzip.decompress(lake.read_bytes(key))
-    except (EOFError, OSError, zlib.error) as exc:
-        raise RawManifestError(
-            f"{lake.uri(key)}: damaged raw file ({exc}); re-fetch the day with raw_tweets "
+
+    def damaged(problem: object) -> RawManifestError:
+        return RawManifestError(
+            f"{lake.uri(key)}: damaged raw file ({problem}); re-fetch the day with raw_tweets "
             "run config mode: full (it replaces the day's raw files)"
-        ) from None
-    for line in body.splitlines():
+        )
+
+    raw = lake.read_bytes(key)
+    if not raw:  # a gzip file without a line still has 20 bytes: this is no empty day
+        raise damaged("empty file (0 bytes)")
+    try:
+        body = gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise damaged(exc) from None
+    for number, line in enumerate(body.splitlines(), 1):
         if not line.strip():
             continue
-        rec = json.loads(line)
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            raise damaged(f"line {number} is not valid JSON: {exc}") from None
         first = first or rec
         if rec.get("summary") is not None:
             pages.append(PageSummary.from_json(rec["summary"]))

@@ -44,6 +44,8 @@ MIN_PAGE = 10  # X's smallest max_results
 class XSpendCeiling(RuntimeError):
     """The next request would cross a dollar ceiling: deterministic, never retried."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 @dataclass(frozen=True)
 class Prices:

@@ -13,7 +13,7 @@ from elex_assets.core.x.spend import XSpendCeiling
 from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
 from elex_assets.defs.x.assets import spend_failure
 from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
-from elex_assets.failures import deterministic, stop_without_retry
+from elex_assets.failures import deterministic, final_on_deterministic, stop_without_retry
 from elex_assets.monitoring.run_health import reap_dead_runs
 from elex_assets.partitions import day_key
 from elex_assets.resources import LakeResource, RegistryResource
@@ -98,6 +98,7 @@ def build_x_automation(
         return in_partitions(partitions_def, requests, now.date())
 
     @dg.op(name="x_stream", pool="x_stream")
+    @final_on_deterministic
     def x_stream_op(
         context: dg.OpExecutionContext,
         config: StreamConfig,
