@@ -206,7 +206,7 @@ def test_runs_reuse_the_session_kept_encrypted_in_the_lake(
     collect_day(second, lake, queries, DAY, now=NOW, mode="full")
     logins = [r for r in sandbox.requests if r["path"].endswith("createSession")]
     assert (first.logins, second.logins, second.session_reused) == (1, 0, True)
-    assert len(logins) == 1  # Bluesky allows 300 logins a day; a 5-minute schedule runs 288
+    assert len(logins) == 1  # Bluesky allows 10 logins a day; a 5-minute schedule runs 288
     stored = list((tmp_path / "state/bsky_session").iterdir())
     assert len(stored) == 1 and b"accessJwt" not in stored[0].read_bytes()
     token = first._client._session.access_jwt  # noqa: SLF001 - what must not be readable
