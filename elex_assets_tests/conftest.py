@@ -75,3 +75,25 @@ def trends_sandbox() -> Iterator[TrendsSandbox]:
     """The sandbox Google Trends server on a free loopback port, fresh for each test."""
     with TrendsSandbox() as sandbox:
         yield sandbox
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the lines tests gave as ``("summary: <title>", line)`` user properties.
+
+    User properties travel with the test report, so this works alike when the test ran
+    in a pytest-xdist worker (where a list kept by the test's module would stay). Here,
+    not in a sub-folder's conftest: xdist's controller loads only this one.
+    """
+    sections: dict[str, list[str]] = {}
+    for reports in terminalreporter.stats.values():
+        for rep in reports:
+            if getattr(rep, "when", None) != "call":
+                continue
+            for key, value in getattr(rep, "user_properties", ()):
+                if str(key).startswith("summary: "):
+                    sections.setdefault(str(key).removeprefix("summary: "), []).append(value)
+    for title, lines in sections.items():
+        terminalreporter.write_sep("-", title)
+        for line in lines:
+            terminalreporter.write_line(str(line))
+
