@@ -9,6 +9,31 @@ from moto.server import ThreadedMotoServer
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
 
+# The slowest modules (docs/changes/ci-speed.md), longest first. Under pytest-xdist
+# (`make test`) each module runs whole on one worker, modules in collection order: these
+# start first, so that none of them is left running alone at the end.
+SLOW_MODULES = (
+    "deploy/test_production.py",
+    "ui/test_browser.py",
+    "defs/kaggle/test_assets.py",
+    "cli/test_interrupt.py",
+    "cli/test_materialize.py",
+    "core/kaggle/test_starter_notebook.py",
+    "core/test_lease.py",
+    "defs/trends/test_assets.py",
+    "test_crash_recovery.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow modules first (stable: every other test keeps its place)."""
+
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0].removeprefix("elex_assets_tests/")
+        return SLOW_MODULES.index(module) if module in SLOW_MODULES else len(SLOW_MODULES)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(autouse=True)
 def _dagster_state_storage_per_test() -> Iterator[None]:

@@ -15,9 +15,6 @@ import pytest
 from elex_assets import PROJECT_DIR
 from elex_assets.core.layout import TRENDS_KINDS
 
-# One worker runs this module under pytest-xdist: its module fixtures start once.
-pytestmark = pytest.mark.xdist_group("cli-materialize")
-
 DAY = "2026-11-20"
 
 

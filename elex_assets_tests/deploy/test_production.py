@@ -29,9 +29,6 @@ from elex_assets.core.layout import (
 from elex_assets_tests.deploy.postgres import PostgresServer
 from elex_assets_tests.deploy.stack import BIN_DIR, DEPLOY_DIR, DagsterStack
 
-# One worker runs this module under pytest-xdist: its module fixtures start once.
-pytestmark = pytest.mark.xdist_group("production")
-
 ELECTION = "2027"
 LAKE_PREFIX = "elex-prod"
 

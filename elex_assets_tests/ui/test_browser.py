@@ -24,9 +24,6 @@ import pytest
 from elex_assets import PROJECT_DIR
 from elex_assets_tests.ui.conftest import ARTIFACTS
 
-# One worker runs this module under pytest-xdist: its module fixtures start once.
-pytestmark = pytest.mark.xdist_group("ui")
-
 EXPECTED_ASSETS = [
     "candidates",
     "raw_tweets",
