@@ -71,6 +71,17 @@ def clean_trends_key(kind: str, area: str, day: date) -> str:
     return f"{clean_trends_prefix(kind, area, day)}part-0.parquet"
 
 
+def trends_revisions_key(kind: str, area: str, day: date) -> str:
+    """Every distinct revision of an official-backend day (``collected_at`` tells them apart).
+
+    Outside ``clean/trends_<kind>/`` (a prefix of its own) so that readers of the clean table (exports, checks)
+    see only the newest revision.
+    """
+    if kind not in TRENDS_KINDS:
+        raise ValueError(f"unknown trends kind {kind!r}; expected one of {TRENDS_KINDS}")
+    return f"clean/trends_revisions/{kind}/area={area}/date={day.isoformat()}/part-0.parquet"
+
+
 def kaggle_key(
     election: str, source: str, iso_year: int, iso_week: int, ext: str = "csv.gz"
 ) -> str:
@@ -149,3 +160,16 @@ def kaggle_staged_key(final_key: str, export_id: str) -> str:
     folder, _, name = rel.rpartition("/")
     stem, _, ext = name.partition(".")
     return f"{KAGGLE_STAGED}/{folder}/{stem}.{export_id}.{ext}"
+
+
+# ---- Wikipedia pageviews (issue 27) ------------------------------------------------
+CLEAN_WIKI_PAGEVIEWS = "clean/wiki_pageviews"
+
+
+def clean_wiki_prefix(day: date) -> str:
+    return f"{CLEAN_WIKI_PAGEVIEWS}/date={day.isoformat()}/"
+
+
+def clean_wiki_key(day: date) -> str:
+    """Daily pageviews per candidate and project (Wikimedia Pageviews API)."""
+    return f"{clean_wiki_prefix(day)}part-0.parquet"

@@ -129,6 +129,15 @@ _TRENDS_BACKEND = Column(
     "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
 )
 
+# The official API's searchInterest: its own unit, never mixed with value_comparable's.
+_SEARCH_INTEREST_SHARE = Column(
+    "search_interest_share",
+    pl.Float64,
+    "Official backend only: Google's searchInterest, a share of all searches on one scale "
+    "across requests, terms and days (rounded by Google to 2 significant digits; 0 below "
+    "its privacy threshold); null for web rows",
+)
+
 TRENDS_INTEREST_OVER_TIME = TableSchema(
     "trends_interest_over_time",
     (
@@ -138,8 +147,10 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
         Column(
             "value_comparable",
             pl.Float64,
-            "Interest rescaled on the shared anchor term: comparable across candidates of the day",
+            "Interest rescaled on the shared anchor term: comparable across candidates of the day "
+            "(web backend, in % of the anchor's mean that day; null for official rows)",
         ),
+        _SEARCH_INTEREST_SHARE,
         Column("batch", pl.Int64, "Which request (batch of at most 5 terms incl. the anchor)"),
         Column(
             "anchor",
@@ -158,8 +169,11 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
     (
         *_TRENDS_COMMON,
         Column("geo_code", pl.String, "Region (FR-xx) or country (ISO 3166) code", True),
-        Column("geo_name", pl.String, "Region or country name"),
+        Column("geo_name", pl.String,
+               "Region or country name (web backend); null for official rows, which Google "
+               "names by code only"),
         Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
+        _SEARCH_INTEREST_SHARE,
         *_TRENDS_PROVENANCE,
         _TRENDS_BACKEND,
     ),
@@ -297,5 +311,27 @@ QUERIES_FILE = TableSchema(
         ),
         Column("first_week", pl.String, "First ISO week (YYYY-Www) with a post found by it", True),
         Column("last_week", pl.String, "Last ISO week (YYYY-Www) with a post found by it", True),
+    ),
+)
+
+# Wikipedia pageviews (issue 27): one row per candidate, project and UTC day.
+WIKI_PAGEVIEWS = TableSchema(
+    "wiki_pageviews",
+    (
+        Column("day", pl.Date, "UTC day the views were counted", True),
+        Column("candidate_id", pl.String, "Candidate id from the registry", True),
+        Column("project", pl.String, "Wikimedia project: fr.wikipedia or en.wikipedia", True),
+        Column("article", pl.String, "Article title asked, as Wikipedia writes it (underscores)",
+               True),
+        Column("views", pl.Int64, "Views of the article that day by the agent (Wikimedia)", True),
+        Column("agent", pl.String, "Wikimedia agent type counted: user (people, not bots)", True),
+        Column("access", pl.String, "Wikimedia access method: all-access (desktop and mobile)",
+               True),
+        Column(
+            "zero_filled", pl.Boolean,
+            "True when Wikimedia sent no row for a day it had loaded (0 views, stored by elex)",
+            True,
+        ),
+        Column("collected_at", UTC_TS, "When elex asked Wikimedia (UTC)", True),
     ),
 )

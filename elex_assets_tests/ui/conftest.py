@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -49,22 +48,6 @@ def wait_http(url: str, timeout: float) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def skip_first_visit_dialog(base_url: str) -> None:
-    """Mark Dagster's first-visit dialog seen on this instance, as its "Skip" button does.
-
-    Otherwise it opens on the first page at a moment that depends on the machine's load,
-    and may cover the button a test clicks.
-    """
-    request = urllib.request.Request(
-        f"{base_url}/graphql",
-        data=json.dumps({"query": "mutation { setNuxSeen }"}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
-    assert answer.get("data", {}).get("setNuxSeen") is True, answer
-
-
 @pytest.fixture(scope="module")
 def dagster_dev(ui_home: Path, ui_env: dict[str, str]) -> Iterator[str]:
     """``dagster dev`` on ``ui_home`` (prepared by the test module); yields its base URL."""
@@ -78,7 +61,6 @@ def dagster_dev(ui_home: Path, ui_env: dict[str, str]) -> Iterator[str]:
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/server_info", timeout=120)
-        skip_first_visit_dialog(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

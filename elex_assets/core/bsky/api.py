@@ -20,6 +20,8 @@ SANDBOX_APP_PASSWORD = "sand-box0-test-pass"  # what the sandbox accepts; not a 
 class BskyError(RuntimeError):
     """Bluesky refused or kept failing; the message says what to do."""
 
+    transient = False
+
 
 class BskyAuthError(BskyError):
     """The handle / app password were refused, or are missing."""
@@ -28,13 +30,40 @@ class BskyAuthError(BskyError):
 class BskyRetriesExhausted(BskyError):
     """Rate limits, server or network errors persisted past the retry bounds."""
 
+    transient = True
+
 
 class BskyRateLimited(BskyRetriesExhausted):
-    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds."""
+    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds.
+    Final: a cool-down until the reset is written, so no run asks again before it."""
+
+    transient = False
 
     def __init__(self, message: str, reset_at: float) -> None:
         super().__init__(message)
         self.reset_at = reset_at
+
+
+class BskyAnswerMismatch(BskyError):
+    """An answer that is not the answer to its request (getPosts naming posts not asked):
+    deterministic, never retried, and nothing of it is used."""
+
+
+class BskyLoginCoolDown(BskyRateLimited):
+    """No login before ``reset_at``: Bluesky refused one (429) or the day's login budget is
+    spent. Asking again before then only spends the account's 10 logins a day."""
+
+
+class BskyLoginRateLimited(BskyLoginCoolDown):
+    """createSession answered 429: the account's logins (10 a day) are used up."""
+
+
+class BskyLoginBudgetExhausted(BskyLoginCoolDown):
+    """elex's own bound on logins a day (``BSKY_MAX_LOGINS_PER_DAY``) is reached."""
+
+
+LOGIN_LIMIT = 10  # createSession per account and rolling day: ratelimit-policy 10;w=86400
+LOGIN_WINDOW = 86_400.0
 
 
 class SessionStore(Protocol):

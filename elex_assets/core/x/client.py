@@ -22,7 +22,14 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
-from elex_assets.core.retrying import GiveUp, RateLimited, RetryPolicy, Transient, retrying
+from elex_assets.core.retrying import (
+    GiveUp,
+    RateLimited,
+    RetryPolicy,
+    Transient,
+    past_the_bound,
+    retrying,
+)
 
 if TYPE_CHECKING:  # tweepy and requests load when a client is built, not with the definitions
     import requests
@@ -50,6 +57,8 @@ T = TypeVar("T")
 class XApiError(RuntimeError):
     """The X API refused or kept failing; the message says what to do."""
 
+    transient = False  # 401/403 on any endpoint, 400, the usage cap (core.retrying)
+
 
 class XAuthError(XApiError):
     """401/403: the token is wrong, or the app lacks access to the endpoint."""
@@ -60,7 +69,10 @@ class XUsageCapError(XApiError):
 
 
 class XRetriesExhausted(XApiError):
-    """Rate limits, server errors or network errors persisted past the retry bounds."""
+    """Rate limits, server errors or network errors persisted past the retry bounds
+    (final, not transient, when a rate limit's reset lies past the wait bound)."""
+
+    transient = True
 
 
 def is_sandbox_url(base_url: str) -> bool:
@@ -170,10 +182,10 @@ def _attempt(call: Callable[[], T]) -> T:
 
 def _give_up(stop: GiveUp) -> XRetriesExhausted:
     if stop.beyond_bound:
-        return XRetriesExhausted(
+        return past_the_bound(XRetriesExhausted(
             f"X API rate limit: reset in {stop.wait:.0f}s exceeds the bound of "
             f"{stop.policy.max_rate_limit_wait:.0f}s; run again later"
-        )
+        ), stop)
     return XRetriesExhausted(f"X API still failing after {stop.attempts} attempts: {stop.last}")
 
 

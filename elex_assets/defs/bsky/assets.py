@@ -12,8 +12,16 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.api import BskyAuthError
-from elex_assets.core.bsky.collect import MODES, BskyCollectError, collect_day, raw_keys
+from elex_assets.core.bsky.api import BskyAnswerMismatch, BskyAuthError, BskyLoginCoolDown
+from elex_assets.core.bsky.collect import (
+    INCOMPLETE_STOPS,
+    MODES,
+    BskyCollectError,
+    collect_day,
+    cooldown_until,
+    raw_keys,
+    record_cooldown,
+)
 from elex_assets.core.bsky.compliance import check_day
 from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
 from elex_assets.core.elections import Election
@@ -23,6 +31,7 @@ from elex_assets.core.x.accounting import Accounting
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.kaggle.resources import KaggleResource
+from elex_assets.failures import final_on_deterministic
 from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
@@ -69,6 +78,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "line per XRPC page, with a coverage manifest. Each time window is read to its end."
         ),
     )
+    @final_on_deterministic
     def raw_bsky_posts(
         context: dg.AssetExecutionContext, config: RawBskyConfig, bsky: BskyResource,
         lake: LakeResource, registry: RegistryResource,
@@ -83,10 +93,14 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             result = collect_day(client, the_lake, queries, day, run_id=context.run.run_id[:8],
                                  mode=config.mode, window_minutes=bsky.window_minutes,
                                  log=context.log.info)
-        except (BskyAuthError, BskyCollectError) as exc:
-            raise _fail(exc) from None
+        except (BskyAuthError, BskyCollectError, BskyLoginCoolDown) as exc:
+            raise _fail(exc) from None  # a login cool-down: no retry before its reset
         for note in result.notes:
             context.log.warning(note)
+        incomplete = {r: n for r, n in result.stops.items() if r in INCOMPLETE_STOPS}
+        if incomplete:
+            context.log.warning(f"{day}: windows left partly unread ({incomplete}): "
+                                "bsky_windows_read_to_end fails until a run reads them")
         files = raw_keys(the_lake, day)
         return dg.MaterializeResult(metadata={
             "mode": result.mode,
@@ -94,7 +108,10 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "queries": len(queries),
             "calls": result.calls,
             "logins": client.logins,
+            "logins_last_24h": len(client.ledger.attempts()) if client.ledger else 0,
             "session_reused": client.session_reused,
+            "empty_pages_with_cursor": result.empty_pages_with_cursor,
+            "cursor_stops": dg.MetadataValue.json(result.stops),
             "pages": result.pages,
             "posts_read_run": result.posts,
             "windows_split": result.splits,
@@ -117,6 +134,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "of tweets plus platform; deleted posts are tombstones."
         ),
     )
+    @final_on_deterministic
     def bsky_posts(context: dg.AssetExecutionContext, lake: LakeResource,
                    registry: RegistryResource) -> dg.MaterializeResult:
         day = day_of(context.partition_key)
@@ -134,15 +152,24 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "raw and clean (logged in state/compliance/bsky/), and the week's export is redone."
         ),
     )
+    @final_on_deterministic
     def bsky_compliance(
         context: dg.AssetExecutionContext, bsky: BskyResource, lake: LakeResource,
         registry: RegistryResource, kaggle: KaggleResource,
     ) -> dg.MaterializeResult:
         day = day_of(context.partition_key)
         the_lake = lake.lake()
+        until = cooldown_until(the_lake)
+        if until is not None and until > datetime.now(UTC):
+            raise _fail(BskyCollectError(
+                f"Bluesky rate limit: cooling down until {until.isoformat(timespec='seconds')} "
+                "(its ratelimit-reset); the deletions of the day are re-checked after it"))
         try:
             result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run.run_id[:8])
-        except BskyAuthError as exc:
+        except (BskyAuthError, BskyAnswerMismatch) as exc:
+            raise _fail(exc) from None
+        except BskyLoginCoolDown as exc:
+            record_cooldown(the_lake, exc, context.run.run_id[:8])
             raise _fail(exc) from None
         reexported: list[str] = []
         if result.deleted:
