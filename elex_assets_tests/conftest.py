@@ -18,6 +18,7 @@ SLOW_MODULES = (
     "defs/kaggle/test_assets.py",
     "cli/test_interrupt.py",
     "cli/test_materialize.py",
+    "deploy/test_run_health_postgres.py",  # a PostgreSQL server and a Dagster subprocess
     "core/kaggle/test_starter_notebook.py",
     "core/test_lease.py",
     "defs/trends/test_assets.py",
