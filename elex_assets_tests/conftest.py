@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from moto.server import ThreadedMotoServer
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import CALENDAR_INSTANTS, NOW, at
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +77,30 @@ def trends_sandbox() -> Iterator[TrendsSandbox]:
     """The sandbox Google Trends server on a free loopback port, fresh for each test."""
     with TrendsSandbox() as sandbox:
         yield sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "calendar: runs at each instant of elex_assets_tests.clock.CALENDAR_INSTANTS")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes ``calendar_now`` is a calendar test: ``pytest -m calendar`` runs them."""
+    for item in items:
+        if "calendar_now" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.calendar)
+
+
+@pytest.fixture(params=list(CALENDAR_INSTANTS), ids=list(CALENDAR_INSTANTS))
+def calendar_now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """"now" set to each instant where calendars break; yields the instant."""
+    instant = CALENDAR_INSTANTS[request.param]
+    with at(instant):
+        yield instant
+
+
+@pytest.fixture
+def fixed_now() -> Iterator[datetime]:
+    """"now" set to ``clock.NOW`` (mid-campaign) for tests that need some fixed moment."""
+    with at(NOW):
+        yield NOW

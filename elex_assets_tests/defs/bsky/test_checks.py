@@ -7,7 +7,7 @@ import gzip
 import json
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -26,12 +26,13 @@ from elex_assets.monitoring.content import build_content_checks
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox.bsky_server import BskySandbox
+from elex_assets_tests.clock import NOW, at
 
 ELECTION = load_registry("2027").election
 RAW, CLEAN, _, _ = build_bsky_assets(ELECTION, monitored=True)
 CHECKS = [*build_content_checks([RAW, CLEAN], ELECTION, Thresholds()),
           *build_bsky_accounting_checks([RAW, CLEAN])]
-DAY = (datetime.now(UTC) - timedelta(days=8)).date()
+DAY = (NOW - timedelta(days=8)).date()  # collected a week late: full-day search, fixed data
 CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_within_day",
            "candidates_known", "posts_name_a_candidate"}
 
@@ -39,6 +40,13 @@ CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_withi
 def _resources(lake_dir: Path, base_url: str = "http://127.0.0.1:9") -> dict:
     return {"lake": LakeResource(url=str(lake_dir)), "registry": RegistryResource(election="2027"),
             "bsky": BskyResource(base_url=base_url, max_attempts=2)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _now() -> Iterator[None]:
+    """The module runs at the tests' fixed "now" (the day's partition exists, its data is fixed)."""
+    with at(NOW):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,18 @@ def run_checks(lake_dir: Path) -> dict[str, dg.AssetCheckEvaluation]:
         result = defs.resolve_job_def("bsky_checks").execute_in_process(
             instance=instance, partition_key=DAY.isoformat(), raise_on_error=False)
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def first_page_with_posts(lake: Lake) -> tuple[str, list[bytes], int]:
+    """The first raw file and page of the day that holds a post: (key, its lines, page index).
+
+    A query may have nothing to return on a page, so the first page is not always it."""
+    for key in raw_keys(lake, DAY):
+        lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+        for index, line in enumerate(lines):
+            if json.loads(line)["response"]["posts"]:
+                return key, lines, index
+    raise AssertionError(f"no raw post on {DAY}")
 
 
 def clean_path(lake_dir: Path) -> Path:
@@ -129,12 +149,12 @@ def test_a_post_outside_its_day_fails(lake_copy: Path) -> None:
 def test_an_unaccounted_post_fails(lake_copy: Path) -> None:
     """A raw post the day's table neither holds nor counted as dropped."""
     lake = Lake(str(lake_copy))
-    key = raw_keys(lake, DAY)[0]
-    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
-    page = json.loads(lines[0])
+    key, lines, index = first_page_with_posts(lake)
+    page = json.loads(lines[index])
     extra = dict(page["response"]["posts"][0], uri="at://did:plc:unaccounted/app.bsky.feed.post/x")
     page["response"]["posts"].append(extra)
-    lake.write_bytes(key, gzip.compress(b"\n".join([json.dumps(page).encode(), *lines[1:]])))
+    lines[index] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     verdicts = run_checks(lake_copy)
     assert failed(verdicts) == {BSKY_POSTS_ACCOUNTED}
     assert "1 posts are unaccounted for" in verdicts[BSKY_POSTS_ACCOUNTED].description
@@ -183,15 +203,15 @@ def test_a_campaign_day_without_posts_fails(lake_copy: Path) -> None:
 def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_copy: Path) -> None:
     """What Bluesky should not have returned for the day is a counted drop, not a row."""
     lake = Lake(str(lake_copy))
-    key = raw_keys(lake, DAY)[0]
-    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
-    page = json.loads(lines[0])
+    key, lines, index = first_page_with_posts(lake)
+    page = json.loads(lines[index])
     stray = json.loads(json.dumps(page["response"]["posts"][0]))
     stray["uri"] = "at://did:plc:stray/app.bsky.feed.post/y"
     when = f"{DAY - timedelta(days=3)}T12:00:00.000Z"
     stray["record"]["createdAt"] = stray["indexedAt"] = when
     page["response"]["posts"].append(stray)
-    lake.write_bytes(key, gzip.compress(b"\n".join([json.dumps(page).encode(), *lines[1:]])))
+    lines[index] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     with dg.instance_for_test() as instance:
         result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
                                 instance=instance, resources=_resources(lake_copy))
