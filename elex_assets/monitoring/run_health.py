@@ -5,8 +5,8 @@ instance and keeps its pool slot: every later run of the pool waits, and the
 X schedule would skip "while a refresh runs" forever. Dagster's run monitoring
 cannot see a dead worker under the default run launcher; the lease can: a
 partition writer renews it while it works, so a lease owned by a STARTED run
-that has expired (or whose process is gone, on this host) means the run is
-dead. Such a run is marked failed and its concurrency slots are freed.
+that has gone unrenewed for its ttl by the lake's clock (or whose process is
+gone, on this host) means the run is dead. Such a run is marked failed and its concurrency slots are freed.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def dead_run_reason(lake: Lake, run: dg.DagsterRun) -> str | None:
             return (f"its process {info.pid} on {info.host} is gone (lease on {asset} "
                     f"{partition})")
         if info.expired:
-            return (f"its lease on {asset} {partition} expired at {info.expires_at} "
-                    f"without renewal (host {info.host})")
+            return (f"its lease on {asset} {partition} was not renewed for "
+                    f"{info.age_seconds:.0f} s (ttl {info.ttl_seconds:g} s, host {info.host})")
     return None
 
 

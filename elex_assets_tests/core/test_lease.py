@@ -13,7 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.lease import Lease, LeaseHeld, LeaseInfo, LeaseLost, lease_key
+from elex_assets.core.lease import (
+    STORE_CLOCK_SLACK_SECONDS,
+    Lease,
+    LeaseHeld,
+    LeaseInfo,
+    LeaseLost,
+    lease_key,
+    read_lease,
+)
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x.collect import raw_keys
 from elex_assets.core.x.query import build_queries
@@ -51,25 +59,39 @@ def test_a_second_writer_waits_then_fails_naming_the_holder(lake: Lake) -> None:
     assert not lake.exists(lease_key("raw_tweets", "2022-04-09"))
 
 
+def _stored(lake: Lake) -> LeaseInfo:
+    return read_lease(lake, "raw_tweets", "2022-04-09")
+
+
 def test_the_holder_renews_its_lease_while_it_works(lake: Lake) -> None:
-    # A ttl of 2 s (renewed every ttl/3) leaves room for a slow moto S3 on a busy machine;
-    # at 0.6 s a renewal delayed by load let the second run take the lease.
-    with _lease(lake, "run-aaa", ttl_seconds=2.0).hold() as held:
-        first = held.info.expires_at
-        time.sleep(2.5)  # longer than the ttl: only renewals keep it
-        with pytest.raises(LeaseHeld):
+    """Renewals are seen as events (the stored lease changes), not raced against a deadline.
+
+    The ttl is far above any stall of a loaded machine, so the second writer's verdict
+    does not depend on how quickly the renewal thread is scheduled; renewing every 0.1 s
+    still shows several renewals within a fraction of a second."""
+    with _lease(lake, "run-aaa", ttl_seconds=60.0, renew_seconds=0.1).hold() as held:
+        first = held.info
+        deadline = time.monotonic() + 60
+        while _stored(lake).renewals < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        renewed = _stored(lake)
+        assert renewed.token == first.token and renewed.renewals >= 2
+        assert renewed.expires_at > first.expires_at
+        with pytest.raises(LeaseHeld, match="renewed 0 s ago"):
             _lease(lake, "run-bbb").acquire()
-        assert held.info.expires_at > first
         held.check()
 
 
 def test_an_expired_lease_is_taken_over_and_its_owner_may_not_delete(lake: Lake) -> None:
-    stale = _lease(lake, "run-old", ttl_seconds=60)
-    stale.acquire()
-    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    """Unrenewed for its ttl by the lake's clock: taken at the first look."""
+    stale = _lease(lake, "run-old", ttl_seconds=0.2)
+    stale.acquire()  # never renewed: no hold()
     _store(lake, LeaseInfo(stale.info.token, "run-old", "other-host", 1,
-                           stale.info.acquired_at, past))
-    with _lease(lake, "run-new").hold() as new:
+                           stale.info.acquired_at, stale.info.expires_at, ttl_seconds=0.2))
+    # S3 stamps whole seconds: the age read may be 1 s short, and the verdict allows 1 s more.
+    time.sleep(0.2 + 2 * STORE_CLOCK_SLACK_SECONDS + 0.1)
+    assert _stored(lake).expired
+    with _lease(lake, "run-new", wait_seconds=0).hold() as new:
         new.check()
         with pytest.raises(LeaseLost, match="now held by run run-new"):
             stale.check()
@@ -79,10 +101,42 @@ def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_at_once(lake: Lake
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     pid = int(dead.stdout)
-    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    future = "2999-01-01T00:00:00+00:00"  # the holder's clock is never compared
     _store(lake, LeaseInfo("t", "run-killed", socket.gethostname(), pid, future, future))
     with _lease(lake, "run-next").hold() as held:
         assert held.info.owner == "run-next"
+
+
+# ---- hosts whose clocks disagree ---------------------------------------------------
+
+SKEWS = [timedelta(hours=-5), timedelta(hours=7)]
+
+
+@pytest.mark.parametrize("skew", SKEWS, ids=["holder-5h-behind", "holder-7h-ahead"])
+def test_a_live_lease_of_a_skewed_host_is_not_taken(lake: Lake, skew: timedelta) -> None:
+    """Before: a holder 5 h behind wrote an expiry 5 h "in the past", taken over at once."""
+    holder = _lease(lake, "run-far", ttl_seconds=60.0, renew_seconds=0.1,
+                    clock=lambda: datetime.now(UTC) + skew)
+    with holder.hold() as held:
+        with pytest.raises(LeaseHeld, match="run-far"):
+            _lease(lake, "run-here", wait_seconds=0.5).acquire()
+        held.check()
+        assert not _stored(lake).expired
+
+
+@pytest.mark.parametrize("skew", SKEWS, ids=["holder-5h-behind", "holder-7h-ahead"])
+def test_a_dead_lease_of_a_skewed_host_is_taken_after_its_ttl(lake: Lake, skew: timedelta) -> None:
+    """Before: a holder 7 h ahead wrote an expiry 7 h away, so its day stayed locked 7 h."""
+    dead = _lease(lake, "run-far", ttl_seconds=0.5, clock=lambda: datetime.now(UTC) + skew)
+    dead.acquire()  # it dies: never renewed
+    info = _stored(lake)
+    _store(lake, LeaseInfo(info.token, "run-far", "other-host", 1, info.acquired_at,
+                           info.expires_at, ttl_seconds=0.5))
+    # Seen unchanged for its ttl on this reader's monotonic clock: taken within the wait.
+    with _lease(lake, "run-here", wait_seconds=10).hold() as held:
+        assert held.info.owner == "run-here"
+    with pytest.raises(LeaseLost):
+        dead.check()
 
 
 def test_an_unreadable_lease_is_replaced(lake: Lake) -> None:
