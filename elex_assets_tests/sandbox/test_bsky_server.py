@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,8 +16,11 @@ from atproto_client.exceptions import BadRequestError, UnauthorizedError
 
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import SANDBOX_APP_PASSWORD, SANDBOX_IDENTIFIER, BskySandbox
+from elex_assets_tests.clock import NOW
 
-DAY = (datetime.now(UTC) - timedelta(days=3)).date()
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
+
+DAY = (NOW - timedelta(days=3)).date()
 
 
 @pytest.fixture
@@ -116,7 +119,7 @@ def test_rate_limit_answers_429_with_reset(sandbox: BskySandbox) -> None:
     status, body, headers = _raw(sandbox, "app.bsky.feed.searchPosts", token, q="Bardella")
     assert status == 429 and body["error"] == "RateLimitExceeded"
     assert headers["ratelimit-remaining"] == "0"
-    assert int(headers["ratelimit-reset"]) >= int(datetime.now(UTC).timestamp()) + 29
+    assert int(headers["ratelimit-reset"]) >= int(NOW.timestamp()) + 29
 
 
 def test_expired_session_and_wrong_password(sandbox: BskySandbox) -> None:
