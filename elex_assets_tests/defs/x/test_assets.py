@@ -196,8 +196,10 @@ def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_p
 
 
 def test_a_dollar_ceiling_fails_the_run_once_without_retry(
-    x_sandbox: XSandbox, tmp_path: Path
+    x_sandbox: XSandbox, tmp_path: Path, fixed_now: datetime
 ) -> None:
+    # "now" is fixed mid-day: at the wall clock, a midnight (or a month's end) between the
+    # two runs gave the second a fresh day under its ceiling, and it collected.
     # One instance, closed at the end: two implicit ephemeral instances made this test
     # flaky ("undefined DagsterInstance weakref" between the two runs).
     with dg.instance_for_test() as instance:
