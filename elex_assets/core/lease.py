@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from elex_assets.core.clock import utc_now
 from elex_assets.core.lake import Lake, LakeError, _status_code
 
 DEFAULT_TTL_SECONDS = 120.0
@@ -139,7 +140,7 @@ class Lease:
         renew_seconds: float | None = None,
         what: str | None = None,
         log: Callable[[str], None] = lambda _m: None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.lake, self.key, self.owner = lake, lease_key(asset, partition), owner
         self.ttl, self.wait, self.poll = ttl_seconds, wait_seconds, poll_seconds
@@ -232,12 +233,19 @@ class Lease:
 
     # ---- internals --------------------------------------------------------
     def _renew_loop(self) -> None:
+        # Short sleeps, not ``Event.wait(interval)``: a timed wait on a lock never wakes
+        # when the process's clock is faked (libfaketime), and the lease would lapse.
         interval = max(0.05, self.renew_every)
-        while not self._stop.wait(interval):
+        due = time.monotonic() + interval
+        while not self._stop.is_set():
+            if time.monotonic() < due:
+                time.sleep(min(0.05, max(0.0, due - time.monotonic())) or 0.01)
+                continue
             try:
                 self.renew()
             except Exception as exc:  # a failed renewal is retried at the next interval
                 self.log(f"lease renewal on {self.what} failed: {exc}")
+            due = time.monotonic() + interval
 
     def _new_info(self) -> LeaseInfo:
         return LeaseInfo(

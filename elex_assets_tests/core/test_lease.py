@@ -77,7 +77,7 @@ def test_the_holder_renews_its_lease_while_it_works(lake: Lake) -> None:
         renewed = _stored(lake)
         assert renewed.token == first.token and renewed.renewals >= 2
         assert renewed.expires_at > first.expires_at
-        with pytest.raises(LeaseHeld, match="renewed 0 s ago"):
+        with pytest.raises(LeaseHeld, match=r"renewed \d+ s ago"):
             _lease(lake, "run-bbb").acquire()
         held.check()
 

@@ -19,7 +19,6 @@ from elex_assets.core.bsky.query import build_queries
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
-
 from elex_assets_tests.clock import NOW
 
 # Two days before the tests' fixed "now": on this day and seed, a post quotes another post of

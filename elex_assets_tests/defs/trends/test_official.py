@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +21,14 @@ from elex_assets.defs.trends.resources import TrendsResource
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox import trends_data as truth
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 REGISTRY = load_registry("2027")
 SELECTED = {c.id for c in REGISTRY.selected()}
 BY_NAME = {a.key.path[-1]: a for a in trends_assets(REGISTRY.election)}
-DAY = (datetime.now(UTC) - timedelta(days=1)).date()
+DAY = (NOW - timedelta(days=1)).date()
 
 
 def resources(sandbox: TrendsSandbox, lake_dir: Path, **extra) -> dict[str, object]:
@@ -90,7 +93,7 @@ def test_a_partial_point_is_fetched_again_by_a_later_run(trends_sandbox, tmp_pat
     key = clean_trends_key("interest_over_time", "fr", DAY)
     assert pl.read_parquet(lake_dir / key)["is_partial"].all()
 
-    now = datetime.now(UTC)
+    now = NOW
     requests = partial_run_requests(Lake.from_url(str(lake_dir)), REGISTRY.election, now)
     assert [str(r.partition_key) for r in requests] == [f"fr|{DAY.isoformat()}"]
 
