@@ -210,3 +210,15 @@ def test_two_processes_refreshing_one_day_end_with_one_clean_run(
         assert set(got) == truth[q.text]
     assert len(raw_keys(lake, date(2022, 4, 9))) == 1
     assert not lake.exists(lease_key("raw_tweets", "2022-04-09"))
+
+
+def test_a_lease_is_taken_held_and_freed_at_each_awkward_instant(tmp_path, calendar_now) -> None:  # noqa: ANN001
+    """"Now" moved (time-machine moves this process's clock, not the file system's): a
+    lease's verdict does not depend on the date."""
+    lake = Lake.from_url(str(tmp_path / "lake"))
+    with _lease(lake, "run-aaa", ttl_seconds=60.0).hold() as held:
+        assert held.info.acquired_at.startswith(calendar_now.date().isoformat())
+        assert not _stored(lake).expired
+        with pytest.raises(LeaseHeld):
+            _lease(lake, "run-bbb", wait_seconds=0).acquire()
+    assert read_lease(lake, "raw_tweets", "2022-04-09") is None
