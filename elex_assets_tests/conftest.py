@@ -104,3 +104,10 @@ def fixed_now() -> Iterator[datetime]:
     """"now" set to ``clock.NOW`` (mid-campaign) for tests that need some fixed moment."""
     with at(NOW):
         yield NOW
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[datetime]:
+    """"now" stands still at ``clock.NOW``: for code that measures a distance to a time."""
+    with at(NOW, tick=False):
+        yield NOW
