@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -134,6 +135,23 @@ def test_rate_limit_headers() -> None:
     assert layer.reset_from_headers({"Retry-After": "15"}, now) == 1_000_015.0
     assert layer.reset_from_headers({"x-rate-limit-reset": ""}, now) is None  # X's "no reset"
     assert layer.reset_from_headers({}, now) is None
+
+
+@pytest.mark.parametrize("skew", [-3600.0, 0.0, 7 * 3600.0], ids=["server-behind", "same", "ahead"])
+def test_a_reset_is_counted_on_the_servers_clock_not_ours(skew: float) -> None:
+    """A 429 says "reset at 12:00:30" in the server's clock and carries its Date: we wait
+    30 s whatever our clock says (before: a host 1 h fast waited 0, 7 h slow gave up)."""
+    from email.utils import format_datetime
+
+    here = 1_000_000.0  # this host's clock
+    server = datetime.fromtimestamp(here + skew, UTC).replace(microsecond=0)
+    headers = {"x-rate-limit-reset": str(int(server.timestamp()) + 30),
+               "Date": format_datetime(server, usegmt=True)}
+    reset = layer.reset_from_headers(headers, here)
+    assert reset == pytest.approx(here + 30)
+    wait, why = RetryPolicy("test").rate_limit_wait(reset, 1, now=here)
+    assert 30 <= wait <= 31 and "x-rate-limit-reset" in why
+    assert layer.on_local_clock(here + 30, {}, here) == here + 30  # no Date: as given
 
 
 @pytest.mark.parametrize(
