@@ -149,7 +149,9 @@ def test_an_unreadable_lease_is_replaced(lake: Lake) -> None:
 
 WRITER = textwrap.dedent(
     """
+    import os
     import sys
+    import time
     from datetime import date
     from elex_assets.core.lake import Lake
     from elex_assets.core.lease import Lease, LeaseHeld
@@ -158,11 +160,13 @@ WRITER = textwrap.dedent(
     from elex_assets.core.x.collect import collect_day
     from elex_assets.core.x.query import build_queries
 
-    base_url, lake_url, run, wait = sys.argv[1:5]
+    base_url, lake_url, run, wait, go = sys.argv[1:6]
     lake = Lake.from_url(lake_url)
     queries = build_queries(load_registry("2022").selected()[:4], max_length=1024)
     client = XClient("sandbox-token-faults", base_url, RetryPolicy(max_attempts=3, backoff_base=0.01))
     day = date(2022, 4, 9)
+    while not os.path.exists(go):  # started (and imported) ahead: the test says when to go
+        time.sleep(0.02)
     try:
         with Lease(lake, "raw_tweets", day.isoformat(), run, wait_seconds=float(wait),
                    poll_seconds=0.1, what=f"day {day}").hold() as lease:
@@ -177,22 +181,29 @@ WRITER = textwrap.dedent(
 
 @pytest.mark.parametrize("wait", [60.0, 0.0], ids=["second-waits", "second-fails"])
 def test_two_processes_refreshing_one_day_end_with_one_clean_run(
-    x_sandbox, lake: Lake, wait: float
+    x_sandbox, lake: Lake, wait: float, tmp_path  # noqa: ANN001
 ) -> None:
     queries = build_queries(load_registry("2022").selected()[:4], max_length=1024)
+    go = {run: tmp_path / f"go-{run}" for run in ("runone", "runtwo")}
+
     def start(run: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-c", WRITER, x_sandbox.base_url, lake.url, run, str(wait)],
+            [sys.executable, "-c", WRITER, x_sandbox.base_url, lake.url, run, str(wait),
+             str(go[run])],
             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
     # A rate limit early in the first run keeps it at work (holding the day) for seconds.
     x_sandbox.faults.add("429", after=2, reset_in=6.0)
-    procs = [start("runone")]
-    # The second starts once the first holds the day and is fetching it.
+    # Both processes start (and import) now; each waits for its go. Before, the second
+    # was started once the first was fetching: on a loaded machine its start-up alone
+    # outlasted the first run's hold, it found the day free, and "second-fails" failed.
+    procs = [start("runone"), start("runtwo")]
+    go["runone"].touch()
+    # The second goes once the first holds the day and is fetching it.
     while not x_sandbox.search_requests() and procs[0].poll() is None:
         time.sleep(0.05)
-    procs.append(start("runtwo"))
+    go["runtwo"].touch()
     outs = [p.communicate(timeout=240) for p in procs]
     codes = sorted(p.returncode for p in procs)
     if wait:
