@@ -32,6 +32,7 @@ from elex_assets.defs.x.counts import build_counts_automation, tweet_counts_for
 from elex_assets.defs.x.resources import XResource
 from elex_assets.executor import stoppable_in_process_executor
 from elex_assets.monitoring.attach import with_monitoring
+from elex_assets.monitoring.run_health import build_run_health_sensor
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import ElexSettings, load_settings
@@ -96,7 +97,7 @@ def build_defs(s: ElexSettings) -> dg.Definitions:
         jobs=[registry_job, *x_jobs, counts_job, trends_refresh, *bsky_jobs, x_compliance_job],
         schedules=[*x_schedules, counts_schedule, trends_hourly_schedule(trends_refresh, election),
                    *bsky_schedules, x_compliance_weekly],
-        sensors=[*x_sensors, kaggle_automation_sensor()],
+        sensors=[*x_sensors, kaggle_automation_sensor(), build_run_health_sensor()],
         resources=resources,
         # One process per run, steps in order: each step of the default multiprocess
         # executor re-imports Dagster and these definitions (~4 s on 2 cores), which

@@ -62,7 +62,13 @@ def interrupt_watchdog(grace_seconds: float = GRACE_SECONDS) -> Iterator[None]:
 
 class StoppableInProcessExecutor(InProcessExecutor):
     def execute(self, plan_context, execution_plan):  # noqa: ANN001, ANN201
-        with interrupt_watchdog():
+        # The run's worker tags itself and frees the pool slots of dead runs, first of all
+        # before its own steps claim slots (elex_assets/monitoring/run_health.py).
+        from elex_assets.monitoring.run_health import watch_run_worker
+
+        log = plan_context.log.warning
+        with interrupt_watchdog(), watch_run_worker(plan_context.instance, plan_context.run_id,
+                                                    log=log):
             yield from super().execute(plan_context, execution_plan)
 
 

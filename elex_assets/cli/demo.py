@@ -123,19 +123,26 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
 def execute(defs: Any, instance: Any, step: Step) -> Any:
     import dagster as dg
 
+    from elex_assets.monitoring.run_health import WORKER_TAG, Worker, reap_dead_runs
+
+    # execute_in_process bypasses the job's executor (which tags its run and frees dead
+    # runs' slots): do both here, so a demo killed earlier does not keep its pool slots.
+    reap_dead_runs(instance)
+    tags = {**(step.tags or {}), WORKER_TAG: Worker.this_process().tag()}
     if step.job == "__ASSET_JOB":
         job = defs.resolve_implicit_global_asset_job_def()
         return job.execute_in_process(
             instance=instance,
             asset_selection=[dg.AssetKey(s) for s in step.selection or []],
             partition_key=step.partition_key,
-            tags=step.tags,
+            tags=tags,
             run_config=QUIET_RUN,
             raise_on_error=False,
         )
     return defs.resolve_job_def(step.job).execute_in_process(
         instance=instance,
         partition_key=step.partition_key,
+        tags=tags,
         run_config=QUIET_RUN,
         raise_on_error=False,
     )

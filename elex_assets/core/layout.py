@@ -71,6 +71,17 @@ def clean_trends_key(kind: str, area: str, day: date) -> str:
     return f"{clean_trends_prefix(kind, area, day)}part-0.parquet"
 
 
+def trends_revisions_key(kind: str, area: str, day: date) -> str:
+    """Every distinct revision of an official-backend day (``collected_at`` tells them apart).
+
+    Outside ``clean/trends_<kind>/`` (a prefix of its own) so that readers of the clean table (exports, checks)
+    see only the newest revision.
+    """
+    if kind not in TRENDS_KINDS:
+        raise ValueError(f"unknown trends kind {kind!r}; expected one of {TRENDS_KINDS}")
+    return f"clean/trends_revisions/{kind}/area={area}/date={day.isoformat()}/part-0.parquet"
+
+
 def kaggle_key(
     election: str, source: str, iso_year: int, iso_week: int, ext: str = "csv.gz"
 ) -> str:

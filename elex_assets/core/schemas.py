@@ -129,6 +129,15 @@ _TRENDS_BACKEND = Column(
     "web (trends.google.com via pytrends) or official (Google Trends API alpha)",
 )
 
+# The official API's searchInterest: its own unit, never mixed with value_comparable's.
+_SEARCH_INTEREST_SHARE = Column(
+    "search_interest_share",
+    pl.Float64,
+    "Official backend only: Google's searchInterest, a share of all searches on one scale "
+    "across requests, terms and days (rounded by Google to 2 significant digits; 0 below "
+    "its privacy threshold); null for web rows",
+)
+
 TRENDS_INTEREST_OVER_TIME = TableSchema(
     "trends_interest_over_time",
     (
@@ -138,8 +147,10 @@ TRENDS_INTEREST_OVER_TIME = TableSchema(
         Column(
             "value_comparable",
             pl.Float64,
-            "Interest rescaled on the shared anchor term: comparable across candidates of the day",
+            "Interest rescaled on the shared anchor term: comparable across candidates of the day "
+            "(web backend, in % of the anchor's mean that day; null for official rows)",
         ),
+        _SEARCH_INTEREST_SHARE,
         Column("batch", pl.Int64, "Which request (batch of at most 5 terms incl. the anchor)"),
         Column(
             "anchor",
@@ -158,8 +169,11 @@ TRENDS_INTEREST_BY_REGION = TableSchema(
     (
         *_TRENDS_COMMON,
         Column("geo_code", pl.String, "Region (FR-xx) or country (ISO 3166) code", True),
-        Column("geo_name", pl.String, "Region or country name"),
+        Column("geo_name", pl.String,
+               "Region or country name (web backend); null for official rows, which Google "
+               "names by code only"),
         Column("value", pl.Int64, "Google's value, 0-100 scaled within its request", True),
+        _SEARCH_INTEREST_SHARE,
         *_TRENDS_PROVENANCE,
         _TRENDS_BACKEND,
     ),

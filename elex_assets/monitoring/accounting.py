@@ -23,7 +23,7 @@ Judge = Callable[[Lake, date], tuple[RawCount, int, Accounting | None]]
 
 def accounting_checks(
     assets: Sequence[Any], table: str, name: str, description: str, judge: Judge,
-    unreadable: str,
+    unreadable: str, failing: Sequence[str] = ("unparsable", "no_id"),
 ) -> list[dg.AssetChecksDefinition]:
     """The check on the monitored, partitioned asset ``table`` among ``assets``; else none."""
     found = monitored_assets(assets).get(table)
@@ -37,7 +37,8 @@ def accounting_checks(
         context: dg.AssetCheckExecutionContext, lake: LakeResource
     ) -> dg.AssetCheckResult:
         count, rows, acc = judge(lake.lake(), day_of(context.partition_key))
-        passed, why = check_accounting(count, rows, acc, table=table, unreadable=unreadable)
+        passed, why = check_accounting(count, rows, acc, table=table, unreadable=unreadable,
+                                      failing=failing)
         return dg.AssetCheckResult(
             passed=passed, description=why,
             metadata={

@@ -7,11 +7,19 @@ Bluesky accounts (with a mention facet) and sometimes written by those accounts.
 Some are replies or quotes of an earlier post of the day. A small share is
 deleted some time after it was posted, so a re-check finds it gone.
 The same seed gives the same posts, byte for byte.
+
+Posts carry what the real recordings show (``recordings/bsky/README``), each
+decided by a digest of the post's URI (so the random stream, and thus the posts,
+stay as they were): ``langs`` absent, with a region (``fr-FR``) or with two values;
+outline ``tags``; link facets with an external embed; image embeds; quotes as
+``recordWithMedia``; and posts bridged from the fediverse, cut at 300 characters
+with the whole text (HTML) in ``bridgyOriginalText``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import random
 import unicodedata
 from collections.abc import Sequence
@@ -83,6 +91,8 @@ class Author:
     def view(self) -> dict[str, Any]:
         return {"did": self.did, "handle": self.handle, "displayName": self.display_name,
                 "avatar": f"https://cdn.bsky.app/img/avatar/plain/{self.did}/sandbox@jpeg",
+                "associated": {"chat": {"allowIncoming": "following"}},
+                "viewer": {"muted": False, "blockedBy": False},
                 "labels": [], "createdAt": "2024-11-12T09:00:00.000Z"}
 
 
@@ -101,45 +111,144 @@ class BPost:
     deleted_at: datetime | None
     folded: str = field(init=False)
     mentions: tuple[str, ...] = ()  # handles mentioned through facets
+    langs: tuple[str, ...] | None = None  # as declared (empty: no langs; None: (lang,))
+    tags: tuple[str, ...] = ()  # outline tags (record.tags), not in the text
+    link: str | None = None  # a linked URL (link facet and external embed)
+    image: bool = False  # an image embed
+    bridged: str | None = None  # the whole text of a bridged post (text is cut)
 
     def __post_init__(self) -> None:
-        self.folded = fold(self.text)
+        self.folded = fold(self.text)  # what the search index sees: the record's (cut) text
+        if self.langs is None:
+            self.langs = (self.lang,)
 
     @property
     def indexed(self) -> datetime:
         return self.created + timedelta(milliseconds=700 + len(self.text) * 3)
 
     def record(self) -> dict[str, Any]:
-        rec: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": iso_ms(self.created),
-                               "langs": [self.lang], "text": self.text}
-        if self.facets:
-            rec["facets"] = self.facets
+        rec: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": iso_ms(self.created)}
+        if self.langs:
+            rec["langs"] = list(self.langs)
+        rec["text"] = self.text
+        if self.bridged is not None:
+            rec["bridgyOriginalText"] = f"<p>{html.escape(self.bridged, quote=False)}</p>"
+        facets = list(self.facets)
+        if self.link:
+            start = self.text.encode().find(self.link.encode())
+            if start >= 0:
+                facets.append({"features": [{"$type": "app.bsky.richtext.facet#link",
+                                             "uri": self.link}],
+                               "index": {"byteEnd": start + len(self.link.encode()),
+                                         "byteStart": start}})
+        if facets:
+            rec["facets"] = facets
+        if self.tags:
+            rec["tags"] = list(self.tags)
         if self.reply:
             rec["reply"] = self.reply
+        media = self._media_record()
         if self.quote is not None:
-            rec["embed"] = {"$type": "app.bsky.embed.record",
-                            "record": {"cid": self.quote.cid, "uri": self.quote.uri}}
+            quoted = {"cid": self.quote.cid, "uri": self.quote.uri}
+            rec["embed"] = ({"$type": "app.bsky.embed.recordWithMedia", "media": media,
+                             "record": {"$type": "app.bsky.embed.record", "record": quoted}}
+                            if media else {"$type": "app.bsky.embed.record", "record": quoted})
+        elif media:
+            rec["embed"] = media
         return rec
 
+    def _blob(self, kind: str) -> dict[str, Any]:
+        return {"$type": "blob", "ref": {"$link": "bafkrei" + _b32(_digest(kind, self.uri), 52)},
+                "mimeType": "image/jpeg", "size": 40_000 + _digest(kind, self.uri)[0] * 500}
+
+    def _media_record(self) -> dict[str, Any] | None:
+        if self.image:
+            return {"$type": "app.bsky.embed.images", "images": [{
+                "alt": "", "aspectRatio": {"height": 1080, "width": 1350},
+                "image": self._blob("image")}]}
+        if self.link:
+            return {"$type": "app.bsky.embed.external", "external": {
+                "description": "Article", "thumb": self._blob("thumb"),
+                "title": "Présidentielle 2027", "uri": self.link}}
+        return None
+
+    def _media_view(self) -> dict[str, Any] | None:
+        cdn = "https://cdn.bsky.app/img"
+        if self.image:
+            link = self._blob("image")["ref"]["$link"]
+            return {"$type": "app.bsky.embed.images#view", "images": [{
+                "thumb": f"{cdn}/feed_thumbnail/plain/{self.author.did}/{link}@jpeg",
+                "fullsize": f"{cdn}/feed_fullsize/plain/{self.author.did}/{link}@jpeg",
+                "alt": "", "aspectRatio": {"height": 1080, "width": 1350}}]}
+        if self.link:
+            link = self._blob("thumb")["ref"]["$link"]
+            return {"$type": "app.bsky.embed.external#view", "external": {
+                "uri": self.link, "title": "Présidentielle 2027", "description": "Article",
+                "thumb": f"{cdn}/feed_thumbnail/plain/{self.author.did}/{link}@jpeg"}}
+        return None
+
     def view(self) -> dict[str, Any]:
-        """The post as ``app.bsky.feed.defs#postView``."""
+        """The post as ``app.bsky.feed.defs#postView``, keys in the recorded order."""
         reply, repost, like, quote = self.counts
         out: dict[str, Any] = {
             "uri": self.uri, "cid": self.cid, "author": self.author.view(),
             "record": self.record(),
         }
+        media = self._media_view()
         if self.quote is not None:
             q = self.quote
-            out["embed"] = {
-                "$type": "app.bsky.embed.record#view",
-                "record": {"$type": "app.bsky.embed.record#viewRecord", "uri": q.uri,
-                           "cid": q.cid, "author": q.author.view(), "value": q.record(),
-                           "labels": [], "indexedAt": iso_ms(q.indexed), "embeds": []},
-            }
-        out.update({"bookmarkCount": 0, "replyCount": reply, "repostCount": repost,
-                    "likeCount": like, "quoteCount": quote, "indexedAt": iso_ms(self.indexed),
+            quoted = {"$type": "app.bsky.embed.record#viewRecord", "uri": q.uri, "cid": q.cid,
+                      "author": q.author.view(), "value": q.record(), "labels": [],
+                      "likeCount": q.counts[2], "replyCount": q.counts[0],
+                      "repostCount": q.counts[1], "quoteCount": q.counts[3],
+                      "indexedAt": iso_ms(q.indexed), "embeds": []}
+            out["embed"] = (
+                {"$type": "app.bsky.embed.recordWithMedia#view",
+                 "record": {"$type": "app.bsky.embed.record#view", "record": quoted},
+                 "media": media}
+                if media else {"$type": "app.bsky.embed.record#view", "record": quoted})
+        elif media:
+            out["embed"] = media
+        out.update({"replyCount": reply, "repostCount": repost, "likeCount": like,
+                    "quoteCount": quote, "indexedAt": iso_ms(self.indexed),
+                    "viewer": {"threadMuted": False, "embeddingDisabled": False},
                     "labels": []})
         return out
+
+
+BRIDGED_TAIL = (
+    " — fil repris de Mastodon. Ce que j'en retiens après le meeting de ce soir : des "
+    "propositions chiffrées sur le pouvoir d'achat, l'école, la santé et la transition "
+    "écologique, mais peu de réponses sur le financement. À suivre lors du prochain débat "
+    "télévisé, où chacun devra enfin préciser son calendrier et ses priorités."
+)
+BRIDGE_CUT = 300  # Bluesky's limit, in graphemes (characters here)
+
+
+def decorations(uri: str, lang: str, text: str) -> dict[str, Any]:
+    """What a post carries beyond its text, from a digest of its URI (see the module doc)."""
+    d = _digest("decorate", uri)
+    other = "en" if lang == "fr" else "fr"
+    langs: tuple[str, ...] | None = (lang,)
+    if d[0] % 11 == 0:
+        langs = ()  # no langs
+    elif d[0] % 11 == 1:
+        langs = ("fr-FR" if lang == "fr" else "en-US",)
+    elif d[0] % 11 == 2:
+        langs = (lang, other)
+    tags = (("Presidentielle2027",) if lang == "fr" else ("France2027",)) if d[1] % 7 == 0 \
+        else ()
+    link = None
+    if d[2] % 9 == 0:
+        link = f"https://www.example.org/{'fr' if lang == 'fr' else 'en'}/{_b32(d[3:9], 8)}"
+        text = f"{text} {link}"
+    image = link is None and d[4] % 13 == 0
+    bridged = None
+    if link is None and d[5] % 17 == 0:
+        bridged = text + BRIDGED_TAIL
+        text = bridged[:BRIDGE_CUT - 1] + "…"
+    return {"text": text, "langs": langs, "tags": tags, "link": link, "image": image,
+            "bridged": bridged}
 
 
 class BskyGenerator:
@@ -229,8 +338,10 @@ class BskyGenerator:
         deleted_at = None
         if rng.random() < self.deletion_rate:
             deleted_at = created + timedelta(seconds=rng.randrange(600, 3 * 86_400))
+        extra = decorations(uri, lang, text)
+        text = extra.pop("text")
         return BPost(uri, cid_for(uri, text), author, created, text, lang, facets, reply, quote,
-                     counts, deleted_at, mentions=mentions)
+                     counts, deleted_at, mentions=mentions, **extra)
 
     def find(self, uri: str) -> BPost | None:
         """The post behind ``uri`` (its TID carries the day it was created)."""

@@ -6,11 +6,16 @@ Serves what elex uses: ``com.atproto.server.createSession`` / ``refreshSession``
 ``lang``, ``sort``, ``limit`` <= 100, an opaque ``cursor``) and
 ``app.bsky.feed.getPosts`` (at most 25 URIs; deleted posts are simply absent).
 
-Quirks kept from the real service: the search cursor stops after ``max_depth``
-results even when more match (``hitsTotal`` says how many), every answer carries
-``ratelimit-limit/remaining/reset/policy`` headers, an over-used or injected limit
-answers 429 ``RateLimitExceeded``, an expired access token answers 400
-``ExpiredToken``, a wrong password 401 ``AuthenticationRequired``. Posts are
+Quirks kept from the real service (``recordings/bsky/README``): no ``hitsTotal``;
+the cursor is an offset (``"25"``, ``"50"``...) that stops after ``max_depth``
+results (about 10,000) even when more match; a page is cut from the hits *before*
+posts that cannot be shown (deleted, taken down: ``take_down``) are removed, so a
+page may be short or empty and still carry a cursor; ``since``/``until`` must be
+full timestamps (a bare date answers 400); every answer carries
+``ratelimit-limit/remaining/reset/policy`` headers (``3000;w=300``), except
+``createSession``, limited on its own to 10 a day (``10;w=86400``); an over-used or
+injected limit answers 429 ``RateLimitExceeded``, an expired access token answers
+400 ``ExpiredToken``, a wrong password 401 ``AuthenticationRequired``. Posts are
 deleted over time (see ``bsky_data``) or on demand (``sandbox.delete(uri)``).
 Faults are injected with ``sandbox.faults.add("429" | "503" | "expire", ...)``.
 """
@@ -26,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -41,6 +46,9 @@ SANDBOX_APP_PASSWORD = "sand-box0-test-pass"  # the sandbox's app password (not 
 FAULT_KINDS = ("429", "503", "expire")
 RATE_LIMIT = 3000
 RATE_WINDOW = 300
+LOGIN_LIMIT = 10  # createSession per account and day (ratelimit-policy: 10;w=86400)
+LOGIN_WINDOW = 86_400
+SEARCH_CAP = 10_000  # results the search cursor pages through
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
@@ -67,15 +75,28 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+
+
 def parse_when(value: str, name: str) -> datetime:
-    """A datetime or a bare ``YYYY-MM-DD`` (both allowed by the lexicon)."""
+    """A full timestamp with its zone; a bare ``YYYY-MM-DD`` is refused with 400, as the
+    service refuses it (whatever the lexicon's prose says)."""
+    if not _DATETIME.match(value):
+        raise XrpcError(400, "InvalidRequest", f"{name} must be a valid datetime string")
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise XrpcError(400, "InvalidRequest", f"{name} must be a valid datetime") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise XrpcError(400, "InvalidRequest",
+                        f"{name} must be a valid datetime string") from None
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _Hidden:
+    """A hit the index still holds but no page shows (a taken-down or deleted post)."""
+
+    uri: str
+    created: datetime
 
 
 @dataclass
@@ -102,7 +123,7 @@ class BskySandbox(LoopbackServer):
         seed: int = 2027,
         host: str = "127.0.0.1",
         port: int = 0,
-        max_depth: int = 300,
+        max_depth: int = SEARCH_CAP,
         app_password: str = SANDBOX_APP_PASSWORD,
         access_ttl: float = 7200.0,
         deletion_rate: float = 0.03,
@@ -118,6 +139,8 @@ class BskySandbox(LoopbackServer):
         self.faults = Faults()
         self.requests: deque[dict[str, Any]] = deque(maxlen=100_000)
         self.deleted: set[str] = set()
+        self.hidden: list[_Hidden] = []  # take_down(): hits no page shows
+        self.logins: deque[float] = deque()  # createSession times (wall clock), for its limit
         self.account_did = "did:plc:sandboxsandboxsandboxsan"
         self._tokens: dict[str, _Token] = {}
         self._window = (0.0, 0)  # (window start, requests in it)
@@ -128,6 +151,14 @@ class BskySandbox(LoopbackServer):
     def delete(self, uri: str) -> None:
         """Delete a post now (as its author would): search and getPosts stop returning it."""
         self.deleted.add(uri)
+
+    def take_down(self, at: datetime, count: int) -> None:
+        """``count`` hits at ``at`` that every query matches and no page shows (a burst of
+        posts taken down after indexing): pages cut over them come back short or empty,
+        with a cursor."""
+        base = len(self.hidden)
+        self.hidden += [_Hidden(f"at://did:plc:takendown/app.bsky.feed.post/{base + i}", at)
+                        for i in range(count)]
 
     def visible(self, post: BPost, now: datetime) -> bool:
         return (post.created <= now and post.uri not in self.deleted
@@ -148,20 +179,22 @@ class BskySandbox(LoopbackServer):
         since = parse_when(s, "since") if (s := _one(params, "since")) else until - timedelta(days=2)
         lang = _one(params, "lang")
         match = self._matcher(q)
-        hits = []
+        hits: list[tuple[datetime, str, BPost | None]] = []  # None: a hit no page shows
         day = since.date()
         while day <= until.date():
             for post in self.generator.day(day):
-                if since <= post.created < until and self.visible(post, now) \
+                if since <= post.created < until and post.created <= now \
                         and (lang is None or post.lang == lang) and match(post):
-                    hits.append(post)
+                    hits.append((post.created, post.uri,
+                                 post if self.visible(post, now) else None))
             day += timedelta(days=1)
-        hits.sort(key=lambda p: (p.created, p.uri), reverse=True)
+        hits += [(h.created, h.uri, None) for h in self.hidden if since <= h.created < until]
+        hits.sort(key=lambda h: (h[0], h[1]), reverse=True)
         cursor = _one(params, "cursor")
         offset = int(cursor) if cursor and cursor.isdigit() else 0
         reach = min(len(hits), self.max_depth)
-        page = hits[offset:min(offset + limit, reach)]
-        out: dict[str, Any] = {"posts": [p.view() for p in page], "hitsTotal": len(hits)}
+        page = [p for _, _, p in hits[offset:min(offset + limit, reach)] if p is not None]
+        out: dict[str, Any] = {"posts": [p.view() for p in page]}
         if offset + limit < reach:
             out["cursor"] = str(offset + limit)
         return out
@@ -215,21 +248,42 @@ class BskySandbox(LoopbackServer):
                         "jti": secrets.token_hex(8)})
         return f"{header}.{payload}.{secrets.token_urlsafe(48)}"
 
+    def login_headers(self) -> tuple[dict[str, str], bool]:
+        """createSession's own ``ratelimit-*`` headers (10 a day), and whether this login is
+        over the limit (every attempt counts, a wrong password too, as the recorded 401 shows;
+        one refused for the limit does not)."""
+        now = time.time()
+        with self._lock:
+            while self.logins and now - self.logins[0] >= LOGIN_WINDOW:
+                self.logins.popleft()
+            over = len(self.logins) >= LOGIN_LIMIT
+            if not over:
+                self.logins.append(now)
+            reset = int((self.logins[0] if self.logins else now) + LOGIN_WINDOW)
+            remaining = max(0, LOGIN_LIMIT - len(self.logins))
+        return {"ratelimit-limit": str(LOGIN_LIMIT), "ratelimit-remaining": str(remaining),
+                "ratelimit-reset": str(reset),
+                "ratelimit-policy": f"{LOGIN_LIMIT};w={LOGIN_WINDOW}"}, over
+
     def create_session(self, body: dict[str, Any], base_url: str) -> dict[str, Any]:
         if not body.get("identifier") or not body.get("password"):
             raise XrpcError(400, "InvalidRequest", 'Input must have the property "identifier"')
         if body["password"] != self.app_password:
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
-        session = self._issue()
-        session["email"] = "sandbox@example.invalid"
-        session["emailConfirmed"] = True
-        session["didDoc"] = {
-            "@context": ["https://www.w3.org/ns/did/v1"],
-            "id": self.account_did,
-            "alsoKnownAs": [f"at://{SANDBOX_IDENTIFIER}"],
-            "verificationMethod": [],
-            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
-                         "serviceEndpoint": base_url}],
+        tokens = self._issue()
+        session = {  # the recorded order of keys
+            "did": self.account_did,
+            "didDoc": {
+                "@context": ["https://www.w3.org/ns/did/v1"],
+                "id": self.account_did,
+                "alsoKnownAs": [f"at://{SANDBOX_IDENTIFIER}"],
+                "verificationMethod": [],
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                             "serviceEndpoint": base_url}],
+            },
+            "handle": SANDBOX_IDENTIFIER, "email": "sandbox@example.invalid",
+            "emailConfirmed": True, "emailAuthFactor": False,
+            "accessJwt": tokens["accessJwt"], "refreshJwt": tokens["refreshJwt"], "active": True,
         }
         return session
 
@@ -302,7 +356,9 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.sandbox
         with sandbox._lock:
             sandbox.requests.append({"method": method, "path": url.path, "params": params})
-        headers, over = sandbox.rate_headers()
+        # createSession is limited on its own (10 a day), the other calls together.
+        login = url.path == CREATE_SESSION and method == "POST"
+        headers, over = sandbox.login_headers() if login else sandbox.rate_headers()
         body: dict[str, Any] = {}
         if method == "POST":
             length = int(self.headers.get("content-length") or 0)
@@ -314,14 +370,16 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             fault = sandbox.faults.take(url.path)
             if (fault is not None and fault.kind == "429") or over:
-                reset = int(time.time() + (fault.reset_in if fault else RATE_WINDOW) + 0.999)
-                headers.update({"ratelimit-remaining": "0", "ratelimit-reset": str(reset)})
+                if fault is not None or not login:  # an over-used login keeps its own reset
+                    window = fault.reset_in if fault else RATE_WINDOW
+                    headers["ratelimit-reset"] = str(int(time.time() + window + 0.999))
+                headers["ratelimit-remaining"] = "0"
                 raise XrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded")
             if fault is not None and fault.kind == "503":
                 raise XrpcError(503, "InternalServerError", "Service Unavailable")
             if fault is not None and fault.kind == "expire":
                 sandbox.expire_sessions()
-            if url.path == CREATE_SESSION and method == "POST":
+            if login:
                 host = self.headers.get("Host") or "127.0.0.1"
                 self._send(200, sandbox.create_session(body, f"http://{host}"), headers)
             elif url.path == REFRESH_SESSION and method == "POST":

@@ -68,6 +68,13 @@ SORRY_PAGE = (
     "checks to see if it's really you sending the requests, and not a robot.</div>"
     "<form id=captcha-form action=index method=post></form></body></html>"
 )
+OFFICIAL_ERRORS = {  # google.rpc status and message of an injected official API fault
+    429: ("RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Requests' of service "
+          "'searchtrends.googleapis.com'."),
+    500: ("INTERNAL", "Internal error encountered."),
+    502: ("UNAVAILABLE", "Bad gateway."),
+    503: ("UNAVAILABLE", "The service is currently unavailable."),
+}
 REQUEST_OPTIONS = {"property": "", "backend": "IZG", "category": 0}
 USER_CONFIG = {"userType": "USER_TYPE_SCRAPER"}
 
@@ -244,7 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
         """The official Trends API (alpha) endpoints; see :mod:`.trends_official`."""
         fault = self.sandbox._take_fault(path)
         if fault is not None and fault.kind.isdigit():
-            status, answer = int(fault.kind), {"error": {"code": int(fault.kind)}}
+            status = int(fault.kind)
+            answer = {"error": {"code": status, "message": OFFICIAL_ERRORS.get(status, ("", ""))[1],
+                                "status": OFFICIAL_ERRORS.get(status, ("UNKNOWN", ""))[0]}}
         else:
             status, answer = official.handle(
                 self.sandbox.official, method, path, self._body, self.headers.get("Authorization")

@@ -297,7 +297,12 @@ class XSandbox(LoopbackServer):
             raise _Problem(400, _invalid(
                 "granularity", granularity, f"The `granularity` query parameter value "
                 f"[{granularity}] is not one of [minute,hour,day]"))
-        start, end = _time_range(now, endpoint, params)
+        if "start_time" in params or "end_time" in params:
+            start, end = _time_range(now, endpoint, params)
+        else:  # X's defaults for counts: up to 10 s ago; recent 7 days back, all 30 from midnight
+            end = now.replace(microsecond=0) - timedelta(seconds=10)
+            start = end - timedelta(days=7) if endpoint == "recent" else (
+                end - timedelta(days=30)).replace(hour=0, minute=0, second=0)
         step = GRANULARITY[granularity] * 1000
         start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
         edges = [start_ms]
@@ -433,6 +438,7 @@ def _render_tweet(post: Post, fields: set[str], now_ms: int) -> dict[str, Any]:
 
 # --- what the recordings show and a model easily gets wrong (recordings/README.md) ---------
 API_VERSION = "2.52"
+ACCESS_LEVEL = "read"  # x-access-level on every real answer (an app-only bearer token reads)
 RATE_LIMITS = {"/2/tweets/search/recent": 450, "/2/tweets/search/all": 300,
                "/2/tweets/counts/recent": 300, "/2/tweets/counts/all": 300}
 RATE_WINDOW = 900  # seconds; X's windows end at a fixed time, the reset header names it
@@ -525,6 +531,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", "application/json; charset=utf-8")
         self.send_header("api-version", API_VERSION)
+        self.send_header("x-access-level", ACCESS_LEVEL)
         self.send_header("x-rate-limit-limit", str(limit))
         if not headers or "x-rate-limit-remaining" not in headers:
             self.send_header("x-rate-limit-remaining", str(remaining))

@@ -24,6 +24,11 @@ class BskySettings(_Numbers):
     base_url: str = var("BSKY_BASE_URL", BSKY_DEFAULT_BASE_URL)
     languages: Annotated[tuple[str, ...], NoDecode] = var("BSKY_LANGUAGES", ())
     window_minutes: Annotated[int, Range(1, 1440, True)] = var("BSKY_WINDOW_MINUTES", 360)
+    max_logins_per_day: Annotated[int, Range(1, 10, True)] = var(
+        "BSKY_MAX_LOGINS_PER_DAY", 8, description=
+        "Logins (createSession) elex may make in any 24 hours for the account; Bluesky "
+        "allows 10 a day per account, so keep some for logging in by hand. Sessions are "
+        "kept in the lake and refreshed, so a run rarely logs in.")
     handle_set: Annotated[bool, IS_SET] = var("BSKY_HANDLE", False)
     app_password_set: Annotated[bool, IS_SET] = var("BSKY_APP_PASSWORD", False)
 
@@ -50,4 +55,5 @@ class BskySettings(_Numbers):
     def resource_fields(self) -> dict[str, Any]:
         """``BskyResource``'s fields (the credentials go through ``dg.EnvVar``)."""
         return {"base_url": self.base_url, "languages": list(self.languages),
-                "window_minutes": self.window_minutes}
+                "window_minutes": self.window_minutes,
+                "max_logins_per_day": self.max_logins_per_day}

@@ -40,6 +40,15 @@ class TrendsSettings(_Numbers):
                                  "https://searchtrends.googleapis.com")
     credentials_file: str | None = var("TRENDS_CREDENTIALS_FILE", None)
     second_anchor: str | None = var("TRENDS_SECOND_ANCHOR", None)
+    official_max_requests_per_day: Annotated[int, Range(1, 100_000, True)] = var(
+        "TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY", 100,
+        description=(
+            "Official backend: fetch requests (fetchTimeSeries, fetchGeoBreakdown) elex may "
+            "send per UTC day, counted in the lake across runs (default 100, what early users "
+            "are granted). The daily schedule is planned within it; a request past it is not "
+            "sent (TrendsBudgetExceeded)."
+        ),
+    )
 
     @field_validator("base_url", "anchor", "backend", "official_base_url", "credentials_file",
                      "second_anchor", mode="before")

@@ -33,6 +33,7 @@ BSKY_CHECKS = {
     ("raw_bsky_posts", "partition_fresh"),
     ("bsky_posts", "partition_fresh"),
     ("bsky_posts", "bsky_posts_accounted"),
+    ("bsky_posts", "bsky_windows_read_to_end"),
     *{("bsky_posts", n) for n in ("no_duplicate_ids", "required_columns", "posts_present",
                                   "posts_within_day", "candidates_known",
                                   "posts_name_a_candidate")},

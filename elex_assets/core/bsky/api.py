@@ -37,6 +37,28 @@ class BskyRateLimited(BskyRetriesExhausted):
         self.reset_at = reset_at
 
 
+class BskyAnswerMismatch(BskyError):
+    """An answer that is not the answer to its request (getPosts naming posts not asked):
+    deterministic, never retried, and nothing of it is used."""
+
+
+class BskyLoginCoolDown(BskyRateLimited):
+    """No login before ``reset_at``: Bluesky refused one (429) or the day's login budget is
+    spent. Asking again before then only spends the account's 10 logins a day."""
+
+
+class BskyLoginRateLimited(BskyLoginCoolDown):
+    """createSession answered 429: the account's logins (10 a day) are used up."""
+
+
+class BskyLoginBudgetExhausted(BskyLoginCoolDown):
+    """elex's own bound on logins a day (``BSKY_MAX_LOGINS_PER_DAY``) is reached."""
+
+
+LOGIN_LIMIT = 10  # createSession per account and rolling day: ratelimit-policy 10;w=86400
+LOGIN_WINDOW = 86_400.0
+
+
 class SessionStore(Protocol):
     def load(self) -> str | None: ...
 

@@ -6,7 +6,11 @@ Every call goes through ``_call`` and elex's one retry layer
 with jitter (bounded); an ``ExpiredToken`` renews the session (refresh token, else a new login with the
 app password) and repeats the call, so a long run never dies of an expired
 session. A wrong app password fails at once naming ``BSKY_APP_PASSWORD``; the
-password itself never appears in logs, exceptions or metadata.
+password itself never appears in logs, exceptions or metadata. ``createSession`` is
+limited to 10 a day per account: each attempt is counted and bounded by a
+:class:`~elex_assets.core.bsky.session.LoginLedger` when one is given, and a 429 on it
+is :class:`BskyLoginRateLimited` (a cool-down until its reset), never retried.
+getPosts answers are checked against the URIs asked (:class:`BskyAnswerMismatch`).
 
 Raw pages are kept byte for byte: a ``Request`` subclass remembers the body of
 the last response before the SDK parses it into models.
@@ -34,17 +38,24 @@ from atproto_client.request import Request
 from elex_assets.core.bsky.api import (  # re-exported: the client's own names
     DEFAULT_BASE_URL,
     GET_POSTS_LIMIT,
+    LOGIN_LIMIT,
+    LOGIN_WINDOW,
     PAGE_LIMIT,
     SANDBOX_APP_PASSWORD,
     SANDBOX_HANDLE,
+    BskyAnswerMismatch,
     BskyAuthError,
     BskyError,
+    BskyLoginBudgetExhausted,
+    BskyLoginCoolDown,
+    BskyLoginRateLimited,
     BskyPolicy,
     BskyRateLimited,
     BskyRetriesExhausted,
     SearchPage,
     SessionStore,
 )
+from elex_assets.core.bsky.session import LoginLedger
 from elex_assets.core.retrying import GiveUp, RateLimited, Transient, reset_from_headers, retrying
 from elex_assets.core.x.client import is_sandbox_url
 
@@ -56,9 +67,13 @@ __all__ = [
     "PAGE_LIMIT",
     "SANDBOX_APP_PASSWORD",
     "SANDBOX_HANDLE",
+    "BskyAnswerMismatch",
     "BskyAuthError",
     "BskyClient",
     "BskyError",
+    "BskyLoginBudgetExhausted",
+    "BskyLoginCoolDown",
+    "BskyLoginRateLimited",
     "BskyPolicy",
     "BskyRateLimited",
     "BskyRetriesExhausted",
@@ -91,6 +106,7 @@ class BskyClient:
         on_retry: Callable[[str, int], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         sessions: Callable[[str, str], SessionStore] | None = None,
+        logins: Callable[[str], LoginLedger] | None = None,
     ) -> None:
         if not handle or not app_password:
             if not is_sandbox_url(base_url):
@@ -116,6 +132,7 @@ class BskyClient:
         self.session_reused = False
         self._logged_in = False
         self._store = sessions(handle, app_password) if sessions else None
+        self.ledger = logins(handle) if logins else None
         if self._store is not None:
             store = self._store
             self._client.on_session_change(lambda _event, session: store.save(session.export()))
@@ -131,10 +148,8 @@ class BskyClient:
                 return
             except (AtProtocolError, ValueError):
                 pass  # unusable: log in afresh
-        self.logins += 1
         try:
-            self._retrying(lambda: self._client.login(
-                self._handle, self._password, fetch_bsky_profile=False))
+            self._retrying(self._create_session)
         except UnauthorizedError:
             raise BskyAuthError(
                 f"Bluesky refused the login of {self._handle!r}: check BSKY_APP_PASSWORD (an "
@@ -146,6 +161,25 @@ class BskyClient:
                 "BSKY_HANDLE and BSKY_APP_PASSWORD"
             ) from None
         self._logged_in = True
+
+    def _create_session(self) -> None:
+        """One ``createSession``, counted and bounded by the ledger; a 429 is a named
+        cool-down until its reset, never retried (each attempt spends one of the day's 10)."""
+        if self.ledger is not None:
+            self.ledger.check()
+            self.ledger.record()
+        self.logins += 1
+        try:
+            self._client.login(self._handle, self._password, fetch_bsky_profile=False)
+        except RateLimitExceededError as exc:
+            self.rate_limited += 1
+            reset = _reset(exc) or time.time() + LOGIN_WINDOW
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset))
+            raise BskyLoginRateLimited(
+                f"Bluesky refused the login of {self._handle!r} ({_describe(exc)}): "
+                f"createSession is limited to {LOGIN_LIMIT} a day per account "
+                f"(ratelimit-policy {_policy(exc) or f'{LOGIN_LIMIT};w=86400'}); no login "
+                f"before {when}, when its window resets", reset) from None
 
     def _renew(self) -> None:
         """A new access token: the refresh token first, a new login if that is refused."""
@@ -169,9 +203,17 @@ class BskyClient:
         """PostViews of the URIs still visible; a deleted post is simply absent."""
         out: list[dict[str, Any]] = []
         for i in range(0, len(uris), GET_POSTS_LIMIT):
-            params = models.AppBskyFeedGetPosts.Params(uris=list(uris[i:i + GET_POSTS_LIMIT]))
+            batch = list(uris[i:i + GET_POSTS_LIMIT])
+            params = models.AppBskyFeedGetPosts.Params(uris=batch)
             self._call(lambda p=params: self._client.app.bsky.feed.get_posts(p))
-            out += json.loads(self._request.last_body).get("posts", [])
+            posts = json.loads(self._request.last_body).get("posts", [])
+            foreign = [p.get("uri") for p in posts if p.get("uri") not in batch]
+            if foreign:  # a missing post means deleted: a foreign answer would delete them all
+                raise BskyAnswerMismatch(
+                    f"getPosts answered {len(foreign)} post(s) that were not asked (first: "
+                    f"{foreign[0]}) for {len(batch)} URIs (first: {batch[0]}): not the answer "
+                    "to this request, so no post is judged deleted from it")
+            out += posts
         return out
 
     def _call(self, fn: Callable[[], T]) -> T:
@@ -251,6 +293,11 @@ def _reset(exc: AtProtocolError) -> float | None:
     """When the rate-limit window reopens (``ratelimit-reset``, epoch seconds), if said."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     return reset_from_headers(headers)
+
+
+def _policy(exc: AtProtocolError) -> str | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    return {k.lower(): v for k, v in headers.items()}.get("ratelimit-policy")
 
 
 def _expired(exc: AtProtocolError) -> bool:

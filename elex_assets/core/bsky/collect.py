@@ -1,10 +1,13 @@
 """Collect one day of Bluesky posts into the raw lake, every window read to its end.
 
-searchPosts' cursor "may not allow scrolling through the entire result set": a
-query over a busy day stops early and silently. So a day is cut into time windows
-(``window_minutes``), each read newest first (``sort=latest``) page by page; when
-the cursor stops, one probe asks for what is older than the oldest post read in
-the window. Nothing older: the window is read to its end. Something older: the
+searchPosts' cursor is an offset that stops near 10,000 results (``SEARCH_CAP``)
+however many more match, and a page is cut from the hits before the posts it cannot
+show are removed: a short or even empty page may still carry a cursor. So a day is
+cut into time windows (``window_minutes``), each read newest first (``sort=latest``)
+page by page, following the cursor until it is absent whatever the page holds
+(bounded: a cursor handed back or still going after the cap's pages stops the sweep
+with a counted reason, ``STOP_REASONS``, recorded in the manifest); when the cursor
+stops, a probe asks for what is older than the oldest post read in the window. Nothing older: the window is read to its end. Something older: the
 cursor had stopped early, so what is left of the window is split in halves and
 each half is read the same way, down to one-second windows.
 
@@ -42,6 +45,17 @@ MODES = ("auto", "full")
 SAFETY_LAG = timedelta(seconds=60)  # posts are searchable a few seconds after indexing
 DEFAULT_WINDOW_MINUTES = 360
 MIN_SPLIT_MS = 1000
+# searchPosts pages through about this many results of one query, then the cursor stops
+# (an offset: "25", "50", ...), however many more match: the window is split instead.
+SEARCH_CAP = 10_000
+# Pages without posts that may still carry a cursor, beyond the cap's pages, before a sweep
+# gives up on a cursor that never ends.
+EMPTY_PAGE_SLACK = 20
+# service_cap: the cursor ended at the service's cap (the window is then split and re-read);
+# page_bound: elex stopped a cursor that was still present after the cap's pages and the slack;
+# cursor_repeat: the service sent back a cursor already followed (it would loop).
+STOP_REASONS = ("service_cap", "page_bound", "cursor_repeat")
+INCOMPLETE_STOPS = ("page_bound", "cursor_repeat")  # what was left unread is unknown
 ROLLOVER_POSTS = 50_000
 
 Interval = tuple[int, int]  # [lo, hi) in epoch milliseconds
@@ -93,15 +107,19 @@ class PageSummary:
     oldest: int | None
     newest: int | None
     last: bool
+    stop: str | None = None  # why elex stopped following the cursor (STOP_REASONS), if not its end
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "window": list(self.window), "posts": self.posts,
-                "oldest": self.oldest, "newest": self.newest, "last": self.last}
+        out = {"key": self.key, "window": list(self.window), "posts": self.posts,
+               "oldest": self.oldest, "newest": self.newest, "last": self.last}
+        if self.stop:
+            out["stop"] = self.stop
+        return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PageSummary:
         return cls(raw["key"], (int(raw["window"][0]), int(raw["window"][1])), int(raw["posts"]),
-                   raw.get("oldest"), raw.get("newest"), bool(raw["last"]))
+                   raw.get("oldest"), raw.get("newest"), bool(raw["last"]), raw.get("stop"))
 
 
 def coverage(pages: Sequence[PageSummary]) -> dict[str, list[Interval]]:
@@ -180,6 +198,27 @@ def read_manifests(lake: Lake, day: date) -> list[Manifest]:
     return sorted(out, key=lambda m: m.collected_at)
 
 
+def incomplete_windows(lake: Lake, day: date) -> list[str]:
+    """The day's windows elex left unread, each as ``query [since..until): reason``.
+
+    A sweep stopped while its cursor still went on (:data:`INCOMPLETE_STOPS`) after
+    reading posts is followed by a probe for what is older, which reads the rest; one
+    stopped before reading any post leaves its whole window unknown."""
+    out = []
+    for manifest in read_manifests(lake, day):
+        sweep: list[PageSummary] = []
+        for page in manifest.pages:
+            if sweep and (sweep[-1].key, sweep[-1].window) == (page.key, page.window) \
+                    and not sweep[-1].last and not sweep[-1].stop:
+                sweep.append(page)
+            else:
+                sweep = [page]
+            if page.stop in INCOMPLETE_STOPS and not any(p.posts for p in sweep):
+                out.append(f"{page.key} [{iso(page.window[0])}..{iso(page.window[1])}): "
+                           f"{page.stop}")
+    return out
+
+
 @dataclass
 class CollectResult:
     day: date
@@ -189,6 +228,8 @@ class CollectResult:
     posts: int = 0
     calls: int = 0
     splits: int = 0
+    empty_pages_with_cursor: int = 0
+    stops: dict[str, int] = field(default_factory=dict)  # STOP_REASONS -> sweeps
     posts_per_query: dict[str, int] = field(default_factory=dict)
     landed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
@@ -248,9 +289,7 @@ def collect_day(
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
         if isinstance(exc, BskyRateLimited):  # no run asks again before the reset
-            reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
-            lake.write_bytes(layout.bsky_cooldown_key(),
-                             json.dumps({"until": reset, "run_id": run_id}).encode())
+            record_cooldown(lake, exc, run_id)
     result.calls = client.calls - calls_before
     writer.close(error is None, result.calls)
     result.landed = list(writer.landed)
@@ -271,6 +310,14 @@ def collect_day(
             )
         raise error
     return result
+
+
+def record_cooldown(lake: Lake, exc: BskyRateLimited, run_id: str) -> None:
+    """No run asks Bluesky again before ``exc.reset_at`` (a rate limit, a refused login)."""
+    reset = datetime.fromtimestamp(exc.reset_at, UTC).isoformat(timespec="seconds")
+    lake.write_bytes(layout.bsky_cooldown_key(), json.dumps(
+        {"until": reset, "run_id": run_id, "reason": type(exc).__name__,
+         "message": str(exc)}).encode())
 
 
 def cooldown_until(lake: Lake) -> datetime | None:
@@ -304,7 +351,7 @@ class _Reader:
         oldest = self._sweep(query, lo, hi)
         while oldest is not None and oldest > lo:
             # The cursor stopped after posts were read: is anything older left in the window?
-            probe = self._sweep(query, lo, oldest, max_pages=1)
+            probe = self._sweep(query, lo, oldest, probe=True)
             if probe is None:
                 return  # nothing older: the window was read to its end
             more = not self.writer.summaries[-1].last
@@ -317,12 +364,20 @@ class _Reader:
                 return
             oldest = self._sweep(query, lo, probe) if more else probe
 
-    def _sweep(self, query: BskyQuery, lo: int, hi: int, max_pages: int | None = None
-               ) -> int | None:
-        """Every page of ``query`` over [lo, hi) (or the first ``max_pages``); the oldest post."""
+    def _sweep(self, query: BskyQuery, lo: int, hi: int, probe: bool = False) -> int | None:
+        """Every page of ``query`` over [lo, hi) (``probe``: up to the first page that holds
+        a post); the oldest post read.
+
+        The cursor is followed until it is absent, whatever the page holds: the service
+        filters a page after cutting it, so a short or empty page may still carry a cursor.
+        A cursor that ends at the service's cap, one that comes back, or one still present
+        after the cap's pages and :data:`EMPTY_PAGE_SLACK` stops the sweep with a counted
+        reason (:data:`STOP_REASONS`), recorded on the sweep's last page."""
         cursor: str | None = None
         oldest: int | None = None
         pages = 0
+        seen: set[str] = set()
+        bound = -(-SEARCH_CAP // self.page_size) + EMPTY_PAGE_SLACK
         while True:
             request = {"q": query.q, "since": iso(lo), "until": iso(hi), "sort": "latest",
                        "limit": self.page_size}
@@ -332,22 +387,41 @@ class _Reader:
                 request["cursor"] = cursor
             page = self.client.search(query.q, since=iso(lo), until=iso(hi), lang=query.lang,
                                       limit=self.page_size, cursor=cursor)
+            pages += 1
+            stop = None
+            if page.cursor is None:
+                if _offset(cursor) + self.page_size >= SEARCH_CAP:
+                    stop = "service_cap"
+            elif page.cursor in seen or page.cursor == cursor:
+                stop = "cursor_repeat"
+            elif pages >= bound:
+                stop = "page_bound"
             times = [_position(p, lo, hi) for p in page.posts]
             summary = PageSummary(query.key, (lo, hi), len(page.posts),
                                   min(times) if times else None, max(times) if times else None,
-                                  page.cursor is None)
+                                  page.cursor is None, stop)
             self.writer.write(
                 {"collected_at": datetime.now(UTC).isoformat(), "request": request,
                  "candidates": list(query.candidate_ids), "hits_total": page.hits_total},
                 summary, page.raw)
             self.result.posts_per_query[query.key] = (
                 self.result.posts_per_query.get(query.key, 0) + len(page.posts))
+            if not page.posts and page.cursor is not None:
+                self.result.empty_pages_with_cursor += 1
             if times:
                 oldest = min(times) if oldest is None else min(oldest, min(times))
-            pages += 1
+            if stop is not None:
+                self.result.stops[stop] = self.result.stops.get(stop, 0) + 1
+            if cursor:
+                seen.add(cursor)
             cursor = page.cursor
-            if cursor is None or (max_pages is not None and pages >= max_pages) or not page.posts:
+            if cursor is None or stop is not None or (probe and page.posts):
                 return oldest
+
+
+def _offset(cursor: str | None) -> int:
+    """The offset an offset cursor stands for (0: none, or not a number)."""
+    return int(cursor) if cursor and cursor.isdigit() else 0
 
 
 def _position(post: dict[str, Any], lo: int, hi: int) -> int:

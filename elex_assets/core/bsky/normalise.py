@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import polars as pl
@@ -68,6 +70,34 @@ def _facet_parts(text: str, facets: Iterable[dict[str, Any]]) -> tuple[list, lis
     return tags, mentions, links
 
 
+class _TextOf(HTMLParser):
+    """The text of an HTML fragment: tags dropped, paragraphs and line breaks as newlines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "p") and self.parts:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def bridged_text(record: dict[str, Any]) -> str | None:
+    """The whole text of a post bridged from the fediverse (Bridgy Fed keeps the original,
+    HTML, in ``bridgyOriginalText`` when it cuts ``text`` at 300 characters), as plain text."""
+    original = record.get("bridgyOriginalText")
+    if not isinstance(original, str) or not original.strip():
+        return None
+    parser = _TextOf()
+    parser.feed(original)
+    parser.close()
+    text = re.sub(r"[ \t]+", " ", "".join(parser.parts))
+    return re.sub(r"\s*\n\s*", "\n", text).strip() or None
+
+
 def post_row(post: dict[str, Any], collected_at: datetime | None, query: str) -> dict[str, Any]:
     """One PostView (or tombstone) as a clean row, before candidate matching."""
     record = post.get("record") or {}
@@ -86,6 +116,13 @@ def post_row(post: dict[str, Any], collected_at: datetime | None, query: str) ->
     author = post.get("author") or {}
     text = record.get("text") or ""
     tags, mentions, links = _facet_parts(text, record.get("facets") or ())
+    # Outline tags (record.tags) are hashtags the author set outside the text.
+    for tag in record.get("tags") or ():
+        if isinstance(tag, str) and tag.strip().lstrip("#") and tag.strip().lstrip("#") not in tags:
+            tags.append(tag.strip().lstrip("#"))
+    bridged = bridged_text(record)
+    if bridged:  # a bridged post cut at 300 characters: its whole text, as X's note_tweet
+        text = bridged
     reply = record.get("reply") or {}
     embed = record.get("embed") or {}
     quote_uri = None
@@ -107,7 +144,8 @@ def post_row(post: dict[str, Any], collected_at: datetime | None, query: str) ->
         post_type="reply" if reply else "quote" if quote_uri else "original",
         referenced_id=parent or quote_uri,
         referenced_author_username=(view.get("author") or {}).get("handle") if quote_uri else None,
-        referenced_text=(view.get("value") or {}).get("text") if quote_uri else None,
+        referenced_text=(bridged_text(view.get("value") or {})
+                         or (view.get("value") or {}).get("text")) if quote_uri else None,
         retweet_count=post.get("repostCount"), reply_count=post.get("replyCount"),
         like_count=post.get("likeCount"), quote_count=post.get("quoteCount"),
         hashtags=tags, mentions=mentions, urls=[u for u in links if u],

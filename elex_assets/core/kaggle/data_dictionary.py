@@ -40,6 +40,8 @@ UNITS = {
     "post_count": "posts per hour",
     "value": "index 0-100 (per request)",
     "value_comparable": "% of the anchor's mean interest that day",
+    "search_interest_share": "Google's share of searches, one scale for all requests "
+    "(official backend)",
     "rank": "position (0 = first)",
     "batch": "request number",
 }
@@ -107,6 +109,18 @@ FAMILIES = {
             "request: one scale for every candidate of the day (100 = as searched as the "
             "anchor on average). Null for archive rows (no anchor was recorded).",
             "`is_partial`: Google's last interval may still grow.",
+            "`backend` says which Google service served a row; the units differ. `web` rows: "
+            "`value` is 0-100 within a request, `value_comparable` is in % of the anchor. "
+            "`official` rows (the Google Trends API): `value` is the API's "
+            "`scaledSearchInterest` (0-100 within one candidate's request), "
+            "`search_interest_share` its `searchInterest`, a share of searches on one scale "
+            "across candidates, days and requests (2 significant digits, 0 below Google's "
+            "privacy threshold; the same past day fetched twice may differ by about 10%), and "
+            "`value_comparable` is empty. Never compare `value_comparable` with "
+            "`search_interest_share`.",
+            "Official rows are daily, each the newest revision elex had when the weekly file "
+            "was written: Google flags its last days `is_partial` and revises them, elex "
+            "re-fetches them (`collected_at` says when a row was fetched).",
         ),
     ),
     "trends_interest_by_region": Family(
@@ -114,7 +128,12 @@ FAMILIES = {
         "<election>/trends_interest_by_region/<ISO year>_<ISO week>.csv.gz",
         "one candidate, area, day and region (French regions for `fr`, countries for `world`)",
         "Google Trends, one request per candidate.",
-        ("Values are 0-100 per candidate's own request: compare regions, not candidates.",),
+        (
+            "`value` is 0-100 per candidate's own request: compare regions, not candidates.",
+            "`official` rows: `search_interest_share` is the API's `searchInterest` (one scale "
+            "across requests); `geo_name` is empty because the API names areas by code "
+            "(`geo_code`, ISO 3166) only.",
+        ),
     ),
     "trends_related_topics": Family(
         "Google Trends related topics",

@@ -242,10 +242,15 @@ class Transport:
     ) -> requests.Response:
         """One request: gate and throttle first; 5xx and network errors are transient."""
         path = urlsplit(url).path
+        seen: str | None = None
         if self.gate is not None:
-            self.gate.check()  # a running cool-down: nothing is sent
+            self.gate.check()  # a running cool-down: no wait, nothing sent
             self.gate.wait_turn(self.politeness.min_interval, self.sleep)
         self._throttle.wait(self.politeness.min_interval, self.sleep)
+        if self.gate is not None:
+            # After the waits, right before sending: a refusal another process met while
+            # this one waited stops this request too.
+            seen = self.gate.check()
         self.requests_made += 1
         import requests
 
@@ -259,23 +264,23 @@ class Transport:
         status = response.status_code
         if status in accept:
             if self.gate is not None:
-                self.gate.succeeded()
+                self.gate.succeeded(seen)
             return response
         location = response.headers.get("Location", "")
         if status == REFUSED or (300 <= status < 400 and "/sorry/" in location):
             what = "429" if status == REFUSED else f"{status} to its captcha page"
-            self._refused(f"{what} on {method.upper()} {path}")
+            self._refused(f"{what} on {method.upper()} {path}", seen)
         if status not in RETRYABLE:
             raise TrendsResponseError(
                 f"Google Trends answered {status} to {method.upper()} {path}; not retried"
             )
         raise Transient(str(status))
 
-    def _refused(self, what: str) -> None:
+    def _refused(self, what: str, seen: str | None = None) -> None:
         """Google refuses this client: start the cool-down, never retry."""
         if self.gate is None:
             raise TrendsBlocked(f"Google Trends refused this client ({what}); not retried")
-        cooldown = self.gate.refused(what)
+        cooldown = self.gate.refused(what, seen)
         raise TrendsBlocked(
             f"Google Trends refused this client ({what}); cool-down until "
             f"{cooldown.until:%Y-%m-%d %H:%M} UTC ({cooldown.refusals} in a row); not retried"

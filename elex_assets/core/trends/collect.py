@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import polars as pl
@@ -190,26 +190,49 @@ def related_queries(
                    ["candidate_id", "ranking", "rank"])
 
 
+OFFICIAL_WINDOW_DAYS = 7  # one request per candidate covers the day and the 6 before it
+
+
+def official_window(day: date, days: int = OFFICIAL_WINDOW_DAYS) -> tuple[date, date]:
+    """The window a partition's official series request covers: ``day`` and the days before
+    it, so the days Google still flags partial (or revises) are fetched again for free."""
+    return day - timedelta(days=days - 1), day
+
+
 def official_interest_over_time(
-    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
-) -> pl.DataFrame:
-    """Official API: one request per term; its consistently scaled ``searchInterest`` is
-    ``value_comparable`` as is (no anchor), ``scaledSearchInterest`` is ``value``."""
-    rows = _per_term(client.time_series, terms, day).with_columns(
-        pl.lit("official").alias("backend")
+    client: OfficialClient, terms: list[Term], day: date, collected_at: datetime,
+    window_days: int = OFFICIAL_WINDOW_DAYS,
+) -> dict[date, pl.DataFrame]:
+    """Official API: one DAY-resolution request per term over ``official_window(day)``.
+
+    Returns the rows of every day the answers hold, by day (the partition's day may be
+    absent: Google's data runs to about two days ago). ``value`` is
+    ``scaledSearchInterest``, ``search_interest_share`` is ``searchInterest``;
+    ``value_comparable`` (the web backend's anchor unit) stays null.
+    """
+    first, last = official_window(day, window_days)
+    rows = _per_term(lambda kw, _: client.time_series(kw, first, last), terms, day)
+    rows = rows.with_columns(
+        pl.lit("official").alias("backend"),
+        pl.col("timestamp").dt.date().alias("date"),
+        pl.lit(client.area.code).alias("area"),
+        pl.lit(collected_at).cast(pl.Datetime("us", "UTC")).alias("collected_at"),
     )
-    return _finish("interest_over_time", rows, day, client.area.code, collected_at,
-                   ["candidate_id", "timestamp"])
+    out = {}
+    for (when,), part in rows.partition_by("date", as_dict=True, maintain_order=True).items():
+        out[when] = TRENDS["interest_over_time"].conform(part).sort(["candidate_id", "timestamp"])
+    return out
 
 
 def official_interest_by_region(
     client: OfficialClient, terms: list[Term], day: date, collected_at: datetime
-) -> pl.DataFrame:
+) -> dict[date, pl.DataFrame]:
+    """Official API: one geo breakdown per term over the day (``geo_name`` null: codes only)."""
     rows = _per_term(client.geo_breakdown, terms, day).with_columns(
         pl.lit("official").alias("backend")
     )
-    return _finish("interest_by_region", rows, day, client.area.code, collected_at,
-                   ["candidate_id", "geo_code"])
+    return {day: _finish("interest_by_region", rows, day, client.area.code, collected_at,
+                         ["candidate_id", "geo_code"])}
 
 
 def days_with_partial_points(lake: Lake, area: str, days: Iterable[date]) -> list[date]:

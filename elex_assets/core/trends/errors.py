@@ -8,6 +8,8 @@
   scheduled run after the cool-down tries again.
 * :class:`TrendsResponseError`: an answer we cannot use (deterministic).
 * :class:`TrendsMismatch`: an answer about something other than what was asked.
+* :class:`TrendsBudgetExceeded`: the official API's daily request budget is spent;
+  nothing is sent until the next UTC day.
 """
 
 from __future__ import annotations
@@ -42,3 +44,7 @@ class TrendsMismatch(TrendsResponseError):
 
 class TrendsConfigError(TrendsError):
     """A Trends setting or credential that cannot work."""
+
+
+class TrendsBudgetExceeded(TrendsError):
+    """The official API's daily request budget is spent: nothing was sent (not retried)."""

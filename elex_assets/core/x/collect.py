@@ -36,7 +36,7 @@ from elex_assets.core.raw_pages import RawPageWriter, manifest_key
 from elex_assets.core.windows import ONE_DAY, day_window, latest_askable
 from elex_assets.core.x.client import Page, XClient
 from elex_assets.core.x.query import XQuery
-from elex_assets.core.x.spend import SpendGuard
+from elex_assets.core.x.spend import SpendGuard, paid_request
 
 TWITTER_EPOCH_MS = 1288834974657
 PAGE_SIZE = {"recent": 100, "all": 500}
@@ -588,7 +588,8 @@ def _sweep(
         params = {"max_results": size, **bounds}
         if token:
             params["next_token"] = token
-        page: Page = client.search(endpoint, query.text, **params)
+        with paid_request(spend):  # a request that fails is not billed: released
+            page: Page = client.search(endpoint, query.text, **params)
         meta = page.meta
         if pages is not None:
             pages -= 1

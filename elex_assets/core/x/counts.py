@@ -10,6 +10,11 @@ same candidate counts twice: rare, since the parts hold different terms). The
 union of every candidate's terms (the search queries themselves) gives the
 ``_all`` row: posts naming any candidate, each counted once per query.
 
+Every answer is checked against its request before anything lands
+(:mod:`elex_assets.core.x.counts_check`): another window, another granularity,
+totals that do not add up or pages that loop raise :class:`CountsMismatch` and
+the day lands nothing.
+
 Recent counts reach 7 days back; older days use the full archive
 (``counts/all``) when the account has it (``X_SEARCH_ENDPOINT=all``).
 """
@@ -32,10 +37,21 @@ from elex_assets.core.x.collect import (
     XCollectError,
     recent_earliest,
 )
+from elex_assets.core.x.counts_check import (
+    Bucket,
+    CountsMismatch,
+    CountsRequest,
+    check_coverage,
+    check_sent,
+    next_token,
+    page_buckets,
+)
 from elex_assets.core.x.query import XQuery, build_queries
-from elex_assets.core.x.spend import SpendGuard
+from elex_assets.core.x.spend import SpendGuard, paid_request
 
 ALL = "_all"
+__all__ = ["ALL", "CountsMismatch", "CountQuery", "collect_counts_day", "count_queries",
+           "counts_endpoint"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,35 @@ def counts_endpoint(day: date, now: datetime, full_archive: bool) -> str:
     return "recent"  # partly in reach: the hours out of reach are left out
 
 
+def _counted(client: XClient, request: CountsRequest,
+             spend: SpendGuard | None) -> list[Bucket]:
+    """Every page of one counts request, each checked against the request
+    (:mod:`elex_assets.core.x.counts_check`); raises :class:`CountsMismatch`."""
+    buckets: list[Bucket] = []
+    seen: set[str] = set()
+    token: str | None = None
+    pages = 0
+    while True:
+        if spend is not None:
+            spend.before_counts(request.endpoint)
+        with paid_request(spend):  # a request that fails is not billed: released
+            page = client.counts(
+                request.endpoint, request.query, granularity=request.granularity,
+                start_time=request.params()["start_time"],
+                end_time=request.params()["end_time"], next_token=token,
+            )
+        if spend is not None:
+            spend.record_counts(request.endpoint)
+        pages += 1
+        check_sent(request, page.params, token)
+        buckets += page_buckets(request, page.body)
+        token = next_token(request, page.body, seen, pages)
+        if token is None:
+            break
+    check_coverage(request, buckets)
+    return buckets
+
+
 def collect_counts_day(
     client: XClient,
     queries: Sequence[CountQuery],
@@ -101,25 +146,10 @@ def collect_counts_day(
     rows: list[tuple[datetime, str, int]] = []
     collected = datetime.now(UTC)
     for cq in queries:
-        token: str | None = None
-        while True:
-            if spend is not None:
-                spend.before_counts(endpoint)
-            page = client.counts(
-                endpoint, cq.query.text, granularity="hour",
-                start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                next_token=token,
-            )
-            if spend is not None:
-                spend.record_counts(endpoint)
-            for bucket in page.body.get("data", []):
-                begin = datetime.fromisoformat(bucket["start"].replace("Z", "+00:00"))
-                rows.append((begin.replace(minute=0, second=0, microsecond=0), cq.candidate_id,
-                             int(bucket["tweet_count"])))
-            token = page.meta.get("next_token")
-            if not token:
-                break
+        request = CountsRequest(endpoint, cq.query.text, "hour", start, end)
+        for bucket in _counted(client, request, spend):
+            rows.append((bucket.start.replace(minute=0, second=0, microsecond=0),
+                         cq.candidate_id, bucket.count))
     if not rows:
         return TWEET_COUNTS.empty()
     frame = (

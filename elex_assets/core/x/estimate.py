@@ -22,7 +22,7 @@ from elex_assets.core.x.collect import (
 )
 from elex_assets.core.x.counts import counts_endpoint
 from elex_assets.core.x.query import XQuery
-from elex_assets.core.x.spend import Prices, SpendGuard
+from elex_assets.core.x.spend import Prices, SpendGuard, paid_request
 
 
 @dataclass
@@ -92,11 +92,12 @@ def estimate_days(
             while True:
                 if spend is not None:
                     spend.before_counts(endpoint)
-                page = client.counts(
-                    endpoint, query.text, granularity="day",
-                    start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"), next_token=token,
-                )
+                with paid_request(spend):  # a request that fails is not billed: released
+                    page = client.counts(
+                        endpoint, query.text, granularity="day",
+                        start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"), next_token=token,
+                    )
                 if spend is not None:
                     spend.record_counts(endpoint)
                 for bucket in page.body.get("data", []):

@@ -10,11 +10,15 @@ has ended is summed once into ``state/x_spend/closed/YYYY-MM-DD.json`` so a
 month's total reads one file per past day.
 
 ``SpendGuard`` sits in front of every request: it prices the request at its
-worst case (a full page of posts, or one counts request) and, when that would
-cross ``X_MAX_USD_PER_DAY`` (UTC day) or ``X_MAX_USD_PER_MONTH`` (calendar month),
-stops *before* sending it with ``XSpendCeiling``, naming the ceiling and when it
-resets. Spend in sandbox mode is kept apart (``sandbox: true``): it says what a
-run would have cost live and never counts against live ceilings.
+worst case (a full page of posts, or one counts request) and **reserves** that
+price in the lake's shared ledger, ``state/x_spend_ledger/YYYY-MM.json``, by a
+conditional write, *before* sending it; once answered, the reservation becomes
+the real price. A reservation that would cross ``X_MAX_USD_PER_DAY`` (UTC day) or
+``X_MAX_USD_PER_MONTH`` (calendar month) is refused with ``XSpendCeiling``, naming
+the ceiling and when it resets. So any number of runs, instances and hosts on one
+lake together stay under the ceilings. Spend in sandbox mode is kept apart
+(``sandbox: true``): it says what a run would have cost live and never counts
+against live ceilings.
 
 X bills repeat reads of a post within a UTC day once; the ledger counts every
 post returned, so it is an upper bound of the bill.
@@ -22,14 +26,15 @@ post returned, so it is an upper bound of the bill.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from elex_assets.core import shared_state
 from elex_assets.core.lake import Lake
 
 SPEND_PREFIX = "state/x_spend/"
@@ -187,15 +192,18 @@ def spent(
     may be recording; past days count every run.
     """
     today = today or datetime.now(UTC).date()
+    # A day is closed (summed for good) only once it ended a day ago by this clock: a
+    # host whose clock is behind (by less than a day) may still be recording on it.
+    closed_before = today - timedelta(days=1)
     if day:
         d = date.fromisoformat(day)
-        return _closed_day(lake, d, sandbox) if d < today else \
+        return _closed_day(lake, d, sandbox) if d < closed_before else \
             _open_day(lake, d, sandbox, exclude_run)
     if month:
         out = DaySpend()
         d = date.fromisoformat(month + "-01")
         while d.strftime("%Y-%m") == month and d <= today:
-            out.add(_closed_day(lake, d, sandbox) if d < today else
+            out.add(_closed_day(lake, d, sandbox) if d < closed_before else
                     _open_day(lake, d, sandbox, exclude_run))
             d += timedelta(days=1)
         return out
@@ -214,94 +222,221 @@ def next_month(now: datetime) -> datetime:
     return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
 
 
+LEDGER_PREFIX = "state/x_spend_ledger/"
+EPSILON = 1e-9
+
+
+class SpendLedgerDamaged(XSpendCeiling):
+    """The shared ledger cannot be read: nothing is spent until it is repaired (named)."""
+
+
+def ledger_key(month: str) -> str:
+    """The shared ledger of a calendar month (``YYYY-MM``, UTC): every run's reservations."""
+    return f"{LEDGER_PREFIX}{month}.json"
+
+
+@dataclass
+class MonthLedger:
+    """USD reserved per UTC day of one month, live and sandbox apart (the ceilings' authority).
+
+    A request is added *before* it is sent (at its worst-case price) by a conditional
+    write, and corrected to its real price once answered; so the sum is never below
+    what was spent, and two processes can never both take the last dollar.
+    """
+
+    month: str
+    days: dict[str, dict[str, float]] = field(default_factory=lambda: {"live": {}, "sandbox": {}})
+
+    def day(self, kind: str, day: str) -> float:
+        return self.days[kind].get(day, 0.0)
+
+    def total(self, kind: str) -> float:
+        return sum(self.days[kind].values())
+
+    def add(self, kind: str, day: str, usd: float) -> None:
+        self.days[kind][day] = round(max(0.0, self.day(kind, day) + usd), 9)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"month": self.month, **{k: dict(sorted(v.items()))
+                                                   for k, v in self.days.items()}}).encode()
+
+    @classmethod
+    def parse(cls, lake: Lake, key: str, raw: bytes) -> MonthLedger:
+        try:
+            data = json.loads(raw)
+            days = {kind: {str(d): float(v) for d, v in data[kind].items()}
+                    for kind in ("live", "sandbox")}
+            if any(v < 0 or v != v or v == math.inf for k in days.values() for v in k.values()):
+                raise ValueError("negative or non-finite amount")
+            return cls(str(data["month"]), days)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SpendLedgerDamaged(
+                f"the spend ledger {lake.uri(key)} is unreadable ({type(exc).__name__}: {exc}); "
+                "no paid request is sent until it is repaired or deleted (deleted, it is rebuilt "
+                f"from the runs' ledgers under {lake.uri(SPEND_PREFIX)})"
+            ) from None
+
+    @classmethod
+    def seeded(cls, lake: Lake, month: str, today: date) -> MonthLedger:
+        """A new month's ledger: what the runs' own ledgers already recorded this month
+        (none, usually; some after an upgrade or a deleted ledger)."""
+        ledger = cls(month)
+        first = date.fromisoformat(month + "-01")
+        started, d = [], first - timedelta(days=1)
+        while d <= today and (d < first or d.strftime("%Y-%m") == month):
+            started.append(d.isoformat())
+            d += timedelta(days=1)
+        for run in read_ledgers(lake, started) if started else []:
+            for day, amount in run.days.items():
+                if day.startswith(month):
+                    ledger.add("sandbox" if run.sandbox else "live", day, amount.usd)
+        return ledger
+
+
+@dataclass(frozen=True)
+class Reservation:
+    month: str
+    day: str
+    usd: float
+
+
 class SpendGuard:
-    """Prices each request before it is sent, stops before a ceiling, records it after."""
+    """Reserves each request's price in the shared ledger before it is sent, stops before a
+    ceiling, and records what it really cost once answered.
+
+    The reservation is a conditional write (``elex_assets.core.shared_state``) on
+    ``state/x_spend_ledger/YYYY-MM.json``: any number of processes and hosts sharing
+    the lake together stay under the ceilings. The day and month are the UTC date of
+    this process's clock when it asks; another host's clock is never read.
+    """
 
     def __init__(
         self, lake: Lake, run_id: str, *, prices: Prices | None = None,
         ceilings: Ceilings | None = None, sandbox: bool = False, label: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        refresh_seconds: float = 10.0,
     ) -> None:
         self.lake, self.prices = lake, prices or Prices()
         self.ceilings = ceilings or Ceilings()
         self.clock = clock
         self.ledger = RunLedger(run_id, clock(), sandbox, label)
-        self.refresh_seconds = refresh_seconds
-        self._others = (DaySpend(), DaySpend())
-        self._others_when = ("", "")
-        self._others_at = -math.inf
+        self.kind = "sandbox" if sandbox else "live"
+        self._pending: Reservation | None = None
+
+    # -- the shared ledger ----------------------------------------------------------
+    def _read(self, stored: shared_state.Stored | None, month: str, today: date) -> MonthLedger:
+        key = ledger_key(month)
+        if stored is None:
+            return MonthLedger.seeded(self.lake, month, today)
+        return MonthLedger.parse(self.lake, key, stored.data)
+
+    def _left(self, ledger: MonthLedger, day: str) -> float:
+        left = math.inf
+        if self.ceilings.per_day:
+            left = min(left, self.ceilings.per_day - ledger.day(self.kind, day))
+        if self.ceilings.per_month:
+            left = min(left, self.ceilings.per_month - ledger.total(self.kind))
+        return left
+
+    def _reserve(self, price: Callable[[float], tuple[float, Any]], what: str,
+                 cost_shown: float) -> Any:
+        """Reserve ``price(left)``'s amount; ``price`` raises (via ``_refuse``) when nothing fits."""
+        self._settle_pending()
+        now = self.clock().astimezone(UTC)
+        month, day = now.strftime("%Y-%m"), now.date().isoformat()
+        key = ledger_key(month)
+
+        def change(stored: shared_state.Stored | None) -> tuple[bytes, tuple[float, Any]]:
+            ledger = self._read(stored, month, now.date())
+            left = self._left(ledger, day)
+            usd, result = price(left)
+            if usd is None:
+                raise self._refuse(what, cost_shown, ledger, day, now)
+            ledger.add(self.kind, day, usd)
+            return ledger.to_bytes(), (usd, result)
+
+        usd, result = shared_state.update(self.lake, key, change)
+        self._pending = Reservation(month, day, usd)
+        return result
+
+    def _adjust(self, reservation: Reservation, usd: float) -> None:
+        if abs(usd) < EPSILON:
+            return
+        key = ledger_key(reservation.month)
+
+        def change(stored: shared_state.Stored | None) -> tuple[bytes, None]:
+            today = date.fromisoformat(reservation.day)
+            ledger = self._read(stored, reservation.month, today)
+            ledger.add(self.kind, reservation.day, usd)
+            return ledger.to_bytes(), None
+
+        shared_state.update(self.lake, key, change)
+
+    def _settle_pending(self, actual: float | None = None) -> None:
+        """Correct the open reservation to ``actual`` (None: keep it whole)."""
+        pending, self._pending = self._pending, None
+        if pending is not None and actual is not None:
+            self._adjust(pending, actual - pending.usd)
+
+    def cancel(self) -> None:
+        """The reserved request failed (no answer, an error): it costs nothing."""
+        self._settle_pending(0.0)
 
     # -- totals ------------------------------------------------------------------------
-    def _other_runs(self, now: datetime) -> tuple[DaySpend, DaySpend]:
-        """Today's spend of the other runs, and the month's (past days: every run; today:
-        the other runs), re-read every few seconds."""
-        day, month = now.date().isoformat(), now.strftime("%Y-%m")
-        stale = time.monotonic() - self._others_at > self.refresh_seconds
-        if stale or (day, month) != self._others_when:
-            mine = self.ledger.run_id
-            self._others = (
-                spent(self.lake, sandbox=self.ledger.sandbox, day=day, exclude_run=mine,
-                      today=now.date()),
-                spent(self.lake, sandbox=self.ledger.sandbox, month=month, exclude_run=mine,
-                      today=now.date()),
-            )
-            self._others_when = (day, month)
-            self._others_at = time.monotonic()
-        return self._others
-
     def totals(self) -> tuple[float, float]:
-        """(today, this month) in USD, this run included."""
-        now = self.clock()
-        other_day, month = self._other_runs(now)
-        mine_today = self.ledger.days.get(now.date().isoformat(), DaySpend()).usd
-        return other_day.usd + mine_today, month.usd + mine_today
+        """(today, this month) in USD reserved or spent by every run sharing the lake."""
+        now = self.clock().astimezone(UTC)
+        month = now.strftime("%Y-%m")
+        stored = shared_state.read(self.lake, ledger_key(month))
+        ledger = self._read(stored, month, now.date())
+        return ledger.day(self.kind, now.date().isoformat()), ledger.total(self.kind)
 
-    def headroom(self) -> tuple[float, str, datetime]:
-        """USD left before the nearest ceiling, which one, and when it resets."""
-        now = self.clock()
-        today, month = self.totals()
-        options = [(math.inf, "none", now)]
+    def _refuse(self, what: str, cost: float, ledger: MonthLedger, day: str,
+                now: datetime) -> XSpendCeiling:
+        today, month = ledger.day(self.kind, day), ledger.total(self.kind)
+        options = []
         if self.ceilings.per_day:
             options.append((self.ceilings.per_day - today,
                             f"X_MAX_USD_PER_DAY={self.ceilings.per_day:g}", next_midnight(now)))
         if self.ceilings.per_month:
             options.append((self.ceilings.per_month - month,
                             f"X_MAX_USD_PER_MONTH={self.ceilings.per_month:g}", next_month(now)))
-        return min(options, key=lambda o: o[0])
-
-    def _refuse(self, what: str, cost: float) -> XSpendCeiling:
-        left, which, resets = self.headroom()
-        today, month = self.totals()
+        left, which, resets = min(options, key=lambda o: o[0])
         return XSpendCeiling(
             f"{which}: the next request ({what}, up to ${cost:.3f}) would cross the ceiling "
-            f"(${today:.3f} spent today, ${month:.3f} this month, ${max(0.0, left):.3f} left); "
-            f"collection stops here and keeps what it fetched. The ceiling resets at "
-            f"{resets:%Y-%m-%d %H:%M} UTC (or raise it)"
+            f"(${today:.3f} spent today, ${month:.3f} this month, ${max(0.0, left):.3f} left, "
+            f"every process sharing the lake included); collection stops here and keeps what "
+            f"it fetched. The ceiling resets at {resets:%Y-%m-%d %H:%M} UTC (or raise it)"
         )
 
     # -- before / after each request ----------------------------------------------------
     def posts_page_size(self, wanted: int) -> int:
-        """The largest page (<= ``wanted``) whose worst-case cost stays under the ceilings."""
-        left, _, _ = self.headroom()
-        if left == math.inf:
-            return wanted
-        affordable = int(left / self.prices.post_read + 1e-9) if self.prices.post_read else wanted
-        if affordable < MIN_PAGE:
-            raise self._refuse(f"a page of {MIN_PAGE}+ posts", MIN_PAGE * self.prices.post_read)
-        return min(wanted, affordable)
+        """The largest page (<= ``wanted``) whose worst-case cost fits under the ceilings,
+        reserved in the shared ledger before the request is sent."""
+        unit = self.prices.post_read
+
+        def price(left: float) -> tuple[float | None, int]:
+            if left == math.inf or not unit:
+                return wanted * unit, wanted
+            affordable = int(left / unit + 1e-9)
+            if affordable < MIN_PAGE:
+                return None, 0
+            size = min(wanted, affordable)
+            return size * unit, size
+
+        return self._reserve(price, f"a page of {MIN_PAGE}+ posts", MIN_PAGE * unit)
 
     def before_counts(self, endpoint: str) -> None:
         cost = self.prices.counts(endpoint)
-        left, _, _ = self.headroom()
-        if cost > left + 1e-9:
-            raise self._refuse(f"a counts/{endpoint} request", cost)
+        self._reserve(lambda left: (cost if cost <= left + EPSILON else None, None),
+                      f"a counts/{endpoint} request", cost)
 
     def record_posts(self, posts: int) -> None:
+        self._settle_pending(posts * self.prices.post_read)
         self.ledger.record(self.clock(), self.prices, posts=posts)
         self.ledger.save(self.lake)
 
     def record_counts(self, endpoint: str) -> None:
+        self._settle_pending(self.prices.counts(endpoint))
         self.ledger.record(self.clock(), self.prices, counts_endpoint=endpoint)
         self.ledger.save(self.lake)
 
@@ -318,3 +453,15 @@ class SpendGuard:
             "ceiling_month_usd": self.ceilings.per_month or "off",
             "spend_ledger": self.lake.uri(self.ledger.key),
         }
+
+
+@contextlib.contextmanager
+def paid_request(spend: SpendGuard | None) -> Iterator[None]:
+    """Around a request reserved beforehand: one that raises is not billed, so its
+    reservation is released."""
+    try:
+        yield
+    except BaseException:
+        if spend is not None:
+            spend.cancel()
+        raise

@@ -12,8 +12,16 @@ from typing import Any
 import dagster as dg
 
 from elex_assets.core import layout
-from elex_assets.core.bsky.api import BskyAuthError
-from elex_assets.core.bsky.collect import MODES, BskyCollectError, collect_day, raw_keys
+from elex_assets.core.bsky.api import BskyAnswerMismatch, BskyAuthError, BskyLoginCoolDown
+from elex_assets.core.bsky.collect import (
+    INCOMPLETE_STOPS,
+    MODES,
+    BskyCollectError,
+    collect_day,
+    cooldown_until,
+    raw_keys,
+    record_cooldown,
+)
 from elex_assets.core.bsky.compliance import check_day
 from elex_assets.core.bsky.normalise import bsky_summary, normalise_day
 from elex_assets.core.elections import Election
@@ -83,10 +91,14 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             result = collect_day(client, the_lake, queries, day, run_id=context.run.run_id[:8],
                                  mode=config.mode, window_minutes=bsky.window_minutes,
                                  log=context.log.info)
-        except (BskyAuthError, BskyCollectError) as exc:
-            raise _fail(exc) from None
+        except (BskyAuthError, BskyCollectError, BskyLoginCoolDown) as exc:
+            raise _fail(exc) from None  # a login cool-down: no retry before its reset
         for note in result.notes:
             context.log.warning(note)
+        incomplete = {r: n for r, n in result.stops.items() if r in INCOMPLETE_STOPS}
+        if incomplete:
+            context.log.warning(f"{day}: windows left partly unread ({incomplete}): "
+                                "bsky_windows_read_to_end fails until a run reads them")
         files = raw_keys(the_lake, day)
         return dg.MaterializeResult(metadata={
             "mode": result.mode,
@@ -94,7 +106,10 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "queries": len(queries),
             "calls": result.calls,
             "logins": client.logins,
+            "logins_last_24h": len(client.ledger.attempts()) if client.ledger else 0,
             "session_reused": client.session_reused,
+            "empty_pages_with_cursor": result.empty_pages_with_cursor,
+            "cursor_stops": dg.MetadataValue.json(result.stops),
             "pages": result.pages,
             "posts_read_run": result.posts,
             "windows_split": result.splits,
@@ -140,9 +155,17 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
     ) -> dg.MaterializeResult:
         day = day_of(context.partition_key)
         the_lake = lake.lake()
+        until = cooldown_until(the_lake)
+        if until is not None and until > datetime.now(UTC):
+            raise _fail(BskyCollectError(
+                f"Bluesky rate limit: cooling down until {until.isoformat(timespec='seconds')} "
+                "(its ratelimit-reset); the deletions of the day are re-checked after it"))
         try:
             result = check_day(bsky.client(the_lake), the_lake, day, run_id=context.run.run_id[:8])
-        except BskyAuthError as exc:
+        except (BskyAuthError, BskyAnswerMismatch) as exc:
+            raise _fail(exc) from None
+        except BskyLoginCoolDown as exc:
+            record_cooldown(the_lake, exc, context.run.run_id[:8])
             raise _fail(exc) from None
         reexported: list[str] = []
         if result.deleted:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from elex_assets.core.bsky.api import BSKY_RETRY, BskyPolicy
 from elex_assets.core.bsky.query import BskyQuery, build_queries
-from elex_assets.core.bsky.session import LakeSessionStore
+from elex_assets.core.bsky.session import LakeSessionStore, LoginLedger
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import Registry
 from elex_assets.core.x.client import is_sandbox_url
@@ -30,6 +30,7 @@ class BskyResource(dg.ConfigurableResource):
     base_url: str = BskySettings.default("base_url")
     languages: list[str] = list(BskySettings.default("languages"))
     window_minutes: int = BskySettings.default("window_minutes")
+    max_logins_per_day: int = BskySettings.default("max_logins_per_day")
     min_status: int = XSettings.default("min_status")  # X_MIN_STATUS selects for both
     max_attempts: int = BSKY_RETRY.max_attempts
     max_rate_limit_wait: float = BSKY_RETRY.max_rate_limit_wait
@@ -50,15 +51,18 @@ class BskyResource(dg.ConfigurableResource):
 
     def client(self, lake: Lake | None = None,
                on_retry: Callable[[str, int], None] | None = None) -> BskyClient:
-        """A client; with ``lake``, the session is kept there (encrypted) between runs."""
+        """A client; with ``lake``, the session is kept there (encrypted) between runs and
+        every login is counted there against ``max_logins_per_day``."""
         from elex_assets.core.bsky.client import BskyClient  # atproto: only runs that call it
 
         policy = BskyPolicy(max_attempts=self.max_attempts,
                             max_rate_limit_wait=self.max_rate_limit_wait)
         sessions = ((lambda h, p: LakeSessionStore(lake, h, p, self.base_url))
                     if lake is not None else None)
+        logins = ((lambda h: LoginLedger(lake, h, self.base_url, self.max_logins_per_day))
+                  if lake is not None else None)
         return BskyClient(self.handle, self.app_password, self.base_url, policy,
-                          on_retry=on_retry, sessions=sessions)
+                          on_retry=on_retry, sessions=sessions, logins=logins)
 
     def queries(self, registry: Registry) -> list[BskyQuery]:
         return build_queries(registry.selected(self.min_status), self.languages)

@@ -10,19 +10,22 @@ by itself at a given time, not a bug.
 from __future__ import annotations
 
 from elex_assets.core.lake import Lake
-from elex_assets.core.trends.state import SOURCES, TrendsGate
+from elex_assets.core.trends.state import SOURCES, CooldownPolicy, TrendsGate
 from elex_assets.partitions import is_day_area_key
 
 
 def trends_block_note(lake: Lake | None = None) -> str | None:
     """``Google Trends blocked until 14:35 UTC (3 refusals since 12:02)``, or None."""
     try:
-        if lake is None:
-            from elex_assets.settings import Settings
+        from elex_assets.settings import Settings, TrendsSettings
 
+        if lake is None:
             lake = Settings.load().lake()
+        settings = TrendsSettings.load()  # the configured maximum caps an absurd cool-down
+        policy = CooldownPolicy.minutes(settings.cooldown_minutes, settings.cooldown_max_minutes)
         cooldowns = [
-            (source, TrendsGate(lake, source=source).active_cooldown()) for source in SOURCES
+            (source, TrendsGate(lake, policy, source=source).active_cooldown())
+            for source in SOURCES
         ]
     except Exception:  # monitoring must report the rest even if the lake is unreachable
         return None

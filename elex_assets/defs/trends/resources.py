@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import dagster as dg
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.trends.client import TRENDS_RETRY, Politeness, TrendsClient
 from elex_assets.core.trends.official import OfficialClient, load_token
+from elex_assets.core.trends.official_budget import RequestBudget
 from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.settings import TrendsSettings
 
@@ -34,6 +34,7 @@ class TrendsResource(dg.ConfigurableResource):
     credentials_file: str | None = _default("credentials_file")
     second_anchor: str | None = _default("second_anchor")
     official_poll_seconds: float = OfficialClient.poll_interval
+    official_max_requests_per_day: int = _default("official_max_requests_per_day")
 
     @classmethod
     def from_settings(cls, settings: TrendsSettings, **fields: object) -> TrendsResource:
@@ -52,13 +53,14 @@ class TrendsResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
         )
 
-    def gate(self, lake: Lake, official: bool = False) -> TrendsGate:
-        """The lake-wide cool-down and request interval every process shares (one per API)."""
-        policy = CooldownPolicy(
-            base=timedelta(minutes=self.cooldown_minutes),
-            maximum=timedelta(minutes=self.cooldown_max_minutes),
-        )
-        return TrendsGate(lake, policy, source="trends_official" if official else "trends")
+    def gate(
+        self, lake: Lake, official: bool = False, log: Callable[[str], None] | None = None
+    ) -> TrendsGate:
+        """The lake-wide cool-down and request interval every process shares (one per API);
+        ``log`` hears about a damaged or absurd cool-down file (named) being repaired."""
+        policy = CooldownPolicy.minutes(self.cooldown_minutes, self.cooldown_max_minutes)
+        return TrendsGate(lake, policy, source="trends_official" if official else "trends",
+                          log=log or (lambda _message: None))
 
     def client(
         self, area: str, log: Callable[[str], None] | None = None, gate: TrendsGate | None = None
@@ -68,8 +70,12 @@ class TrendsResource(dg.ConfigurableResource):
         return client
 
 
+    def official_budget(self, lake: Lake) -> RequestBudget:
+        """The daily request budget (``TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY``), kept in the lake."""
+        return RequestBudget(lake, self.official_max_requests_per_day)
+
     def official_client(
-        self, area: str, gate: TrendsGate | None = None
+        self, area: str, gate: TrendsGate | None = None, budget: RequestBudget | None = None
     ) -> OfficialClient:
         """The official Trends API (alpha) client; credentials only needed off loopback."""
         return OfficialClient(
@@ -77,6 +83,7 @@ class TrendsResource(dg.ConfigurableResource):
             base_url=self.official_base_url,
             token=load_token(self.credentials_file, self.official_base_url),
             gate=gate,
+            budget=budget,
             min_interval=self.min_interval_seconds,
             timeout=self.timeout_seconds,
             poll_interval=self.official_poll_seconds,

@@ -38,7 +38,8 @@ def test_deleted_posts_become_tombstones_in_raw_and_clean(tmp_path: Path, fixed_
         before = lake.read_parquet(target)
         quoted = before.filter(pl.col("post_type") == "quote")["quote_id"].to_list()
         victims = [u for u in quoted if u in set(before["id"])][:1]
-        victims += [u for u in before["id"].to_list() if u not in victims][:2]
+        quoting = set(before.filter(pl.col("quote_id").is_in(victims))["id"])
+        victims += [u for u in before["id"].to_list() if u not in victims and u not in quoting][:2]
         for uri in victims:
             sandbox.delete(uri)
         result = check_day(client, lake, DAY, run_id="c1")

@@ -80,10 +80,74 @@ def test_message_names_the_day_when_the_cooldown_ends_another_day() -> None:
     )
 
 
-def test_an_unreadable_state_does_not_block_for_ever(tmp_path: Path) -> None:
+@pytest.mark.parametrize("garbage", [b"{not json", b"", b"[1, 2]", b'{"until": "soon"}',
+                                     b'{"until": "2026-12-01T13:00:00", "refusals": 2, '
+                                     b'"since": "2026-12-01T12:00:00"}'])
+def test_a_damaged_state_is_named_and_taken_as_the_longest_cooldown(
+    tmp_path: Path, garbage: bytes
+) -> None:
     (tmp_path / "state").mkdir()
-    (tmp_path / "state/trends_cooldown.json").write_text("{not json")
-    gate_on(tmp_path, Clock(datetime(2026, 12, 1, tzinfo=UTC))).check()
+    path = tmp_path / "state/trends_cooldown.json"
+    path.write_bytes(garbage)
+    clock = Clock(datetime(2026, 12, 1, tzinfo=UTC))
+    logged: list[str] = []
+    gate = gate_on(tmp_path, clock)
+    gate.log = logged.append
+    with pytest.raises(TrendsBlocked) as caught:  # never read as "no cool-down"
+        gate.check()
+    assert str(path) in str(caught.value) and "unreadable" in str(caught.value)
+    assert logged and str(path) in logged[0]
+    assert "until 06:00 UTC" in str(caught.value)  # TRENDS_COOLDOWN_MAX_MINUTES, not more
+    clock.now += timedelta(hours=6, seconds=1)
+    seen = gate.check()  # the maximum is over: requests may go again
+    # The doubling does not restart at 1: the next refusal is at the maximum.
+    cooldown = gate.refused("429", seen)
+    assert cooldown.until - clock.now >= timedelta(hours=4, minutes=30)
+
+
+def test_a_damaged_state_met_by_a_refusal_keeps_the_doubling_at_its_top(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state/trends_cooldown.json").write_text("garbage")
+    clock = Clock(datetime(2026, 12, 1, tzinfo=UTC))
+    cooldown = gate_on(tmp_path, clock).refused("429")
+    assert cooldown.until - clock.now >= timedelta(hours=4, minutes=30)
+
+
+def test_a_cooldown_until_2999_is_capped_by_the_maximum_and_named(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    path = tmp_path / "state/trends_cooldown.json"
+    path.write_text('{"until": "2999-01-01T00:00:00+00:00", "refusals": 3, '
+                    '"since": "2026-12-01T00:00:00+00:00", "reason": "429"}')
+    clock = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    with pytest.raises(TrendsBlocked, match="2999-01-01 00:00 UTC, beyond "
+                       "TRENDS_COOLDOWN_MAX_MINUTES=360") as caught:
+        gate_on(tmp_path, clock).check()
+    assert str(path) in str(caught.value) and "until 18:00 UTC" in str(caught.value)
+    clock.now += timedelta(hours=6, seconds=1)
+    gate_on(tmp_path, clock).check()  # over after the maximum, not in 2999
+
+
+def test_a_host_hours_ahead_blocks_no_longer_than_the_maximum(tmp_path: Path) -> None:
+    ahead = Clock(datetime(2026, 12, 1, 20, tzinfo=UTC))  # 8 hours ahead of the reader
+    for _ in range(6):
+        gate_on(tmp_path, ahead).refused("429")  # at the top of the doubling: ~6 h
+    reader = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    with pytest.raises(TrendsBlocked):
+        gate_on(tmp_path, reader).check()
+    reader.now += timedelta(hours=6, seconds=1)
+    gate_on(tmp_path, reader).check()  # 6 h by the reader's clock, not 14
+
+
+def test_a_success_in_flight_does_not_erase_a_refusal_recorded_meanwhile(tmp_path: Path) -> None:
+    clock = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    a, b = gate_on(tmp_path, clock), gate_on(tmp_path, clock)
+    seen_a, seen_b = a.check(), b.check()  # both send a request
+    first = a.refused("429", seen_a)  # a's answer: refused
+    b.succeeded(seen_b)  # b's answer (sent before the refusal) arrives after it
+    assert b.active_cooldown() == first
+    assert b.refused("429", seen_b) == first  # the same wave: not counted twice
+    with pytest.raises(TrendsBlocked):
+        b.check()
 
 
 def test_minimum_interval_holds_across_processes(tmp_path: Path) -> None:

@@ -9,14 +9,16 @@ import pytest
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
-from elex_assets.core.x.client import RetryPolicy, XClient
+from elex_assets.core.x.client import RetryPolicy, XApiError, XClient
 from elex_assets.core.x.collect import collect_day
 from elex_assets.core.x.query import build_queries
 from elex_assets.core.x.spend import (
     Ceilings,
     Prices,
     SpendGuard,
+    SpendLedgerDamaged,
     XSpendCeiling,
+    ledger_key,
     read_ledgers,
     spent,
 )
@@ -36,8 +38,8 @@ def _queries():  # noqa: ANN202
 
 def test_two_concurrent_runs_lose_no_count(x_sandbox: XSandbox, tmp_path) -> None:  # noqa: ANN001
     lake = Lake.from_url(str(tmp_path))
-    guards = [SpendGuard(lake, f"run{i}", ceilings=Ceilings(None, None), sandbox=True,
-                         refresh_seconds=0) for i in range(2)]
+    guards = [SpendGuard(lake, f"run{i}", ceilings=Ceilings(None, None), sandbox=True)
+              for i in range(2)]
     days = [date(2022, 4, 8), date(2022, 4, 9)]
     errors: list[BaseException] = []
 
@@ -121,8 +123,7 @@ def test_a_monthly_ceiling_names_itself_and_the_first_of_next_month(tmp_path) ->
 def test_a_past_day_is_summed_once_and_a_run_spanning_midnight_counts_once(tmp_path) -> None:  # noqa: ANN001
     lake = Lake.from_url(str(tmp_path))
     now = [datetime(2027, 3, 14, 23, 59, tzinfo=UTC)]
-    guard = SpendGuard(lake, "night", ceilings=Ceilings(None, None), clock=lambda: now[0],
-                       refresh_seconds=0)
+    guard = SpendGuard(lake, "night", ceilings=Ceilings(None, None), clock=lambda: now[0])
     guard.record_posts(100)  # $0.50 on the 14th
     now[0] = datetime(2027, 3, 15, 0, 1, tzinfo=UTC)
     guard.record_posts(20)  # $0.10 on the 15th, same run
@@ -130,9 +131,14 @@ def test_a_past_day_is_summed_once_and_a_run_spanning_midnight_counts_once(tmp_p
     other.record_counts("recent")  # $0.005 on the 15th
     assert guard.totals() == pytest.approx((0.105, 0.605))
     assert other.totals() == pytest.approx((0.105, 0.605))
-    assert lake.exists("state/x_spend/closed/2027-03-14.json")
+    # Yesterday stays open (a host whose clock is behind may still record on it) ...
     assert spent(lake, sandbox=False, day="2027-03-14", today=date(2027, 3, 15)).usd == \
         pytest.approx(0.5)
+    assert not lake.exists("state/x_spend/closed/2027-03-14.json")
+    # ... and is summed for good the day after.
+    assert spent(lake, sandbox=False, day="2027-03-14", today=date(2027, 3, 16)).usd == \
+        pytest.approx(0.5)
+    assert lake.exists("state/x_spend/closed/2027-03-14.json")
     assert spent(lake, sandbox=False).usd == pytest.approx(0.605)
 
 
@@ -141,12 +147,43 @@ def test_the_day_ceiling_resets_at_utc_midnight_and_only_then(tmp_path) -> None:
     day. A run just after midnight starts a fresh day; one just before it does not."""
     lake = Lake.from_url(str(tmp_path))
     noon = datetime(2026, 12, 31, 12, tzinfo=UTC)
-    first = SpendGuard(lake, "first", ceilings=Ceilings(None, None), sandbox=True,
-                       clock=lambda: noon)
-    first.record_posts(100)  # $0.50
-    for when, left_usd in ((datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), 0.0),
-                           (datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC), 0.5)):
-        later = SpendGuard(lake, "later", ceilings=Ceilings(0.5, None), sandbox=True,
+    first = SpendGuard(lake, "first", ceilings=Ceilings(None, None), clock=lambda: noon)
+    first.before_counts("recent")
+    first.record_counts("recent")  # $0.005 on 31 December
+    for when, today_usd in ((datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), 0.005),
+                            (datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC), 0.0)):
+        later = SpendGuard(lake, "later", ceilings=Ceilings(0.005, None),
                            clock=lambda when=when: when)
-        left, which, _ = later.headroom()
-        assert which == "X_MAX_USD_PER_DAY=0.5" and left == pytest.approx(left_usd)
+        assert later.totals()[0] == pytest.approx(today_usd)
+
+
+def test_a_failed_request_releases_its_reservation(x_sandbox: XSandbox, tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    guard = SpendGuard(lake, "r", ceilings=Ceilings(1.0, None), sandbox=True,
+                       clock=lambda: NOW)
+    x_sandbox.faults.add("401", path="/2/tweets/search")
+    with pytest.raises(XApiError):
+        collect_day(_client(x_sandbox), lake, _queries(), date(2022, 4, 9), endpoint="all",
+                    run_id="r", now=NOW, spend=guard)
+    assert guard.totals() == (0.0, 0.0)  # the page reserved before the 401 is not billed
+
+
+def test_a_damaged_shared_ledger_is_named_and_stops_paid_requests(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    path = tmp_path / ledger_key("2027-03")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"month": "2027-03", "live": {"2027-03-14": "lots"}}')
+    guard = SpendGuard(lake, "d", ceilings=Ceilings(5.0, None),
+                       clock=lambda: datetime(2027, 3, 14, 9, tzinfo=UTC))
+    with pytest.raises(SpendLedgerDamaged, match=str(path)):
+        guard.before_counts("recent")
+
+
+def test_reservations_of_two_guards_never_cross_the_ceiling_together(tmp_path) -> None:  # noqa: ANN001
+    lake = Lake.from_url(str(tmp_path))
+    clock = lambda: datetime(2027, 3, 14, 9, tzinfo=UTC)  # noqa: E731
+    a, b = (SpendGuard(lake, n, ceilings=Ceilings(0.01, None), clock=clock) for n in "ab")
+    a.before_counts("recent")  # $0.005 reserved, not yet answered
+    b.before_counts("recent")  # the other $0.005
+    with pytest.raises(XSpendCeiling, match=r"\$0.010 spent today"):
+        a.before_counts("recent")  # a third would cross $0.01 even though none is recorded

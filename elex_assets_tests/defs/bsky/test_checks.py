@@ -20,7 +20,12 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.x.accounting import ACCOUNTING_KEY
 from elex_assets.defs.bsky.assets import build_bsky_assets
-from elex_assets.defs.bsky.checks import BSKY_POSTS_ACCOUNTED, build_bsky_accounting_checks
+from elex_assets.defs.bsky.checks import (
+    BSKY_POSTS_ACCOUNTED,
+    BSKY_WINDOWS_READ,
+    build_bsky_accounting_checks,
+    build_bsky_read_checks,
+)
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.monitoring.content import build_content_checks
 from elex_assets.monitoring.thresholds import Thresholds
@@ -31,7 +36,7 @@ from elex_assets_tests.clock import NOW, at
 ELECTION = load_registry("2027").election
 RAW, CLEAN, _, _ = build_bsky_assets(ELECTION, monitored=True)
 CHECKS = [*build_content_checks([RAW, CLEAN], ELECTION, Thresholds()),
-          *build_bsky_accounting_checks([RAW, CLEAN])]
+          *build_bsky_accounting_checks([RAW, CLEAN]), *build_bsky_read_checks([RAW, CLEAN])]
 DAY = (NOW - timedelta(days=8)).date()  # collected a week late: full-day search, fixed data
 CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_within_day",
            "candidates_known", "posts_name_a_candidate"}
@@ -85,18 +90,6 @@ def run_checks(lake_dir: Path) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
-def first_page_with_posts(lake: Lake) -> tuple[str, list[bytes], int]:
-    """The first raw file and page of the day that holds a post: (key, its lines, page index).
-
-    A query may have nothing to return on a page, so the first page is not always it."""
-    for key in raw_keys(lake, DAY):
-        lines = gzip.decompress(lake.read_bytes(key)).splitlines()
-        for index, line in enumerate(lines):
-            if json.loads(line)["response"]["posts"]:
-                return key, lines, index
-    raise AssertionError(f"no raw post on {DAY}")
-
-
 def clean_path(lake_dir: Path) -> Path:
     return lake_dir / layout.clean_bsky_key(DAY)
 
@@ -108,13 +101,18 @@ def rewrite_clean(lake_dir: Path, change) -> None:  # noqa: ANN001 - a frame -> 
     change(pl.read_parquet(path)).write_parquet(path, metadata=meta)
 
 
+def first_page_with_posts(lines: list[bytes]) -> int:
+    """The first raw line whose page holds posts (a window may have none)."""
+    return next(i for i, line in enumerate(lines) if json.loads(line)["response"]["posts"])
+
+
 def failed(verdicts: dict[str, dg.AssetCheckEvaluation]) -> set[str]:
     return {name for name, e in verdicts.items() if not e.passed}
 
 
 def test_every_check_passes_on_a_sandbox_day(collected: tuple[Path, dict]) -> None:
     lake_dir, verdicts = collected
-    assert set(verdicts) == CONTENT | {BSKY_POSTS_ACCOUNTED}
+    assert set(verdicts) == CONTENT | {BSKY_POSTS_ACCOUNTED, BSKY_WINDOWS_READ}
     assert not failed(verdicts), {n: e.description for n, e in verdicts.items() if not e.passed}
     clean = pl.read_parquet(clean_path(lake_dir))
     accounted = verdicts[BSKY_POSTS_ACCOUNTED]
@@ -149,11 +147,13 @@ def test_a_post_outside_its_day_fails(lake_copy: Path) -> None:
 def test_an_unaccounted_post_fails(lake_copy: Path) -> None:
     """A raw post the day's table neither holds nor counted as dropped."""
     lake = Lake(str(lake_copy))
-    key, lines, index = first_page_with_posts(lake)
-    page = json.loads(lines[index])
+    key = raw_keys(lake, DAY)[0]
+    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
     extra = dict(page["response"]["posts"][0], uri="at://did:plc:unaccounted/app.bsky.feed.post/x")
     page["response"]["posts"].append(extra)
-    lines[index] = json.dumps(page).encode()
+    lines[at] = json.dumps(page).encode()
     lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     verdicts = run_checks(lake_copy)
     assert failed(verdicts) == {BSKY_POSTS_ACCOUNTED}
@@ -203,14 +203,16 @@ def test_a_campaign_day_without_posts_fails(lake_copy: Path) -> None:
 def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_copy: Path) -> None:
     """What Bluesky should not have returned for the day is a counted drop, not a row."""
     lake = Lake(str(lake_copy))
-    key, lines, index = first_page_with_posts(lake)
-    page = json.loads(lines[index])
+    key = raw_keys(lake, DAY)[0]
+    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
     stray = json.loads(json.dumps(page["response"]["posts"][0]))
     stray["uri"] = "at://did:plc:stray/app.bsky.feed.post/y"
     when = f"{DAY - timedelta(days=3)}T12:00:00.000Z"
     stray["record"]["createdAt"] = stray["indexedAt"] = when
     page["response"]["posts"].append(stray)
-    lines[index] = json.dumps(page).encode()
+    lines[at] = json.dumps(page).encode()
     lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
     with dg.instance_for_test() as instance:
         result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
@@ -220,3 +222,49 @@ def test_a_raw_post_of_another_day_is_dropped_counted_and_the_checks_pass(lake_c
     assert meta["raw_unique_posts"].value == meta["rows"].value + 1
     assert stray["uri"] not in pl.read_parquet(clean_path(lake_copy))["id"].to_list()
     assert not failed({e.check_name: e for e in result.get_asset_check_evaluations()})
+
+
+def test_a_raw_post_whose_times_cannot_be_read_is_a_counted_drop_and_the_check_passes(
+    lake_copy: Path,
+) -> None:
+    """An author's record with no readable createdAt and no indexedAt cannot be placed in a
+    day: it is an 'unparsable' drop, and bsky_posts_accounted balances (it failed on it)."""
+    lake = Lake(str(lake_copy))
+    key = raw_keys(lake, DAY)[0]
+    lines = gzip.decompress(lake.read_bytes(key)).splitlines()
+    at = first_page_with_posts(lines)
+    page = json.loads(lines[at])
+    odd = json.loads(json.dumps(page["response"]["posts"][0]))
+    odd["uri"] = "at://did:plc:odd/app.bsky.feed.post/z"
+    odd["record"]["createdAt"] = "yesterday, around noon"
+    odd.pop("indexedAt")
+    page["response"]["posts"].append(odd)
+    lines[at] = json.dumps(page).encode()
+    lake.write_bytes(key, gzip.compress(b"\n".join(lines)))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([CLEAN, *CHECKS], partition_key=DAY.isoformat(),
+                                instance=instance, resources=_resources(lake_copy))
+    meta = result.asset_materializations_for_node("bsky_posts")[0].metadata
+    assert meta["dropped_by_reason"].value == {"unparsable": 1}
+    verdicts = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    accounted = verdicts[BSKY_POSTS_ACCOUNTED]
+    assert accounted.passed, accounted.description
+    assert "(1 unparsable)" in accounted.description
+
+
+def test_a_window_left_with_its_cursor_going_fails_naming_it(lake_copy: Path) -> None:
+    """A sweep elex stopped while the cursor still went on (here: a cursor handed back)
+    is recorded on its last page; the check names the window until a run re-reads it."""
+    from elex_assets.core.bsky.collect import PageSummary, read_manifests
+    from elex_assets.core.raw_pages import manifest_key
+
+    lake = Lake(str(lake_copy))
+    manifest = read_manifests(lake, DAY)[0]
+    window = manifest.pages[0].window
+    manifest.pages.append(PageSummary(manifest.pages[0].key, window, 0, None, None, False,
+                                      "cursor_repeat"))  # a sweep that read nothing
+    lake.write_bytes(manifest_key(manifest.raw_key), json.dumps(manifest.to_json()).encode())
+    verdicts = run_checks(lake_copy)
+    assert failed(verdicts) == {BSKY_WINDOWS_READ}
+    description = verdicts[BSKY_WINDOWS_READ].description
+    assert description.startswith("1 window(s) left partly unread") and "cursor_repeat" in description
