@@ -286,17 +286,22 @@ class Lease:
         except FileNotFoundError:
             return None, None
         info = LeaseInfo.from_bytes(raw)
-        if info is not None:
-            info = replace(info, age_seconds=max(0.0, self._folder_now() - written))
+        now = self._folder_now()
+        if info is not None and now is not None:
+            info = replace(info, age_seconds=max(0.0, now - written))
         return info, raw.decode(errors="replace")
 
-    def _folder_now(self) -> float:
-        """The folder's clock now: the mtime of a probe file written beside the lease.
+    def _folder_now(self) -> float | None:
+        """The folder's clock now: the mtime of a probe file written beside the lease
+        (``None`` when the folder cannot be written: the age is then unknown).
 
         On a local disk it is this host's clock; on a network share, the server's: the
         same clock that stamped the lease file."""
-        fd, name = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".now",
-                                    dir=self._path.parent)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".now",
+                                        dir=self._path.parent)
+        except OSError:
+            return None
         try:
             return os.fstat(fd).st_mtime
         finally:
