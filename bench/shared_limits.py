@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from elex_assets.settings.env import apply_env, child_env  # noqa: E402
 from elex_assets_tests.core.trends import test_cooldown_processes as cooldown  # noqa: E402
 from elex_assets_tests.core.x import test_spend_processes as spend  # noqa: E402
 
@@ -41,9 +42,9 @@ def slot_recovery(tmp: Path) -> float:
     (tmp / "home").mkdir(parents=True)
     shutil.copy(ROOT / "dagster.yaml", tmp / "home" / "dagster.yaml")
     with XSandbox(registry.selected(), registry.election, posts_per_day=200, seed=3) as box:
-        env = {**os.environ, "DAGSTER_HOME": str(tmp / "home"), "ELEX_LAKE_URL": str(tmp / "lake"),
+        env = child_env({"DAGSTER_HOME": str(tmp / "home"), "ELEX_LAKE_URL": str(tmp / "lake"),
                "ELEX_ELECTION": "2027", "X_API_BASE_URL": box.base_url,
-               "X_SEARCH_ENDPOINT": "all", "TMPDIR": str(tmp)}
+               "X_SEARCH_ENDPOINT": "all", "TMPDIR": str(tmp)})
         box.faults.add("429", path="/2/tweets/counts", reset_in=600)
         first = _materialize(env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))  # noqa: SIM115
         while not box.faults.injected:
@@ -82,13 +83,13 @@ def main() -> None:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
-        os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        apply_env({"AWS_ENDPOINT_URL": f"http://{host}:{port}",
                            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"})
         import boto3
 
         bucket = f"elex-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        boto3.client("s3", endpoint_url=f"http://{host}:{port}",
                      region_name="us-east-1").create_bucket(Bucket=bucket)
         try:
             for where, url in (("local", str(tmp / "lake-spend")),

@@ -22,6 +22,9 @@ collector at run time. Why each is needed:
   interrupted (not failed) and Dagster's normal clean-up runs.
 - ``check_captured_interrupt``: whether Dagster has deferred a SIGTERM/SIGINT; the
   watchdog polls it to know an interrupt is pending.
+- ``is_valid_cron_string``: the cron parser Dagster's schedules and freshness policies
+  use; ``ELEX_FRESHNESS_KAGGLE_CRON`` is checked with it when the settings load, so a
+  bad string is refused naming the variable (not as an invariant failure later).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.executor.in_process import InProcessExecutor
 from dagster._utils.interrupts import check_captured_interrupt
+from dagster._utils.schedules import is_valid_cron_string
 
 __all__ = [
     "IN_PROC_CONFIG",
@@ -48,4 +52,5 @@ __all__ = [
     "UnresolvedAssetJobDefinition",
     "_core_in_process_executor_creation",
     "check_captured_interrupt",
+    "is_valid_cron_string",
 ]

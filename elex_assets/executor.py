@@ -7,7 +7,9 @@ long as the slot was held, and ``kill -9`` was the only way out, which leaves th
 run STARTED. Here a watchdog thread sees the deferred interrupt; if the run has
 not acted on it within ``GRACE_SECONDS`` it raises Dagster's own interruption in
 the run's thread, so the run ends as interrupted, its pending claim and slots are
-released by Dagster's normal clean-up, and the process exits.
+released by Dagster's normal clean-up, and the process exits. An interrupted run
+is tagged so that the instance's run retries leave it failed: it was stopped on
+purpose.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from elex_assets.dagster_private import (
     _core_in_process_executor_creation,
     check_captured_interrupt,
 )
+from elex_assets.failures import no_run_retry
 
 GRACE_SECONDS = 3.0
 POLL_SECONDS = 0.2
@@ -67,9 +70,14 @@ class StoppableInProcessExecutor(InProcessExecutor):
         from elex_assets.monitoring.run_health import watch_run_worker
 
         log = plan_context.log.warning
-        with interrupt_watchdog(), watch_run_worker(plan_context.instance, plan_context.run_id,
-                                                    log=log):
-            yield from super().execute(plan_context, execution_plan)
+        try:
+            with interrupt_watchdog(), watch_run_worker(plan_context.instance,
+                                                        plan_context.run_id, log=log):
+                yield from super().execute(plan_context, execution_plan)
+        except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+            # Stopped on purpose: the instance's run retries must not start it again.
+            no_run_retry(plan_context.instance, plan_context.run_id)
+            raise
 
 
 @dg.executor(name="in_process", config_schema=IN_PROC_CONFIG)

@@ -21,6 +21,7 @@ class FakeKaggle:
     uploads: dict[str, bytes] = field(default_factory=dict)  # token -> bytes
     names: dict[str, str] = field(default_factory=dict)  # token -> file name
     auth: list[str] = field(default_factory=list)
+    accepted: set[str] | None = None  # Authorization headers Kaggle accepts (None: any)
 
     def bodies(self, rpc: str) -> list[Any]:
         return [body for name, body in self.calls if name == rpc]
@@ -53,6 +54,9 @@ def _handler(state: FakeKaggle) -> type[BaseHTTPRequestHandler]:
             rpc = self.path.rsplit("/", 1)[-1]
             state.calls.append((rpc, body))
             state.auth.append(self.headers.get("Authorization", ""))
+            if state.accepted is not None and state.auth[-1] not in state.accepted:
+                self._reply(401, {"code": 401, "message": "Unauthenticated"})
+                return
             if rpc == "GetDatasetStatus":
                 ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
                 if ref in state.known:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import signal
+from datetime import timedelta
 
 import dagster as dg
 import pytest
@@ -108,3 +109,10 @@ def test_a_deprecated_dagster_call_from_elex_code_fails_the_tests() -> None:
     with pytest.raises(DeprecationWarning, match="partitions_def"):
         exec(compile(source, "elex_assets/probe.py", "exec"), {"__name__": "elex_assets.probe", "DAYS": DAYS})
     exec(compile(source, "thirdparty/probe.py", "exec"), {"__name__": "thirdparty.probe", "DAYS": DAYS})
+
+
+def test_is_valid_cron_string_is_dagsters_cron_check() -> None:
+    assert dp.is_valid_cron_string("0 12 * * 1")
+    assert not dp.is_valid_cron_string("not a cron")
+    with pytest.raises(Exception, match="cron"):
+        dg.FreshnessPolicy.cron(deadline_cron="not a cron", lower_bound_delta=timedelta(hours=1))

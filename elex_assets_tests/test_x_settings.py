@@ -47,8 +47,9 @@ def test_bad_values_name_the_variable(
         XSettings.from_env()
 
 
-def test_the_readme_states_the_default_campaign_day_cost() -> None:
-    """README "Going live": the figure follows the price settings and the 2027 registry."""
+def test_the_docs_state_the_default_campaign_day_cost() -> None:
+    """docs/costs.md (the README's "Going live" until issue 26): the figure follows the
+    price settings and the 2027 registry."""
     import re
 
     from elex_assets import PROJECT_DIR
@@ -68,8 +69,8 @@ def test_the_readme_states_the_default_campaign_day_cost() -> None:
     cost = campaign_day_cost(prices, plan=s.posts_plan, sample_per_day=s.sample_posts_per_day,
                              search_queries=searches, count_queries=counts,
                              posts_per_day=10**6)
-    readme = (PROJECT_DIR / "README.md").read_text()
-    stated = re.search(r"A campaign day under the default plan costs \$([0-9.]+)", readme)
+    costs = (PROJECT_DIR / "docs" / "costs.md").read_text()
+    stated = re.search(r"A campaign day under the default plan costs \$([0-9.]+)", costs)
     assert stated and float(stated.group(1)) == pytest.approx(cost, abs=0.005)
-    assert f"24 x {counts} counts queries" in readme
+    assert f"24 x {counts} counts queries" in costs
     assert cost <= s.max_usd_per_day == 5.0

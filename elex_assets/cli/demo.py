@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from elex_assets import PROJECT_DIR
-from elex_assets.settings import SandboxSettings, apply_env
+from elex_assets.settings import SandboxSettings, apply_env, validate_env
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -103,6 +103,12 @@ def plan(defs: Any, election: Any, today: date) -> tuple[list[date], list[Step]]
         for d in days
         for area in AREAS
     ]
+    # Pageviews: one run for the week and the days since (a day lands once it is over),
+    # as a backfill does: one request per article for the whole range.
+    wiki_last = min(today - timedelta(days=1), election.campaign_end)
+    steps.append(Step(f"wikipedia pageviews {week[0]} .. {wiki_last}", "wiki_pageviews_job",
+                      tags={"dagster/asset_partition_range_start": day_key(week[0]),
+                            "dagster/asset_partition_range_end": day_key(wiki_last)}))
     if live_today:
         steps.append(Step("freshness checks", FRESHNESS_CHECKS_JOB))
     # Deletions reported by X leave the lake before the week is exported.
@@ -150,6 +156,7 @@ def execute(defs: Any, instance: Any, step: Step) -> Any:
 
 def run_demo(days: int = 7, today: date | None = None) -> int:
     started = time.monotonic()
+    validate_env()  # a refused setting creates nothing (not even the instance's home)
     prepare_instance_home()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -164,6 +171,7 @@ def run_ui(port: int = 3000) -> int:
     """``dagster dev`` on the demo's instance; the sandboxes serve the runs it launches."""
     import subprocess
 
+    validate_env()
     home = prepare_instance_home()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with sandboxes() as urls:
@@ -238,13 +246,19 @@ def summarise(
     posts, recent, full, usd = x_spend_since(lake, began)
     print(f"X spend of this demo (sandbox, not billed): {posts} posts read, {recent + full} "
           f"counts requests; the demo (its week and today) would have cost ${usd:,.2f} live at the price "
-          "settings (X_PRICE_*; README, \"Going live\")")
+          "settings (X_PRICE_*; docs/costs.md)")
     from elex_assets.cli.demo_summary import bsky_posts_per_candidate
 
     bsky_total, bsky_deleted, bsky_per = bsky_posts_per_candidate(lake, week)
     top = ", ".join(f"{cid} {n}" for cid, n in list(bsky_per.items())[:5])
     print(f"Posts on Bluesky, {week[0]} .. {week[-1]}: {bsky_total} posts "
           f"({bsky_deleted} deleted since, kept as tombstones); most named: {top}")
+    from elex_assets.cli.demo_summary import wiki_views_per_candidate
+
+    wiki_total, wiki_per, wiki_filled = wiki_views_per_candidate(lake, week)
+    top = ", ".join(f"{cid} {n:,}" for cid, n in list(wiki_per.items())[:5])
+    print(f"Wikipedia page views (fr + en, people), {week[0]} .. {week[-1]}: {wiki_total:,} "
+          f"views; most viewed: {top} ({wiki_filled} article-days with no view, stored as 0)")
     for area, leaders in trends_leaders(lake, week).items():
         top = ", ".join(f"{cid} {value:.1f}" for cid, value in leaders[:5])
         print(f"Google Trends, top candidates ({area}, comparable scale): {top}")

@@ -77,3 +77,18 @@ def x_spend_since(lake: Lake, since: datetime) -> tuple[int, int, int, float]:
         if ledger.sandbox and ledger.started >= since:
             total.add(ledger.total())
     return total.posts_read, total.counts_recent, total.counts_all, total.usd
+
+
+def wiki_views_per_candidate(lake: Lake, days: list[date]) -> tuple[int, dict[str, int], int]:
+    """Wikipedia views over ``days`` (every project), per candidate (most viewed first), and
+    the article-days Wikimedia sent no row for (stored as 0)."""
+    from elex_assets.core.layout import clean_wiki_prefix
+
+    files = _day_files(lake, [clean_wiki_prefix(d) for d in days])
+    if not files:
+        return 0, {}, 0
+    df = lake.scan_parquet(files).select("candidate_id", "views", "zero_filled").collect()
+    per = (df.group_by("candidate_id").agg(pl.col("views").sum())
+           .sort(["views", "candidate_id"], descending=[True, False]))
+    return (int(df["views"].sum()), dict(zip(per["candidate_id"], per["views"], strict=True)),
+            int(df["zero_filled"].sum()))

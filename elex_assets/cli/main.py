@@ -33,12 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
     imp.add_argument("--prune", action="store_true", help="remove stale days of this source")
 
+    wiki = sub.add_parser(
+        "wiki-backfill",
+        help="Wikipedia pageviews of a whole campaign from its registry (2017, 2022, 2027)")
+    wiki.add_argument("election", choices=["2017", "2022", "2027"])
+    wiki.add_argument("--lake-url", help="lake root (default $ELEX_LAKE_URL)")
+    wiki.add_argument("--no-export", action="store_true",
+                      help="write the daily files only, not the weekly exports")
+
     est = sub.add_parser(
         "estimate", help="cost of collecting a range of days on X, from counts (cheap)")
     est.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     est.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     est.add_argument("--plan", choices=["full", "sample", "off"],
                      help="collection plan to price (default $X_POSTS_PLAN)")
+
+    doctor = sub.add_parser(
+        "doctor", help="check the live configuration source by source, before a campaign")
+    doctor.add_argument("--spend", action="store_true",
+                        help="also make one X counts request, at its known price")
 
     args = parser.parse_args(argv)
     # SIGTERM stops elex like Ctrl-C: servers and runs clean up instead of dying mid-write.
@@ -74,7 +87,11 @@ def one_line(exc: BaseException) -> str:
         if inner is None or not type(exc).__module__.startswith("dagster"):
             break
         exc = inner
+    from elex_assets.settings.base import SettingsError
+
     text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, SettingsError):  # "invalid setting: X=...": the message says it all
+        return text
     return f"{type(exc).__name__}: {text}"
 
 
@@ -83,10 +100,18 @@ def _run(args: argparse.Namespace) -> int:
         from elex_assets.cli.estimate import run_estimate
 
         return run_estimate(args.first, args.last, args.plan)
+    if args.command == "doctor":
+        from elex_assets.cli.doctor import run_doctor
+
+        return run_doctor(spend=args.spend)
     if args.command == "import":
         from elex_assets.cli.archive import run_import
 
         return run_import(args.format, args.source_url, args.election, args.lake_url, args.prune)
+    if args.command == "wiki-backfill":
+        from elex_assets.cli.wiki import run_wiki_backfill
+
+        return run_wiki_backfill(args.election, args.lake_url, export=not args.no_export)
     if args.command == "demo":
         from elex_assets.cli.demo import run_demo
 

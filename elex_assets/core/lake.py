@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -27,9 +28,34 @@ from urllib.parse import urlparse
 
 import polars as pl
 
+# "ftp://host/lake", "s3:/bucket": a scheme (two letters or more: "C:" is a Windows drive)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
+# S3's bucket naming rules: 3-63 characters, lower case, digits, dots and hyphens
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
 
 class LakeError(RuntimeError):
     """A lake operation that failed; the message names the key and the root."""
+
+
+def lake_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a lake root (None when it can): a lake is a local folder
+    or ``s3://bucket[/prefix]``. Anything else would be taken for a folder named after
+    the URL (``ftp:`` or ``s3:`` in the working directory), so it is refused instead."""
+    text = url.strip()
+    if not text:
+        return "expected a local folder or s3://bucket[/prefix], got nothing"
+    if text.startswith("s3://"):
+        bucket = urlparse(text).netloc
+        if not _BUCKET.match(bucket):
+            return (f"{bucket!r} is not an S3 bucket name (3-63 lower-case letters, digits, "
+                    "dots and hyphens): expected s3://bucket[/prefix]")
+        return None
+    scheme = _SCHEME.match(text)
+    if scheme:
+        return (f"{scheme.group(1)}: is not a supported lake: expected a local folder or "
+                "s3://bucket[/prefix]")
+    return None
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,9 @@ class Lake:
 
     @classmethod
     def from_url(cls, url: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:
+        problem = lake_url_problem(url)
+        if problem is not None:
+            raise ValueError(f"lake {url!r}: {problem}")
         if not url.startswith("s3://"):
             url = str(Path(url).expanduser().resolve())
         return cls(url.rstrip("/"), endpoint_url, region)

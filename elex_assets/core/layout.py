@@ -160,3 +160,16 @@ def kaggle_staged_key(final_key: str, export_id: str) -> str:
     folder, _, name = rel.rpartition("/")
     stem, _, ext = name.partition(".")
     return f"{KAGGLE_STAGED}/{folder}/{stem}.{export_id}.{ext}"
+
+
+# ---- Wikipedia pageviews (issue 27) ------------------------------------------------
+CLEAN_WIKI_PAGEVIEWS = "clean/wiki_pageviews"
+
+
+def clean_wiki_prefix(day: date) -> str:
+    return f"{CLEAN_WIKI_PAGEVIEWS}/date={day.isoformat()}/"
+
+
+def clean_wiki_key(day: date) -> str:
+    """Daily pageviews per candidate and project (Wikimedia Pageviews API)."""
+    return f"{clean_wiki_prefix(day)}part-0.parquet"

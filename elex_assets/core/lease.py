@@ -60,9 +60,13 @@ STORE_CLOCK_SLACK_SECONDS = 1.0
 class LeaseHeld(RuntimeError):
     """Another live writer holds the partition (deterministic for this run: not retried)."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 class LeaseLost(RuntimeError):
     """This writer's lease expired and was taken over: it must not delete anything."""
+
+    transient = False  # final: see core.retrying.is_deterministic
 
 
 def lease_key(asset: str, partition: str) -> str:

@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -23,6 +24,41 @@ from elex_assets.core.lake import Lake
 def manifest_key(raw_key: str) -> str:
     """The manifest beside a raw file."""
     return raw_key.removesuffix(".jsonl.gz") + ".manifest.json"
+
+
+class DamagedRawFile(ValueError):
+    """A raw page file that cannot be read whole (empty, cut, not gzip, a line that is not
+    JSON); the message names it and says how to heal the day."""
+
+    transient = False  # final: see core.retrying.is_deterministic
+
+
+def raw_records(lake: Lake, key: str, heal: str) -> list[dict[str, Any]]:
+    """The JSON lines of the raw page file ``key``, refusing a damaged file (``heal``: how
+    to re-fetch the day). A raw file always holds its run's header line, so an empty file
+    (0 bytes: a gzip member with no line still has 20) is damage, never an empty day."""
+    uri = lake.uri(key)
+    data = lake.read_bytes(key)
+    if not data:
+        raise DamagedRawFile(f"{uri}: empty file (0 bytes). {heal}")
+    try:
+        body = gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DamagedRawFile(f"{uri}: {exc}. {heal}") from None
+    records = []
+    for number, line in enumerate(body.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise DamagedRawFile(
+                f"{uri}: line {number} is not valid JSON ({exc}: cut or corrupt). {heal}"
+            ) from None
+        if not isinstance(record, dict):
+            raise DamagedRawFile(f"{uri}: line {number} is not a page object. {heal}")
+        records.append(record)
+    return records
 
 
 class Summary(Protocol):

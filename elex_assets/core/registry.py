@@ -50,6 +50,8 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 class RegistryError(ValueError):
     """A registry file that cannot be used; the message says where and why."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
     def __init__(
         self,
         file: str | Path,
@@ -84,6 +86,9 @@ class Candidate:
     bluesky_party: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # reviewed terms people write (surname, nickname, hashtag)
     exclude: tuple[str, ...] = ()  # terms that disqualify a post found by an alias
+    # Wikipedia article titles by language (``(("fr", "Jordan_Bardella"), ...)``), as
+    # Wikipedia writes them: underscores, not percent-encoded (``core.wiki.titles``).
+    wikipedia: tuple[tuple[str, str], ...] = ()
 
     @property
     def accounts(self) -> tuple[str, ...]:
@@ -127,6 +132,7 @@ class Candidate:
             "exclude": list(self.exclude),
             "search_terms": list(self.search_terms),
             "bluesky": {"person": list(self.bluesky_person), "party": list(self.bluesky_party)},
+            "wikipedia": dict(self.wikipedia),
         }
 
 
@@ -333,9 +339,11 @@ def _parse_entries(path: Path, entries: list[Any]) -> tuple[Candidate, ...]:
                 **_bluesky(path, cid, entry),
                 aliases=_terms(path, cid, entry.get("aliases", []), "aliases"),
                 exclude=_terms(path, cid, entry.get("exclude", []), "exclude"),
+                wikipedia=_wikipedia(path, cid, entry),
             )
         )
     _check_shared_aliases(path, out)
+    _check_shared_titles(path, out)
     return tuple(out)
 
 
@@ -494,6 +502,48 @@ def _bsky_handles(path: Path, cid: str, value: Any, key: str) -> tuple[str, ...]
         if bare not in out:
             out.append(bare)
     return tuple(out)
+
+
+def _wikipedia(path: Path, cid: str, entry: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The optional ``wikipedia: {lang: title}`` of an entry: each title in Wikipedia's own
+    form (``core.wiki.titles.title_problem`` says what is refused and why)."""
+    from elex_assets.core.wiki.titles import LANG_RE, title_problem
+
+    value = entry.get("wikipedia")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise RegistryError(path, 'must be an object {"fr": "Article_title", "en": ...}',
+                            entry=cid, field_name="wikipedia")
+    out = []
+    for lang, title in value.items():
+        key = f"wikipedia.{lang}"
+        if not isinstance(lang, str) or not LANG_RE.match(lang):
+            raise RegistryError(path, f"{lang!r} is not a Wikipedia language code (fr, en, ...)",
+                                entry=cid, field_name=key)
+        if title is None:
+            continue  # no article in that language
+        if not isinstance(title, str):
+            raise RegistryError(path, f"must be a string, got {type(title).__name__}",
+                                entry=cid, field_name=key)
+        problem = title_problem(title)
+        if problem:
+            raise RegistryError(path, problem, entry=cid, field_name=key)
+        out.append((lang, title))
+    return tuple(out)
+
+
+def _check_shared_titles(path: Path, candidates: list[Candidate]) -> None:
+    """One article for two candidates would give both the same attention series."""
+    owner: dict[tuple[str, str], str] = {}
+    for cand in candidates:
+        for lang, title in cand.wikipedia:
+            other = owner.setdefault((lang, title), cand.id)
+            if other != cand.id:
+                raise RegistryError(
+                    path, f"{title!r} is also the {lang} article of {other!r}",
+                    entry=cand.id, field_name=f"wikipedia.{lang}",
+                )
 
 
 def registry_summary(candidates: Iterable[Candidate]) -> list[dict[str, Any]]:

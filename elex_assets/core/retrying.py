@@ -15,6 +15,18 @@ client turns the outcome of one attempt into what this layer understands:
 What the client raises when the bounds are spent is its own (``give_up``); each
 retry is reported once, through ``on_retry``; ``sleep`` is injectable so that
 tests never really wait.
+
+**One definition of "deterministic"** (:func:`is_deterministic`), honoured by the
+Dagster layer (``elex_assets.failures``): every error elex raises declares
+``transient`` (a class attribute, or set on the instance). ``transient = False``:
+running again soon gives the same answer (auth refused on any endpoint, an answer
+that does not match its request, a budget or dollar ceiling, a cool-down, a rate
+limit whose reset lies past the wait bound, a damaged file, another writer, bad
+settings): the run fails at once, with no retry in the run and no run retry.
+``transient = True``: faults still there after the bounded backoff (5xx, network,
+truncated bodies): a later try may work, so the step or run retries apply.
+Exceptions that declare nothing (a full disk, a lost S3 connection) keep the
+instance's run retries, as a crash does.
 """
 
 from __future__ import annotations
@@ -30,11 +42,29 @@ if TYPE_CHECKING:
     import tenacity
 
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 OnRetry = Callable[[str, int], None]
+
+
+def is_deterministic(exc: BaseException) -> bool:
+    """True when ``exc`` says running again soon cannot help (``transient = False``)."""
+    transient = getattr(exc, "transient", None)
+    return transient is not None and not transient
+
+
+def past_the_bound(error: E, stop: GiveUp) -> E:
+    """``error`` (a client's give-up) made final when the wait it stopped at is a rate
+    limit reset beyond ``max_rate_limit_wait``: retrying in this run, or in a run
+    retry a minute later, would meet the same 429."""
+    if stop.beyond_bound:
+        error.transient = False  # type: ignore[attr-defined]
+    return error
 
 
 class Transient(Exception):
     """One attempt failed in a way worth another try; ``reason`` says how, in a few words."""
+
+    transient = True
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

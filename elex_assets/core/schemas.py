@@ -313,3 +313,25 @@ QUERIES_FILE = TableSchema(
         Column("last_week", pl.String, "Last ISO week (YYYY-Www) with a post found by it", True),
     ),
 )
+
+# Wikipedia pageviews (issue 27): one row per candidate, project and UTC day.
+WIKI_PAGEVIEWS = TableSchema(
+    "wiki_pageviews",
+    (
+        Column("day", pl.Date, "UTC day the views were counted", True),
+        Column("candidate_id", pl.String, "Candidate id from the registry", True),
+        Column("project", pl.String, "Wikimedia project: fr.wikipedia or en.wikipedia", True),
+        Column("article", pl.String, "Article title asked, as Wikipedia writes it (underscores)",
+               True),
+        Column("views", pl.Int64, "Views of the article that day by the agent (Wikimedia)", True),
+        Column("agent", pl.String, "Wikimedia agent type counted: user (people, not bots)", True),
+        Column("access", pl.String, "Wikimedia access method: all-access (desktop and mobile)",
+               True),
+        Column(
+            "zero_filled", pl.Boolean,
+            "True when Wikimedia sent no row for a day it had loaded (0 views, stored by elex)",
+            True,
+        ),
+        Column("collected_at", UTC_TS, "When elex asked Wikimedia (UTC)", True),
+    ),
+)

@@ -1,5 +1,6 @@
 """Import assets for the legacy collections (2017 SQLite, 2017 Trends, raw v1.1 stream,
-2021-22 Google Trends collector files).
+2021-22 Google Trends collector files), and the archive elections' Wikipedia pageviews
+(collected afresh from their registries: Wikimedia keeps every day since 2015-07).
 
 Unpartitioned on purpose: legacy files are cut by ISO week or by local-time
 folders, not by UTC day, so one run reads the whole collection once and writes
@@ -22,11 +23,13 @@ from pydantic import Field
 from elex_assets.core.lake import Lake
 from elex_assets.core.markdown import markdown_table
 from elex_assets.core.registry import Registry
+from elex_assets.failures import final_on_deterministic
 from elex_assets.resources import LakeResource
 from elex_assets.settings import ArchiveSettings, Settings
 
 if TYPE_CHECKING:  # the importers load only in a run that imports an archive
     from elex_assets.core.archive import ImportReport
+from elex_assets.defs.wiki.resources import WikiResource
 
 ARCHIVE_URL_ENV = "ELEX_ARCHIVE_URL"
 BUILTIN = "builtin"  # run config candidates_file: ignore $ELEX_CANDIDATES_FILE
@@ -190,6 +193,7 @@ def _per_file_table(report: "ImportReport") -> str:
     description="2017 weekly SQLite collections (database_<week>_<n>.sqlite) imported into "
     "clean/tweets, one file per UTC day (source archive_2017_sqlite).",
 )
+@final_on_deterministic
 def archive_tweets_2017_sqlite(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -202,6 +206,7 @@ def archive_tweets_2017_sqlite(
     description="2017 Google Trends SQLite (database_googletrends.sqlite) imported into "
     "clean/trends_interest_over_time, area fr, one file per UTC day.",
 )
+@final_on_deterministic
 def archive_trends_2017_sqlite(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -214,6 +219,7 @@ def archive_trends_2017_sqlite(
     description="Raw X API v1.1 stream files (2017 JSON lines, 2021-22 pandas .csv.gz) "
     "imported into clean/tweets, one file per UTC day (source archive_v1_stream).",
 )
+@final_on_deterministic
 def archive_tweets_v1_stream(
     context: dg.AssetExecutionContext, config: StreamImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -228,13 +234,66 @@ def archive_tweets_v1_stream(
     "imported into the four clean/trends_* tables, both areas, one file per UTC day "
     "(source archive_2022_trends_collecter, the original window in timeframe).",
 )
+@final_on_deterministic
 def archive_trends_2022_collecter(
     context: dg.AssetExecutionContext, config: ArchiveImportConfig, lake: LakeResource
 ) -> dg.MaterializeResult:
     return _run(context, "trends-2022-collecter", "2022", config, lake)
 
 
+class WikiBackfillConfig(dg.Config):
+    election: str = Field(
+        default="2022", description="Archive election (2017 or 2022): its registry's articles "
+        "over its campaign")
+    export: bool = Field(default=True, description="Also export every complete ISO week "
+                         "(kaggle/<election>/wiki_pageviews/)")
+
+
+@dg.asset(
+    group_name="archive",
+    kinds={"parquet"},
+    description="Wikipedia pageviews of an archive election (2017, 2022) from its registry's "
+    "articles, the whole campaign in one request per article, into clean/wiki_pageviews (one "
+    "file per UTC day, as the live asset) and its weekly exports: the same series as 2027.",
+)
+def archive_wiki_pageviews(
+    context: dg.AssetExecutionContext, config: WikiBackfillConfig, lake: LakeResource,
+    wiki: WikiResource,
+) -> dg.MaterializeResult:
+    from datetime import UTC, datetime
+
+    from elex_assets.core.registry import load_registry
+    from elex_assets.core.wiki.api import WikimediaError, WikimediaRetriesExhausted
+    from elex_assets.core.wiki.backfill import backfill_election
+
+    if config.election not in ("2017", "2022"):
+        raise dg.Failure(f"election {config.election!r}: the archive elections are 2017 and "
+                         "2022 (2027 is the live wiki_pageviews asset)", allow_retries=False)
+    target = lake.lake()
+    try:
+        report = backfill_election(
+            wiki.client(on_retry=lambda m, n: context.log.warning(f"Wikimedia attempt {n}: {m}")),
+            target, load_registry(config.election), wiki.languages, now=datetime.now(UTC),
+            export=config.export, log=context.log.info)
+    except WikimediaRetriesExhausted:
+        raise
+    except WikimediaError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+    return dg.MaterializeResult(metadata={
+        "election": config.election,
+        "first_day": report.first.isoformat(), "last_day": report.last.isoformat(),
+        "articles": report.articles,
+        "answers": report.result.requests,
+        "days_written": len(report.written),
+        "days_not_loaded": len(report.result.not_loaded),
+        "not_found_404": report.result.not_found,
+        "weeks_exported": dg.MetadataValue.json(report.weeks_exported),
+        "path": dg.MetadataValue.path(target.uri("clean/wiki_pageviews")),
+    })
+
+
 archive_assets = [
+    archive_wiki_pageviews,
     archive_tweets_2017_sqlite,
     archive_trends_2017_sqlite,
     archive_tweets_v1_stream,

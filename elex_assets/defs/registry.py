@@ -8,6 +8,7 @@ import dagster as dg
 
 from elex_assets.core.layout import registry_key
 from elex_assets.core.registry import STATUSES
+from elex_assets.failures import final_on_deterministic
 from elex_assets.resources import LakeResource, RegistryResource
 
 
@@ -16,7 +17,10 @@ from elex_assets.resources import LakeResource, RegistryResource
     kinds={"json"},
     description="Candidates of the configured election with their accounts and search terms.",
 )
-def candidates(registry: RegistryResource, lake: LakeResource) -> dg.MaterializeResult:
+@final_on_deterministic
+def candidates(
+    context: dg.AssetExecutionContext, registry: RegistryResource, lake: LakeResource
+) -> dg.MaterializeResult:
     reg = registry.load()
     snapshot = {
         "election": reg.election.to_dict(),

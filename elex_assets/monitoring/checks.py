@@ -14,6 +14,7 @@ import dagster as dg
 from elex_assets.core.elections import Election
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.bsky.checks import build_bsky_accounting_checks, build_bsky_read_checks
+from elex_assets.defs.wiki.checks import build_wiki_accounting_checks
 from elex_assets.defs.x.checks import build_accounting_checks
 from elex_assets.monitoring.content import build_content_checks
 from elex_assets.monitoring.freshness import (
@@ -45,6 +46,7 @@ def build_checks(
         *build_accounting_checks(assets),
         *build_bsky_accounting_checks(assets),
         *build_bsky_read_checks(assets),
+        *build_wiki_accounting_checks(assets),
     ]
 
 

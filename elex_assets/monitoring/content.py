@@ -17,7 +17,7 @@ import polars as pl
 
 from elex_assets.core import quality
 from elex_assets.core.elections import Election
-from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS, TableSchema
+from elex_assets.core.schemas import BSKY_POSTS, TRENDS, TWEETS, WIKI_PAGEVIEWS, TableSchema
 from elex_assets.monitoring import clock
 from elex_assets.monitoring.families import family, monitored_assets, trends_kind
 from elex_assets.monitoring.thresholds import Thresholds
@@ -68,21 +68,52 @@ def _checks_def(
     def _checks(
         context: dg.AssetCheckExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> Iterator[dg.AssetCheckResult]:
-        ref = PartitionRef(context.partition_key)
-        df = read(lake.lake(), ref)
+        the_lake = lake.lake()
+        # A single-run backfill (wiki_pageviews) checks its whole range: each day is judged,
+        # one result per rule says which days failed.
+        keys = partition_keys_of(context)
+        frames = {k: (PartitionRef(k), read(the_lake, PartitionRef(k))) for k in keys}
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
             rule = by_name[check_key.name]
-            outcome = rule.judge(df, ref, registry)
+            outcomes = {k: rule.judge(df, ref, registry) for k, (ref, df) in frames.items()}
+            outcome = combine(outcomes)
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=rule.name,
                 passed=outcome.passed,
                 description=outcome.description,
-                metadata={"partition": context.partition_key, **outcome.metadata},
+                metadata={"partition": _label(keys), **outcome.metadata},
                 severity=rule.severity,
             )
 
     return _checks
+
+
+def partition_keys_of(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """The partition keys a check judges: one, or each of a backfill's range."""
+    if context.has_partition_key_range:
+        keys = context.partition_key_range
+        if keys.start != keys.end:
+            return list(context.partition_keys)
+    return [context.partition_key]
+
+
+def _label(keys: list[str]) -> str:
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+
+
+def combine(outcomes: dict[str, quality.CheckOutcome]) -> quality.CheckOutcome:
+    """One verdict for several partitions: passed when every one passed; failing ones named."""
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values()))
+    failed = {k: o for k, o in outcomes.items() if not o.passed}
+    meta = {"partitions_judged": len(outcomes), "partitions_failed": len(failed)}
+    if failed:
+        text = "; ".join(f"{k}: {o.description}" for k, o in list(failed.items())[:5])
+        more = f" (+{len(failed) - 5} more days)" if len(failed) > 5 else ""
+        return quality.CheckOutcome(False, f"{len(failed)} of {len(outcomes)} days fail: "
+                                    f"{text}{more}", meta)
+    return quality.CheckOutcome(True, f"all {len(outcomes)} days pass", meta)
 
 
 def build_content_checks(
@@ -105,6 +136,8 @@ def build_content_checks(
                 key, parts, read_tweets, _post_rules("post id", TWEETS, thresholds, campaign)))
         elif name == "bsky_posts":
             checks.append(_bsky_checks(key, parts, thresholds, campaign))
+        elif name == "wiki_pageviews":
+            checks.append(_wiki_checks(key, parts))
         elif family(name) == "trends":
             checks += _trends_checks(name, key, parts)
     return checks
@@ -169,6 +202,43 @@ def _bsky_checks(
             lambda df, ref, reg: quality.rows_name_a_candidate(df, where=live),
             severity=dg.AssetCheckSeverity.WARN,
         ),
+    ])
+
+
+def _wiki_checks(key: dg.AssetKey, parts: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    """``wiki_pageviews``: one row per candidate, project and day, every article asked present,
+    counts >= 0; a warning for articles Wikimedia sent nothing for (a wrong or redirect title)."""
+    from elex_assets.core.wiki import quality as wq
+    from elex_assets.core.wiki.collect import build_targets
+    from elex_assets.settings import WikiSettings, XSettings
+
+    def read(lake: Any, ref: PartitionRef) -> pl.DataFrame:
+        return wq.read_wiki_day(lake, ref.day, WIKI_PAGEVIEWS.polars)
+
+    def expected(reg: RegistryResource) -> list[tuple[str, str]]:
+        # the resource's selection (X_MIN_STATUS) and languages (WIKIMEDIA_LANGUAGES)
+        wiki, x = WikiSettings.load(), XSettings.load()
+        targets = build_targets(reg.load().selected(x.min_status), wiki.languages)
+        return [(t.candidate_id, t.project) for t in targets]
+
+    required = WIKI_PAGEVIEWS.required
+    return _checks_def(key, parts, read, [
+        _Rule("required_columns", f"Required columns are non-null: {', '.join(required)}.",
+              lambda df, ref, reg: quality.required_not_null(df, required)),
+        _Rule("one_row_per_article", "One row per candidate, project and day.",
+              lambda df, ref, reg: wq.one_row_per_article(df)),
+        _Rule("rows_on_day", "Every row is of the partition's day.",
+              lambda df, ref, reg: wq.rows_on_day(df, ref.day)),
+        _Rule("views_are_counts", "Every view count is a number >= 0.",
+              lambda df, ref, reg: wq.views_are_counts(df)),
+        _Rule("articles_present",
+              "Every selected candidate's article in each collected language has its row.",
+              lambda df, ref, reg: wq.articles_present(df, expected(reg))),
+        _Rule("articles_answered",
+              "Wikimedia recorded views for every article that day; a warning: a day with no "
+              "view is stored as 0, and a title that is wrong or a redirect looks like that.",
+              lambda df, ref, reg: wq.articles_answered(df),
+              severity=dg.AssetCheckSeverity.WARN),
     ])
 
 

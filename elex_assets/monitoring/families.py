@@ -10,20 +10,24 @@ from elex_assets.core.layout import TRENDS_KINDS
 
 TWEETS_ASSETS = ("raw_tweets", "tweets")
 BSKY_ASSETS = ("raw_bsky_posts", "bsky_posts")
+WIKI_ASSETS = ("wiki_pageviews",)
 TRENDS_ASSETS = tuple(f"trends_{kind}" for kind in TRENDS_KINDS)
 KAGGLE_PREFIX = "kaggle_"
-# Bluesky is optional: its assets are in every Definitions, but monitored only when they
-# carry this tag (``build_bsky_assets(monitored=True)``: credentials set, or the sandbox),
+# Bluesky (and Wikipedia) are optional: their assets are in every Definitions, but
+# monitored only when they carry this tag (``build_bsky_assets(monitored=True)``:
+# credentials set, or the sandbox; ``build_wiki_assets``: WIKIMEDIA_CONTACT or the sandbox),
 # so an install without an account is not alerted about a source it does not collect.
 MONITORED_TAG = "elex/monitored"
 
 
 def family(name: str) -> str | None:
-    """``tweets``, ``bsky``, ``trends`` or ``kaggle`` for a monitored asset name, else None."""
+    """``tweets``, ``bsky``, ``wiki``, ``trends`` or ``kaggle`` for a monitored asset name."""
     if name in TWEETS_ASSETS:
         return "tweets"
     if name in BSKY_ASSETS:
         return "bsky"
+    if name in WIKI_ASSETS:
+        return "wiki"
     if name in TRENDS_ASSETS:
         return "trends"
     if name.startswith(KAGGLE_PREFIX):
@@ -32,9 +36,10 @@ def family(name: str) -> str | None:
 
 
 def is_monitored(name: str, tags: dict[str, str] | None) -> bool:
-    """A monitored family's asset, and (for Bluesky) one that opted in with ``MONITORED_TAG``."""
+    """A monitored family's asset, and (for Bluesky and Wikipedia) one that opted in with
+    ``MONITORED_TAG``."""
     fam = family(name)
-    if fam == "bsky":
+    if fam in ("bsky", "wiki"):
         return MONITORED_TAG in (tags or {})
     return fam is not None
 

@@ -34,6 +34,10 @@ def freshness_policy_for(name: str, thresholds: Thresholds) -> dg.FreshnessPolic
         return dg.FreshnessPolicy.time_window(
             fail_window=thresholds.trends_fail, warn_window=thresholds.trends_warn
         )
+    if fam == "wiki":  # a day lands once, hours to a day after it ends
+        return dg.FreshnessPolicy.time_window(
+            fail_window=thresholds.wiki_fail, warn_window=thresholds.wiki_warn
+        )
     if fam == "kaggle":
         return dg.FreshnessPolicy.cron(
             deadline_cron=thresholds.kaggle_deadline_cron,
@@ -92,6 +96,8 @@ def judge_partition_freshness(
 ) -> tuple[CheckOutcome, str]:
     """The verdict for the current day of ``key``, and the partition(s) judged."""
     name = key.to_user_string()
+    if family(name) == "wiki":
+        return judge_wiki_partition(instance, key, election, thresholds, now)
     day = current_day(now, thresholds.day_deadline)
     if not election.campaign_start <= day <= election.campaign_end:
         return CheckOutcome(True, f"{day} is outside the campaign: nothing expected"), ""
@@ -114,14 +120,37 @@ def judge_partition_freshness(
     ), judged
 
 
+def judge_wiki_partition(
+    instance: dg.DagsterInstance, key: dg.AssetKey, election: Election,
+    thresholds: Thresholds, now: datetime,
+) -> tuple[CheckOutcome, str]:
+    """Pageviews: the latest day due (``wiki_warn`` after it ended, UTC) has landed. Old days
+    do not change, so its age does not matter, only that it exists."""
+    from elex_assets.core.wiki.quality import expected_day
+
+    day = min(expected_day(now, thresholds.wiki_warn), election.campaign_end)
+    if day < election.campaign_start:
+        return CheckOutcome(True, f"no campaign day due yet (first: {election.campaign_start})"), ""
+    partition = day_key(day)
+    landed = _last_update(instance, key, partition)
+    hours = thresholds.wiki_warn.total_seconds() / 3600
+    if landed is None:
+        return CheckOutcome(
+            False, f"{partition} has not landed, {hours:g} h after the day ended (UTC): "
+            "Wikimedia may be late, or the collection stopped",
+            {"partition": partition}), partition
+    return CheckOutcome(True, f"{partition} landed {landed:%Y-%m-%d %H:%M} UTC",
+                        {"partition": partition}), partition
+
+
 def build_partition_freshness_checks(
     assets: Sequence[Any], election: Election, thresholds: Thresholds | None = None
 ) -> list[dg.AssetChecksDefinition]:
-    """One ``partition_fresh`` check per daily tweets/Bluesky/Trends asset among ``assets``."""
+    """One ``partition_fresh`` check per daily tweets/Bluesky/Trends/pageviews asset."""
     thresholds = thresholds or Thresholds.from_env()
     checks = []
     for name, (_, key) in monitored_assets(assets).items():
-        if family(name) not in ("tweets", "bsky", "trends"):
+        if family(name) not in ("tweets", "bsky", "trends", "wiki"):
             continue
         checks.append(_partition_fresh_check(key, election, thresholds))
     return checks
@@ -134,6 +163,9 @@ def _partition_fresh_check(
         asset=key,
         name=PARTITION_FRESH,
         description=(
+            "The latest day due has landed (a day is due ELEX_FRESHNESS_WIKI_WARN_MINUTES "
+            "after it ends, UTC: Wikimedia loads it hours to a day later)."
+            if family(key.to_user_string()) == "wiki" else
             "The current UTC day's partition exists and was updated recently "
             "(yesterday's until the day deadline after midnight)."
         ),

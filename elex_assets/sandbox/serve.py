@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets.sandbox.wiki_server import WikiSandbox
 from elex_assets.sandbox.x_server import XSandbox
 from elex_assets.settings import SandboxSettings, Settings, apply_env, sandbox_env
 
@@ -21,6 +23,17 @@ def start_bsky_sandbox(port: int | None = None) -> BskySandbox:
     port = sandbox.bsky_port if port is None else port
     return BskySandbox(registry.selected(), posts_per_day=sandbox.bsky_posts_per_day,
                        port=port).start()
+
+
+def start_wiki_sandbox(port: int | None = None, demo: bool = False) -> WikiSandbox:
+    """The Wikimedia pageviews sandbox, serving the configured election's articles;
+    ``WIKIMEDIA_SANDBOX_PORT`` (default: a free port). A day is loaded 3 hours after it
+    ends, as Wikimedia often is; for the demo, at once (its week must be complete)."""
+    settings, sandbox = Settings.load(), SandboxSettings.load()
+    registry = load_registry(settings.election, settings.candidates_file)
+    port = sandbox.wiki_port if port is None else port
+    lag = timedelta(0) if demo else timedelta(hours=3)
+    return WikiSandbox.for_candidates(registry.candidates, port=port, lag=lag).start()
 
 
 def start_x_sandbox(port: int | None = None, posts_per_day: int | None = None) -> XSandbox:
@@ -38,7 +51,10 @@ def start_x_sandbox(port: int | None = None, posts_per_day: int | None = None) -
     ).start()
 
 
-def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox | BskySandbox]:
+Sandbox = XSandbox | TrendsSandbox | BskySandbox | WikiSandbox
+
+
+def start_sandboxes(demo: bool = False) -> dict[str, Sandbox]:
     """Start every sandbox API and point this process's settings (and its children's) at them.
 
     The definitions read the settings when they are built, not when imported, so this
@@ -48,7 +64,7 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox | 
     set), and no politeness interval.
     """
     sandbox = SandboxSettings.load()
-    servers: dict[str, XSandbox | TrendsSandbox | BskySandbox] = {}
+    servers: dict[str, Sandbox] = {}
     try:
         if demo:
             volume = (sandbox.x_posts_per_day if "x_posts_per_day" in sandbox.model_fields_set
@@ -58,12 +74,14 @@ def start_sandboxes(demo: bool = False) -> dict[str, XSandbox | TrendsSandbox | 
             servers["x"] = start_x_sandbox()
         servers["trends"] = TrendsSandbox(port=0 if demo else sandbox.trends_port).start()
         servers["bsky"] = start_bsky_sandbox(port=0 if demo else None)
+        servers["wiki"] = start_wiki_sandbox(port=0 if demo else None, demo=demo)
     except BaseException:
         for server in servers.values():
             server.stop()
         raise
     apply_env(sandbox_env(servers["x"].base_url, servers["trends"].base_url,
-                          servers["bsky"].base_url, demo=demo))
+                          servers["bsky"].base_url, demo=demo,
+                          wiki_url=servers["wiki"].base_url))
     return servers
 
 
@@ -72,8 +90,9 @@ def serve_forever() -> int:
     print("elex sandbox: serving until Ctrl-C. In another shell:")
     print(f"  export X_API_BASE_URL={servers['x'].base_url} "
           f"TRENDS_BASE_URL={servers['trends'].base_url} "
-          f"BSKY_BASE_URL={servers['bsky'].base_url}")
-    print("  (X_BEARER_TOKEN, BSKY_HANDLE, BSKY_APP_PASSWORD are not needed: a loopback base "
+          f"BSKY_BASE_URL={servers['bsky'].base_url} "
+          f"WIKIMEDIA_BASE_URL={servers['wiki'].base_url}")
+    print("  (X_BEARER_TOKEN, BSKY_HANDLE, BSKY_APP_PASSWORD, WIKIMEDIA_CONTACT are not needed: a loopback base "
           "URL is sandbox mode)")
     try:
         threading.Event().wait()

@@ -14,7 +14,7 @@ This package is also the only code that reads or writes ``os.environ``: the few
 places that must point a child process (or Dagster itself) somewhere call
 ``apply_env``, ``child_env`` or ``scoped_env`` (``settings/env.py``). Modules:
 ``base`` (how a variable is read), one per domain (``core``, ``x``, ``trends``,
-``bsky``, ``kaggle``, ``monitoring``), ``env`` (the environment's one writer).
+``bsky``, ``kaggle``, ``monitoring``, ``wiki``), ``env`` (the environment's one writer).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from elex_assets.settings.base import (
     IS_SET,
     EnvModel,
     Range,
+    SettingsError,
     _parse_number,
     check_range,
     var,
@@ -46,13 +47,15 @@ from elex_assets.settings.env import apply_env, child_env, sandbox_env, scoped_e
 from elex_assets.settings.kaggle import KaggleSettings
 from elex_assets.settings.monitoring import AlertsSettings, ThresholdSettings, alert_settings
 from elex_assets.settings.trends import TRENDS_BACKENDS, TrendsSettings
+from elex_assets.settings.wiki import WikiSettings
 from elex_assets.settings.x import XSettings
 
 __all__ = [
     "DEFAULT_LAKE_DIR", "DOMAINS", "FLAG", "IS_SET", "TRENDS_BACKENDS", "AlertsSettings",
     "ArchiveSettings", "AwsSettings", "BskySettings", "ElexSettings", "EnvModel",
     "KaggleSettings", "LeaseSettings", "Range", "SandboxSettings", "Settings",
-    "ThresholdSettings", "TrendsSettings", "XSettings", "alert_settings", "apply_env",
+    "SettingsError", "ThresholdSettings", "TrendsSettings", "WikiSettings", "XSettings",
+    "alert_settings", "apply_env",
     "check_range", "child_env", "load_settings", "open_lake", "sandbox_env", "scoped_env",
     "validate_env", "var",
 ]
@@ -60,7 +63,7 @@ __all__ = [
 
 DOMAINS: tuple[type[EnvModel], ...] = (
     Settings, AwsSettings, XSettings, TrendsSettings, BskySettings, LeaseSettings, KaggleSettings,
-    AlertsSettings, ThresholdSettings, ArchiveSettings, SandboxSettings,
+    AlertsSettings, ThresholdSettings, ArchiveSettings, SandboxSettings, WikiSettings,
 )
 
 
@@ -78,6 +81,7 @@ class ElexSettings:
     alerts: AlertsSettings
     thresholds: ThresholdSettings
     sandbox: SandboxSettings
+    wiki: WikiSettings
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> ElexSettings:
@@ -88,6 +92,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ElexSettings:
         bsky=BskySettings.load(env), lease=LeaseSettings.load(env),
         kaggle=KaggleSettings.load(env), alerts=AlertsSettings.load(env),
         thresholds=ThresholdSettings.load(env), sandbox=SandboxSettings.load(env),
+        wiki=WikiSettings.load(env),
     )
 
 
@@ -117,9 +122,10 @@ def validate_env(env: Mapping[str, str] | None = None) -> None:
                 problems.append((name, str(exc)))
     named = {name for name, _ in problems}
     for model in DOMAINS:
+        found = model.check(env)[1]
         if model is ArchiveSettings:  # only the archive import needs its file to exist
-            continue
-        problems += [(n, m) for n, m in model.check(env)[1] if n not in named]
+            found = [(n, m) for n, m in found if n == "ELEX_ARCHIVE_URL"]
+        problems += [(n, m) for n, m in found if n not in named]
     if problems:
-        raise ValueError("invalid setting: " + "; ".join(m for _, m in problems))
+        raise SettingsError("invalid setting: " + "; ".join(m for _, m in problems))
 

@@ -36,6 +36,10 @@ class _EnvSource(EnvSettingsSource):
                               self.env_parse_none_str)
 
 
+class SettingsError(ValueError):
+    """One or more settings refused at load; the message names each variable."""
+
+
 @dataclass(frozen=True)
 class Range:
     """Field metadata: the numeric range ``validate_env`` checks (and the model enforces)."""
@@ -59,9 +63,17 @@ FLAG = _Marker("FLAG")  # true/false (1/0, yes/no, on/off); anything else is ref
 IS_SET = _Marker("IS_SET")  # a secret: only whether it is set is kept, never its value
 
 
-def var(name: str, default: Any = None, **kwargs: Any) -> Any:
-    """A field read from the environment variable ``name`` (the one place it is named)."""
-    return Field(default, validation_alias=name, **kwargs)
+def var(name: str, default: Any = None, description: str | None = None, *,
+        shown: str | None = None, **kwargs: Any) -> Any:
+    """A field read from the environment variable ``name`` (the one place it is named).
+
+    ``description`` says what it means to a user; the configuration page of the docs is
+    generated from it (``settings/reference.py``), with ``shown`` as the default when
+    the value alone would not say it (a default that depends on other settings).
+    """
+    extra = {"shown_default": shown} if shown is not None else None
+    return Field(default, validation_alias=name, description=description,
+                 json_schema_extra=extra, **kwargs)
 
 
 class EnvModel(BaseSettings):
@@ -185,18 +197,39 @@ def _flag(name: str, text: str) -> bool:
 
 
 def _url(name: str, text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise ValueError(f"{name}={text!r}: expected an http:// or https:// URL")
+    """An http(s) URL with a host: the only scheme the clients speak."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"{name}={text!r}: expected an http:// or https:// URL with a host")
     return text
 
 
-def _languages(text: str | None) -> tuple[str, ...]:
-    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+def _lake_url(name: str, text: str) -> str:
+    """A local folder or ``s3://bucket[/prefix]`` (``core.lake.lake_url_problem``)."""
+    from elex_assets.core.lake import lake_url_problem
+
+    problem = lake_url_problem(text)
+    if problem is not None:
+        raise ValueError(f"{name}={text!r}: {problem}")
+    return text
+
+
+def _languages(text: str | None, name: str = "") -> tuple[str, ...]:
+    """Comma-separated language codes (``fr,en``, ``pt-BR``); with ``name``, each checked."""
+    languages = tuple(x.strip() for x in (text or "").split(",") if x.strip())
+    for lang in languages if name else ():
+        if not lang.replace("-", "").isalpha() or len(lang) > 8:
+            raise ValueError(f"{name}={text!r}: {lang!r} is not a language code")
+    return languages
 
 
 # ---- the domains ------------------------------------------------------------------------
 
-CandidatesFile = Annotated[str | None, var("ELEX_CANDIDATES_FILE", None)]
+CandidatesFile = Annotated[str | None, var("ELEX_CANDIDATES_FILE", None,
+    description="Registry file to use instead of the built-in one (elex or legacy 2022 format); for the archive import, the registry that matches the old files (the author's own `candidates.json` may).",
+    shown="built-in `elex_assets/data/elections/<election>.json`")]
 
 
 

@@ -7,14 +7,16 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 
 
-def sandbox_env(x_url: str, trends_url: str, bsky_url: str, demo: bool = False
-                ) -> dict[str, str]:
+def sandbox_env(x_url: str, trends_url: str, bsky_url: str, demo: bool = False,
+                wiki_url: str | None = None) -> dict[str, str]:
     """The variables that point runs (this process's and its children's) at the sandboxes.
 
     ``demo`` also selects full-archive search (the demo's week is over 7 days old);
     the sandboxes need no politeness interval.
     """
     env = {"X_API_BASE_URL": x_url, "TRENDS_BASE_URL": trends_url, "BSKY_BASE_URL": bsky_url}
+    if wiki_url:
+        env["WIKIMEDIA_BASE_URL"] = wiki_url
     if demo:
         env.update({"X_SEARCH_ENDPOINT": "all", "TRENDS_MIN_INTERVAL_SECONDS": "0"})
     return env

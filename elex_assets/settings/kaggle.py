@@ -17,16 +17,29 @@ from elex_assets.settings.base import (
 
 
 class KaggleSettings(EnvModel):
-    """Kaggle export and publishing (README, "Kaggle"); the key goes through ``dg.EnvVar``."""
+    """Kaggle export and publishing (docs/dataset.md); the key goes through ``dg.EnvVar``."""
 
-    dataset: str | None = var("KAGGLE_DATASET", None)
-    username_set: Annotated[bool, IS_SET] = var("KAGGLE_USERNAME", False)
-    key_set: Annotated[bool, IS_SET] = var("KAGGLE_KEY", False)
-    publish: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PUBLISH", False)
-    content_policy: str = var("ELEX_KAGGLE_CONTENT", DEFAULT_CONTENT_POLICY)
-    parquet_twin: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PARQUET", False)
-    private: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PRIVATE", False)
-    api_endpoint: str | None = var("KAGGLE_API_ENDPOINT", None)
+    dataset: str | None = var("KAGGLE_DATASET", None,
+        description="Kaggle dataset id, `owner/slug` (slug 6-50 characters).",
+        shown="unset: the folder is built, not published")
+    username_set: Annotated[bool, IS_SET] = var("KAGGLE_USERNAME", False,
+        description="Kaggle API user name (read through `dg.EnvVar`).",
+        shown="unset: not published")
+    key_set: Annotated[bool, IS_SET] = var("KAGGLE_KEY", False,
+        description="**Secret**: the Kaggle API key (read through `dg.EnvVar`).",
+        shown="unset: not published")
+    publish: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PUBLISH", False,
+        description="`true` to publish the dataset with the Kaggle API.")
+    content_policy: str = var("ELEX_KAGGLE_CONTENT", DEFAULT_CONTENT_POLICY,
+        description="Posts export content: `ids` (ids, times, candidates, metrics) or `full` (text and every column); see [the dataset](dataset.md).")
+    parquet_twin: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PARQUET", False,
+        description="`true` to write a parquet twin beside each weekly csv.gz.")
+    private: Annotated[bool, FLAG] = var("ELEX_KAGGLE_PRIVATE", False,
+        description="`true` to create the dataset private.",
+        shown="`false` (public)")
+    api_endpoint: str | None = var("KAGGLE_API_ENDPOINT", None,
+        description="Another Kaggle API host (a fake one in tests).",
+        shown="the real API")
 
     @field_validator("dataset", mode="before")
     @classmethod

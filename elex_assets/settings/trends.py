@@ -20,26 +20,40 @@ TRENDS_BACKENDS = ("web", "official")
 
 
 class TrendsSettings(_Numbers):
-    """Google Trends: where to send requests and how politely (README, "Trends").
+    """Google Trends: where to send requests and how politely (docs/sources/google-trends.md).
 
     Field names are ``TrendsResource``'s: ``resource_fields()`` hands them over.
     """
 
     _range_message: ClassVar[str] = "trends"
 
-    base_url: str = var("TRENDS_BASE_URL", TRENDS_DEFAULT_BASE_URL)
-    min_interval_seconds: Annotated[float, Range(0)] = var("TRENDS_MIN_INTERVAL_SECONDS", 5.0)
-    anchor: str = var("TRENDS_ANCHOR", "Emmanuel Macron")
-    max_attempts: Annotated[int, Range(1, 100, True)] = var("TRENDS_MAX_ATTEMPTS", TRENDS_RETRY.max_attempts)
-    backoff_max_seconds: Annotated[float, Range(0)] = var("TRENDS_BACKOFF_MAX_SECONDS", TRENDS_RETRY.backoff_max)
-    timeout_seconds: Annotated[float, Range(0.1)] = var("TRENDS_TIMEOUT_SECONDS", 30.0)
-    cooldown_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MINUTES", 15.0)
-    cooldown_max_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MAX_MINUTES", 360.0)
-    backend: str = var("TRENDS_BACKEND", "web")
+    base_url: str = var("TRENDS_BASE_URL", TRENDS_DEFAULT_BASE_URL,
+        description="Google Trends host (the sandbox's URL offline).")
+    min_interval_seconds: Annotated[float, Range(0)] = var("TRENDS_MIN_INTERVAL_SECONDS", 5.0,
+        description="Minimum time between two Trends requests, across processes.")
+    anchor: str = var("TRENDS_ANCHOR", "Emmanuel Macron",
+        description="Anchor term asked in every batch, the unit of `value_comparable`.")
+    max_attempts: Annotated[int, Range(1, 100, True)] = var("TRENDS_MAX_ATTEMPTS", TRENDS_RETRY.max_attempts,
+        description="Attempts per request on 5xx / network errors before the step fails (a 429 or captcha is never retried: it starts the cool-down).")
+    backoff_max_seconds: Annotated[float, Range(0)] = var("TRENDS_BACKOFF_MAX_SECONDS", TRENDS_RETRY.backoff_max,
+        description="Cap of the exponential backoff (with jitter) between attempts.")
+    timeout_seconds: Annotated[float, Range(0.1)] = var("TRENDS_TIMEOUT_SECONDS", 30.0,
+        description="HTTP timeout of one Trends request.")
+    cooldown_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MINUTES", 15.0,
+        description="Cool-down after Google's first refusal (429 / captcha), doubling (with jitter) on each refusal in a row; kept in the lake (`state/trends_cooldown.json`).")
+    cooldown_max_minutes: Annotated[float, Range(1)] = var("TRENDS_COOLDOWN_MAX_MINUTES", 360.0,
+        description="Longest cool-down the doubling reaches.")
+    backend: str = var("TRENDS_BACKEND", "web",
+        description="`web` (trends.google.com through pytrends) or `official` (Google Trends API alpha, for `trends_interest_over_time` and `trends_interest_by_region`; related lists stay on `web`).")
     official_base_url: str = var("TRENDS_OFFICIAL_BASE_URL",
-                                 "https://searchtrends.googleapis.com")
-    credentials_file: str | None = var("TRENDS_CREDENTIALS_FILE", None)
-    second_anchor: str | None = var("TRENDS_SECOND_ANCHOR", None)
+                                 "https://searchtrends.googleapis.com",
+        description="Host of the official Trends API (the sandbox's URL offline).")
+    credentials_file: str | None = var("TRENDS_CREDENTIALS_FILE", None,
+        description="OAuth 2.0 credentials for `TRENDS_BACKEND=official`: a service-account JSON or an authorised-user token file (scope `https://www.googleapis.com/auth/searchtrends`); not needed against a loopback sandbox.",
+        shown="unset")
+    second_anchor: str | None = var("TRENDS_SECOND_ANCHOR", None,
+        description="Smaller anchor(s), comma-separated, most popular first (e.g. at 1/10 and 1/100 of `TRENDS_ANCHOR`): candidates reading below 10 beside the anchor are re-read beside them (gtab-style chain; 4 more requests per link and area-day).",
+        shown="unset")
     official_max_requests_per_day: Annotated[int, Range(1, 100_000, True)] = var(
         "TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY", 100,
         description=(

@@ -79,6 +79,10 @@ def test_sigterm_stops_a_run_waiting_for_its_pool_slot_and_frees_it(
             assert not storage.get_concurrency_info("x_api").claimed_slots
             statuses = {r.status for r in instance.get_runs()}
             assert statuses == {dg.DagsterRunStatus.FAILURE}
+            # stopped on purpose: the instance's run retries (dagster.yaml) leave them be
+            assert {r.tags.get("dagster/will_retry") for r in instance.get_runs()} == {"false"}
+            # and the holder, stopped inside its partition's lease, gave the lease back
+            assert not list((tmp_path / "lake" / "state" / "leases").rglob("*.json"))
     finally:
         for proc in (holder, waiter):
             if proc is not None and proc.poll() is None:
@@ -97,8 +101,54 @@ def test_an_elex_error_is_one_line_and_the_traceback_is_under_verbose() -> None:
     quiet = _elex("demo", ELEX_ELECTION="1999")
     assert quiet.returncode == 1
     assert quiet.stderr.strip().splitlines() == [
-        "elex: error: ValueError: ELEX_ELECTION='1999' is not supported; choose one of "
+        "elex: error: invalid setting: ELEX_ELECTION='1999' is not supported; choose one of "
         "2017, 2022, 2027 (--verbose shows the traceback)"
     ]
     verbose = _elex("--verbose", "demo", ELEX_ELECTION="1999")
     assert verbose.returncode == 1 and "Traceback (most recent call last)" in verbose.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_a_trends_run_in_its_backoff_and_it_is_not_retried(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Before: the interrupt was a step failure that the step's retry policy queued again
+    (STEP_UP_FOR_RETRY ... 43 s); SIGTERM and two SIGINTs left the run going, then STARTED."""
+    from elex_assets.sandbox.trends_server import TrendsSandbox
+
+    (tmp_path / "home").mkdir()
+    shutil.copy(PROJECT_DIR / "dagster.yaml", tmp_path / "home" / "dagster.yaml")  # run retries
+    with TrendsSandbox() as trends:
+        trends.inject("503", times=None)
+        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"),
+               "ELEX_LAKE_URL": str(tmp_path / "lake"), "ELEX_ELECTION": "2027",
+               "TRENDS_BASE_URL": trends.base_url, "TRENDS_MIN_INTERVAL_SECONDS": "0"}
+        dagster = Path(sys.executable).with_name("dagster")
+        run = subprocess.Popen(
+            [str(dagster), "asset", "materialize", "-m", "elex_assets.definitions",
+             "--select", "trends_interest_over_time", "--partition", "fr|2026-11-20"],
+            cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            _until(lambda: len(trends.requests) >= 2, "the client's backoff on 503 answers")
+            started = time.monotonic()
+            run.send_signal(signum)
+            run.wait(timeout=60)
+            stopped = time.monotonic() - started
+            print(f"Trends run stopped {stopped:.1f} s after {signum.name}")
+            assert run.returncode != 0 and stopped < 10
+            sent = len(trends.requests)
+            time.sleep(1)
+            assert len(trends.requests) == sent  # nothing more goes to Google
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        (record,) = instance.get_runs()
+        assert record.status == dg.DagsterRunStatus.FAILURE
+        assert record.tags["dagster/will_retry"] == "false"
+        assert not instance.event_log_storage.get_concurrency_info("google_trends").claimed_slots
+        events = {e.dagster_event.event_type_value for e in instance.all_logs(record.run_id)
+                  if e.dagster_event is not None}
+        assert "STEP_UP_FOR_RETRY" not in events

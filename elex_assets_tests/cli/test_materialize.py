@@ -1,4 +1,4 @@
-"""The README's CLI backfill commands, run as a user would, against the sandboxes."""
+"""The CLI backfill commands of docs/sources/x.md, run as a user would, against the sandboxes."""
 
 from __future__ import annotations
 

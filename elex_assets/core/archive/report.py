@@ -28,6 +28,8 @@ class FileSkipped(Exception):
 class ArchiveFormatError(ValueError):
     """A legacy file that is not in the expected format; the message names the file."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
     def __init__(self, file: str, problem: str) -> None:
         super().__init__(f"{file}: {problem}")
         self.file = file

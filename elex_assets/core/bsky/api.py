@@ -20,6 +20,8 @@ SANDBOX_APP_PASSWORD = "sand-box0-test-pass"  # what the sandbox accepts; not a 
 class BskyError(RuntimeError):
     """Bluesky refused or kept failing; the message says what to do."""
 
+    transient = False
+
 
 class BskyAuthError(BskyError):
     """The handle / app password were refused, or are missing."""
@@ -28,9 +30,14 @@ class BskyAuthError(BskyError):
 class BskyRetriesExhausted(BskyError):
     """Rate limits, server or network errors persisted past the retry bounds."""
 
+    transient = True
+
 
 class BskyRateLimited(BskyRetriesExhausted):
-    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds."""
+    """A 429 whose reset is further away than a run waits; ``reset_at`` is epoch seconds.
+    Final: a cool-down until the reset is written, so no run asks again before it."""
+
+    transient = False
 
     def __init__(self, message: str, reset_at: float) -> None:
         super().__init__(message)

@@ -87,10 +87,12 @@ class _RawRequest(Request):
     """The SDK's HTTP layer, remembering the last response body before it is parsed."""
 
     last_body: bytes = b""
+    last_headers: dict[str, str] = {}  # replaced on each answer, never mutated
 
     def _send_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         response = super()._send_request(method, url, **kwargs)
         self.last_body = response.content
+        self.last_headers = dict(response.headers)
         return response
 
 
@@ -136,6 +138,11 @@ class BskyClient:
         if self._store is not None:
             store = self._store
             self._client.on_session_change(lambda _event, session: store.save(session.export()))
+
+    @property
+    def last_headers(self) -> dict[str, str]:
+        """The headers of the last answer (``elex doctor`` reads a login's ``ratelimit-*``)."""
+        return self._request.last_headers
 
     # ---- session -------------------------------------------------------------
     def login(self, reuse: bool = True) -> None:

@@ -23,7 +23,6 @@ files. Whatever happens, the pages fetched are landed before the error propagate
 
 from __future__ import annotations
 
-import gzip
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from elex_assets.core import layout
 from elex_assets.core.bsky.api import PAGE_LIMIT, BskyRateLimited
 from elex_assets.core.bsky.query import BskyQuery
 from elex_assets.core.lake import Lake
-from elex_assets.core.raw_pages import RawPageWriter, manifest_key
+from elex_assets.core.raw_pages import DamagedRawFile, RawPageWriter, manifest_key, raw_records
 from elex_assets.core.windows import day_window, parse_utc
 
 if TYPE_CHECKING:  # atproto loads only when a run builds a client
@@ -63,6 +62,8 @@ Interval = tuple[int, int]  # [lo, hi) in epoch milliseconds
 
 class BskyCollectError(RuntimeError):
     """Collection cannot proceed as configured."""
+
+    transient = False  # final: see core.retrying.is_deterministic
 
 
 def to_ms(when: datetime) -> int:
@@ -179,20 +180,35 @@ def raw_keys(lake: Lake, day: date) -> list[str]:
     return sorted(k for k in lake.list(layout.raw_bsky_prefix(day)) if k.endswith(".jsonl.gz"))
 
 
-def read_manifests(lake: Lake, day: date) -> list[Manifest]:
-    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing."""
+HEAL = ("The raw file is damaged; re-fetch the day with raw_bsky_posts run config mode: full "
+        "(it replaces the day's raw files)")
+
+
+def read_manifests(lake: Lake, day: date, strict: bool = True) -> list[Manifest]:
+    """Manifests of the day's raw files, rebuilt from the raw lines when one is missing
+    or unreadable.
+
+    A raw file that cannot be read either raises an error naming it, unless ``not
+    strict`` (a full refresh replaces it anyway): then it counts as covering nothing."""
     keys = set(lake.list(layout.raw_bsky_prefix(day)))
     out = []
     for key in sorted(k for k in keys if k.endswith(".jsonl.gz")):
         if manifest_key(key) in keys:
-            out.append(Manifest.from_json(json.loads(lake.read_bytes(manifest_key(key)))))
-            continue
+            try:  # a broken manifest is rebuilt from its raw file, as X's are
+                out.append(Manifest.from_json(json.loads(lake.read_bytes(manifest_key(key)))))
+                continue
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+                pass
         pages, first = [], {}
-        for line in gzip.decompress(lake.read_bytes(key)).splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                first = first or rec
-                pages.append(PageSummary.from_json(rec["summary"]))
+        try:
+            records = raw_records(lake, key, HEAL)
+        except DamagedRawFile:
+            if strict:
+                raise
+            records = []
+        for rec in records:
+            first = first or rec
+            pages.append(PageSummary.from_json(rec["summary"]))
         out.append(Manifest(first.get("run_id", key), first.get("refresh_id"), day.isoformat(),
                             first.get("collected_at", ""), key, pages, False))
     return sorted(out, key=lambda m: m.collected_at)
@@ -270,7 +286,7 @@ def collect_day(
             f"Bluesky rate limit: cooling down until {until.isoformat(timespec='seconds')} "
             "(its ratelimit-reset); nothing asked, the next run after it catches up")
         return result
-    manifests = read_manifests(lake, day)
+    manifests = read_manifests(lake, day, strict=mode != "full")
     refresh_id = run_id if mode == "full" else None
     covered: dict[str, list[Interval]] = {}
     if mode != "full":

@@ -14,7 +14,6 @@ drops, as for X: ``core.x.accounting``) is stored in the file's metadata for the
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -26,9 +25,11 @@ from typing import Any
 import polars as pl
 
 from elex_assets.core import layout
+from elex_assets.core.bsky.collect import HEAL
 from elex_assets.core.bsky.query import as_bluesky
 from elex_assets.core.lake import Lake
 from elex_assets.core.matching import match_candidates_expr
+from elex_assets.core.raw_pages import raw_records
 from elex_assets.core.registry import Candidate
 from elex_assets.core.schemas import BSKY_POSTS
 from elex_assets.core.windows import parse_utc
@@ -157,10 +158,7 @@ def post_row(post: dict[str, Any], collected_at: datetime | None, query: str) ->
 def iter_raw(lake: Lake, keys: Sequence[str]) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
     """(line meta, post) for every post of every raw page."""
     for key in keys:
-        for line in gzip.decompress(lake.read_bytes(key)).splitlines():
-            if not line.strip():
-                continue
-            rec = json.loads(line)
+        for rec in raw_records(lake, key, HEAL):
             for post in (rec.get("response") or {}).get("posts") or ():
                 yield rec, post
 

@@ -1,4 +1,5 @@
-"""The dataset's charts: share of voice on X and comparable Google Trends interest, per day.
+"""The dataset's charts: share of voice on X, comparable Google Trends interest and
+Wikipedia page views (attention per candidate), per day.
 
 Small multiples, one panel per candidate on shared axes (the candidate in colour,
 every other candidate in grey behind it for context), so a reader can follow
@@ -31,6 +32,7 @@ TWEET_COUNTS_PREFIX = "clean/tweet_counts"
 COVER_SIZE = (560, 280)  # Kaggle crops its cover to 560x280 (and a 280x280 thumbnail)
 SOV_UNIT = "% of posts naming any candidate that name this one"
 TRENDS_UNIT = "100 = the anchor term's mean interest that day"
+WIKI_UNIT = "views per day of the candidate's articles, fr and en Wikipedia together"
 HIGHLIGHT = "#1f5fa8"
 PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6a4c93"]
 
@@ -231,30 +233,37 @@ def chart_figure(
     *,
     share: Series | None = None,
     share_origin: str = "posts collected",
+    pageviews: Series | None = None,
     ncols: int = 4,
 ) -> plt.Figure:
-    """Two blocks of small multiples (share of voice, then Trends), one panel per
-    candidate, busiest first, same order and shared axes within each block.
+    """Blocks of small multiples (share of voice, Trends, then Wikipedia page views when
+    ``pageviews`` holds any), one panel per candidate, busiest first, same order in every
+    block and shared axes within each block.
 
     ``share`` is the share of voice per day (0-1) when already computed (from
     ``tweet_counts``); otherwise it is computed from ``posts``.
     """
     plt, _, _ = _matplotlib()
     sov = share if share is not None else share_of_voice(posts)
-    order = _ranked(sov, interest)
-    blocks = [(s, p) for s, p in ((sov, True), (interest, False)) if s] or [(sov, True)]
+    views = pageviews or {}
+    order = _ranked(sov, interest, views)
+    blocks = [(s, k) for s, k in ((sov, "sov"), (interest, "trends"), (views, "wiki")) if s] \
+        or [(sov, "sov")]
     rows = max(1, -(-len(order) // ncols))
     fig = plt.figure(figsize=(3.1 * ncols, (1.75 * rows + 1.0) * len(blocks) + 0.6), dpi=100,
                      layout="constrained")
     fig.suptitle(title, fontsize=16, fontweight="bold")
     subfigs = fig.subfigures(len(blocks), 1, hspace=0.04, squeeze=False).flat
-    for subfig, (series, percent) in zip(subfigs, blocks, strict=True):
-        if percent:
+    for subfig, (series, kind) in zip(subfigs, blocks, strict=True):
+        if kind == "sov":
             _grid(subfig, series, order, names, f"Share of voice on X ({share_origin})",
                   f"unit: {SOV_UNIT}", True, ncols)
-        else:
+        elif kind == "trends":
             _grid(subfig, series, order, names, "Google Trends interest in France",
                   f"unit: {TRENDS_UNIT} (comparable across candidates)", False, ncols)
+        else:
+            _grid(subfig, series, order, names, "Wikipedia page views (people, not bots)",
+                  f"unit: {WIKI_UNIT}", False, ncols)
     return fig
 
 

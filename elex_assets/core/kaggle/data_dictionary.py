@@ -9,6 +9,7 @@ scale, compliance removals).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -44,16 +45,32 @@ UNITS = {
     "(official backend)",
     "rank": "position (0 = first)",
     "batch": "request number",
+    "views": "page views per day",
 }
 
 
 @dataclass(frozen=True)
 class Family:
+    """What the dictionary (and the dataset's description) says of one file family.
+
+    ``label`` names the family in the description's coverage line ("posts on X");
+    ``platform`` is the service it comes from, named in the dataset's title and subtitle.
+    """
+
     title: str
     path: str
     row: str
     collection: str
     caveats: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""
+    platform: str = ""
+
+    def missing(self) -> list[str]:
+        """The parts a reader needs that this entry leaves empty."""
+        parts = {"title": self.title, "file pattern": self.path, "one row is": self.row,
+                 "collected by": self.collection, "label": self.label,
+                 "platform": self.platform}
+        return [name for name, value in parts.items() if not value.strip()]
 
 
 POSTS_PLANS = {
@@ -82,6 +99,8 @@ FAMILIES = {
             "`x_compliance` job; re-downloaded weeks may therefore hold fewer rows than before.",
             "2017 archive rows have no post id, handle or metrics (empty fields).",
         ),
+        label="posts on X",
+        platform="X",
     ),
     "tweet_counts": Family(
         "Hourly post counts per candidate (X counts API)",
@@ -95,6 +114,8 @@ FAMILIES = {
             "several candidates, so candidates' counts sum to more than `_all`.",
             "Counts are as X reported them when collected: later deletions are not subtracted.",
         ),
+        label="hourly counts on X",
+        platform="X",
     ),
     "trends_interest_over_time": Family(
         "Google Trends interest over time",
@@ -122,6 +143,8 @@ FAMILIES = {
             "was written: Google flags its last days `is_partial` and revises them, elex "
             "re-fetches them (`collected_at` says when a row was fetched).",
         ),
+        label="Google Trends",
+        platform="Google Trends",
     ),
     "trends_interest_by_region": Family(
         "Google Trends interest by region",
@@ -134,6 +157,8 @@ FAMILIES = {
             "across requests); `geo_name` is empty because the API names areas by code "
             "(`geo_code`, ISO 3166) only.",
         ),
+        label="Trends by region",
+        platform="Google Trends",
     ),
     "trends_related_topics": Family(
         "Google Trends related topics",
@@ -141,6 +166,8 @@ FAMILIES = {
         "one topic of a candidate's top or rising list, for one area and day",
         "Google Trends, one request per candidate (Google serves related topics only for those).",
         ("`rising` values are % increases; `Breakout` means more than +5000%.",),
+        label="Trends related topics",
+        platform="Google Trends",
     ),
     "trends_related_queries": Family(
         "Google Trends related queries",
@@ -148,6 +175,52 @@ FAMILIES = {
         "one query of a candidate's top or rising list, for one area and day",
         "Google Trends, one request per candidate.",
         ("`rising` values are % increases; `Breakout` means more than +5000%.",),
+        label="Trends related queries",
+        platform="Google Trends",
+    ),
+    "bsky_posts": Family(
+        "Posts on Bluesky naming the candidates",
+        "<election>/bsky_posts/<ISO year>_<ISO week>.csv.gz",
+        "one Bluesky post (its most recently collected version: metrics are the newest seen)",
+        "Bluesky's `app.bsky.feed.searchPosts` (every 5 minutes for the current day), one "
+        "query per term (each candidate's full name, and its Bluesky accounts as `from:` and "
+        "`mentions:`), every window read to its end; a post is matched to the candidates "
+        "with the same rule as on X, Bluesky handles in place of X accounts.",
+        (
+            "`id` is the post's AT URI (it contains the author's DID); `retweet_count` holds "
+            "reposts, named as in `tweets` so the two platforms stack side by side.",
+            "Content policy `ids` (default): no text, handles or names, as for X; `full` adds "
+            "them.",
+            "Deletions: a post Bluesky no longer serves is removed from the lake and from "
+            "every weekly file by the daily `bsky_compliance` check.",
+            "Complete within what searchPosts returns (no sampling), but Bluesky's search "
+            "index is not the whole network.",
+        ),
+        label="posts on Bluesky",
+        platform="Bluesky",
+    ),
+    "wiki_pageviews": Family(
+        "Wikipedia page views per candidate",
+        "<election>/wiki_pageviews/<ISO year>_<ISO week>.csv.gz",
+        "one candidate's article on one Wikipedia (fr or en) on one UTC day",
+        "the Wikimedia Pageviews REST API (`per-article/{project}/all-access/user/{article}/"
+        "daily`), one request per article for a whole range; the article titles are in the "
+        "registry (`candidates.csv` lists the candidates; the `article` column the exact title).",
+        (
+            "Agent `user`: views by people, as Wikimedia classifies them. Wikimedia has split "
+            "`automated` traffic (bots that look like people) out of `user` only since May "
+            "2020: 2017 views still include it (about 5-10% on the large Wikipedias when the "
+            "split began), so compare 2017 with 2022 and 2027 with care.",
+            "A day with no view is sometimes absent from Wikimedia's answer: elex stores it as 0 "
+            "with `zero_filled` true, only for days Wikimedia had loaded.",
+            "Only the article's own title is counted: views that reach it through a redirect "
+            "(another title) are counted by Wikimedia under the redirect, not here; after a "
+            "page move, views split between the old and the new title.",
+            "Free and complete: every day since 2015-07-01 is available, a day landing hours "
+            "to a day after it ends (UTC).",
+        ),
+        label="Wikipedia pageviews",
+        platform="Wikipedia",
     ),
 }
 
@@ -173,6 +246,29 @@ REFERENCE = {
         ),
     ),
 }
+
+
+def family(source: str) -> Family:
+    """The dictionary entry of ``source``; a family without one still gets a readable
+    section (its file pattern and title in words), and ``incomplete_families`` names it."""
+    if source in FAMILIES:
+        return FAMILIES[source]
+    words = source.replace("_", " ")
+    return Family(words[:1].upper() + words[1:],
+                  f"<election>/{source}/<ISO year>_<ISO week>.csv.gz", "", "", label=words)
+
+
+def incomplete_families(sources: Iterable[str]) -> dict[str, list[str]]:
+    """Each of ``sources`` whose dictionary entry is missing or lacks a part, with what."""
+    out: dict[str, list[str]] = {}
+    for source in sources:
+        fam = FAMILIES.get(source)
+        missing = ["entry"] if fam is None else fam.missing()
+        if fam is not None and fam.title.strip() == source:
+            missing.append("title in words")
+        if missing:
+            out[source] = missing
+    return out
 
 
 def type_name(dtype: pl.DataType) -> str:
@@ -249,16 +345,13 @@ def data_dictionary(
         "|---|---|---|",
     ]
     present = [s for s in FAMILIES if s in sources] + [s for s in sources if s not in FAMILIES]
-    for source in present:
-        fam = FAMILIES.get(source)
-        lines.append(
-            f"| `{source}` | `{fam.path if fam else source}` | {fam.row if fam else ''} |"
-        )
+    families = {s: family(s) for s in present}
+    for source, fam in families.items():
+        lines.append(f"| `{source}` | `{fam.path}` | {fam.row} |")
     for name, (_, fam) in REFERENCE.items():
         lines.append(f"| `{name}` | `{fam.path}` | {fam.row} |")
     lines.append("")
-    for source in present:
-        fam = FAMILIES.get(source) or Family(source, f"<election>/{source}/…", "", "")
+    for source, fam in families.items():
         policy = sources[source]
         note = f" (content policy `{policy}`)" if policy else ""
         lines += _section(source, fam, family_columns(source, policy), note)

@@ -88,6 +88,7 @@ def assemble_dataset(lake: Lake, kaggle: PublishSettings) -> dict:
             names,
             share=share,
             share_origin=origin,
+            pageviews=merge_daily(ms, "wiki_pageviews"),
         )
         name = f"chart_{election}.png"
         lake.write_bytes(f"{KAGGLE}/{name}", png)

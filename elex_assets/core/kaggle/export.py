@@ -30,6 +30,7 @@ from elex_assets.core.layout import (
     clean_trends_prefix,
     clean_tweet_counts_prefix,
     clean_tweets_prefix,
+    clean_wiki_prefix,
     kaggle_key,
     kaggle_manifest_key,
     kaggle_staged_key,
@@ -41,6 +42,7 @@ from elex_assets.core.schemas import (
     TRENDS,
     TWEET_COUNTS,
     TWEETS,
+    WIKI_PAGEVIEWS,
     Column,
     TableSchema,
 )
@@ -81,7 +83,7 @@ BSKY_ID_COLUMNS = (
     "collected_at", "source", "platform", "cid", "indexed_at", "reply_root_id",
     "reply_parent_id", "quote_id",
 )
-SOURCES = (*SOURCES, "bsky_posts")
+SOURCES = (*SOURCES, "bsky_posts", "wiki_pageviews")
 
 
 class IncompleteWeekError(ValueError):
@@ -95,6 +97,8 @@ def schema_for(source: str) -> TableSchema:
         return TWEETS
     if source == "tweet_counts":
         return TWEET_COUNTS
+    if source == "wiki_pageviews":
+        return WIKI_PAGEVIEWS
     if source.startswith("trends_") and source.removeprefix("trends_") in TRENDS:
         return TRENDS[source.removeprefix("trends_")]
     raise ValueError(f"unknown export source {source!r}; expected one of {SOURCES}")
@@ -191,6 +195,8 @@ def day_prefixes(source: str, day: date) -> list[str]:
         return [clean_bsky_prefix(day)]
     if source == "tweet_counts":
         return [clean_tweet_counts_prefix(day)]
+    if source == "wiki_pageviews":
+        return [clean_wiki_prefix(day)]
     kind = schema_for(source).name.removeprefix("trends_")
     return [clean_trends_prefix(kind, area, day) for area in AREAS]
 
@@ -458,7 +464,8 @@ def _daily_series(
 
     Kept in the manifest so the chart and the description never rescan a week.
     """
-    if source not in ("tweets", "trends_interest_over_time", "bsky_posts", "tweet_counts"):
+    if source not in ("tweets", "trends_interest_over_time", "bsky_posts", "tweet_counts",
+                      "wiki_pageviews"):
         return {}
     out: dict[str, dict[str, float]] = {}
     for day, keys in files_by_day.items():
@@ -469,6 +476,11 @@ def _daily_series(
             agg = (
                 lf.group_by(pl.col("candidate_id").alias("c"))
                 .agg(pl.col("post_count").sum().cast(pl.Float64).alias("v"))
+            )
+        elif source == "wiki_pageviews":  # views per candidate per day, every project summed
+            agg = (
+                lf.group_by(pl.col("candidate_id").alias("c"))
+                .agg(pl.col("views").sum().cast(pl.Float64).alias("v"))
             )
         elif source in ("tweets", "bsky_posts"):
             agg = (

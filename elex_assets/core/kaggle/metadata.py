@@ -10,32 +10,92 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import polars as pl
 
 from elex_assets.core.kaggle.export import LIST_SEPARATOR, export_columns
 from elex_assets.core.layout import KAGGLE
 
-TITLE = "French Presidential Election: X & Google Trends"
-SUBTITLE = "Posts on X naming the candidates and Google Trends interest, one file a week"
 LICENSE = "CC-BY-SA-4.0"
-KEYWORDS = ["politics", "social networks", "twitter", "france", "elections", "time series"]
+KEYWORDS = ["politics", "social networks", "france", "elections", "time series"]
 UPDATE_FREQUENCY = "weekly"  # Kaggle's expectedUpdateFrequency: a new ISO week every Monday
 DATASET_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[a-z0-9][a-z0-9-]{4,48}[a-z0-9]$")
+TITLE_LENGTH = (6, 50)  # Kaggle's limits
+SUBTITLE_LENGTH = (20, 80)
 
-SOURCE_TITLES = {
-    "tweets": "Posts on X naming the candidates",
-    "trends_interest_over_time": "Google Trends interest over time",
-    "trends_interest_by_region": "Google Trends interest by region",
-    "trends_related_topics": "Google Trends related topics (top and rising)",
-    "trends_related_queries": "Google Trends related queries (top and rising)",
-    "bsky_posts": "Posts on Bluesky naming the candidates",
-    "tweet_counts": "Hourly post counts per candidate from X's counts API",
+
+@dataclass(frozen=True)
+class Platform:
+    """A service the dataset draws on, as its face names it (title, subtitle, keywords)."""
+
+    name: str
+    short: str  # in the title, where characters are few
+    holds: str  # in the subtitle
+    keywords: tuple[str, ...]
+
+
+# In the order the dataset's face names them. A family says its platform in
+# ``data_dictionary.FAMILIES``; a new source adds its platform here (Wikipedia's is ready).
+PLATFORMS = {
+    "X": Platform("X", "X", "X posts and counts", ("twitter",)),
+    "Bluesky": Platform("Bluesky", "Bluesky", "Bluesky posts", ("bluesky",)),
+    "Google Trends": Platform("Google Trends", "Trends", "Google Trends interest",
+                              ("google trends",)),
+    "Wikipedia": Platform("Wikipedia", "Wikipedia", "Wikipedia pageviews", ("wikipedia",)),
 }
+# What the face names before any week is exported (a new dataset collects these).
+DEFAULT_PLATFORMS = ("X", "Bluesky", "Google Trends")
+
+
+def platforms(manifests: list[dict]) -> list[Platform]:
+    """The platforms of the families exported, in ``PLATFORMS`` order."""
+    from elex_assets.core.kaggle.data_dictionary import family
+
+    names = {family(m["source"]).platform for m in manifests} or set(DEFAULT_PLATFORMS)
+    return [p for name, p in PLATFORMS.items() if name in names]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " & " + items[-1]
+
+
+def title(found: list[Platform]) -> str:
+    """``French Presidential Election: X, Bluesky & Google Trends``, shortened to fit."""
+    for head, names in (("French Presidential Election", [p.name for p in found]),
+                        ("French Presidential Election", [p.short for p in found]),
+                        ("French Election", [p.short for p in found])):
+        text = f"{head}: {_and(names)}"
+        if len(text) <= TITLE_LENGTH[1]:
+            return text
+    return "French Presidential Election Online"
+
+
+def subtitle(found: list[Platform]) -> str:
+    """What the files hold, naming every platform (Kaggle allows 20-80 characters)."""
+    holds = _and([p.holds for p in found]).replace(" & ", " and ")
+    names = _and([p.name for p in found]).replace(" & ", " and ")
+    for text in (f"{holds} on the candidates, one file a week", f"{holds}, weekly",
+                 f"{names} data on the candidates, one file a week", f"{names}, weekly"):
+        if len(text) <= SUBTITLE_LENGTH[1]:
+            return text
+    return "Posts, counts and interest on the candidates, one file a week"
+
+
+def keywords(found: list[Platform]) -> list[str]:
+    return [*KEYWORDS[:2], *(k for p in found for k in p.keywords), *KEYWORDS[2:]]
+
+
+def source_title(source: str) -> str:
+    from elex_assets.core.kaggle.data_dictionary import family
+
+    return family(source).title
 
 
 class MetadataError(ValueError):
     """Settings that make an invalid Kaggle dataset (the message names the setting)."""
+
+    transient = False  # final: see core.retrying.is_deterministic
 
 
 def check_dataset_id(dataset_id: str | None) -> str:
@@ -98,7 +158,7 @@ def resources(manifests: list[dict]) -> list[dict]:
                 {
                     "path": relative(key),
                     "description": (
-                        f"{SOURCE_TITLES.get(m['source'], m['source'])}, election {m['election']}, "
+                        f"{source_title(m['source'])}, election {m['election']}, "
                         f"ISO week {m['iso_year']}-W{m['iso_week']:02d} "
                         f"(from {m['week_start']}): {m['rows']} rows. {what}{note}."
                     ),
@@ -114,19 +174,22 @@ def _ranges(days: list[str]) -> str:
 
 def headline(manifests: list[dict], posts_plan: str) -> list[str]:
     """The description's first lines (what a reader sees first): coverage, gaps, posts plan."""
-    from elex_assets.core.kaggle.data_dictionary import POSTS_PLANS
+    from elex_assets.core.kaggle.data_dictionary import FAMILIES, POSTS_PLANS, family
 
     coverage = []
     missing = []
+    exported = {m["source"] for m in manifests}
+    platform_rank = {name: i for i, name in enumerate(PLATFORMS)}
+    order = sorted([s for s in FAMILIES if s in exported],  # X, Bluesky, Trends, Wikipedia
+                   key=lambda s: platform_rank.get(FAMILIES[s].platform, len(PLATFORMS))
+                   ) + sorted(exported - set(FAMILIES))
     for election in sorted({m["election"] for m in manifests}):
         parts = []
-        for source in ("tweets", "tweet_counts", "trends_interest_over_time"):
+        for source in order:
             ms = [m for m in manifests if m["election"] == election and m["source"] == source]
             days = sorted({d for m in ms for d in m["rows_by_day"]})
             if days:
-                label = {"tweets": "posts", "tweet_counts": "hourly counts",
-                         "trends_interest_over_time": "Google Trends"}[source]
-                parts.append(f"{label} {_ranges(days)} ({len(days)} days, "
+                parts.append(f"{family(source).label} {_ranges(days)} ({len(days)} days, "
                              f"{sum(m['rows'] for m in ms):,} rows)")
             missing += [f"{election} {source} {d}" for m in ms for d in m["missing_days"]]
         if parts:
@@ -153,11 +216,14 @@ def describe(
     extra_files: dict[str, str] | None = None,
 ) -> str:
     """The Markdown description: coverage, gaps and posts plan first; then what, files, chart."""
+    found = platforms(manifests)
+    holds = _and([p.holds for p in found]).replace(" & ", ", ")
     lines = [
         *headline(manifests, posts_plan),
-        "# French presidential election on X and Google Trends",
+        f"# French presidential election on {_and([p.name for p in found])}".replace(
+            " & ", " and "),
         "",
-        "Posts on X (Twitter) naming the candidates, and Google Trends interest for them, "
+        f"{holds[:1].upper()}{holds[1:]} for the candidates (X is Twitter), "
         "collected day by day by elex (an open-source Dagster pipeline) and exported one file "
         "per ISO week (Monday to Sunday, UTC): `<election>/<source>/<ISO year>_<ISO week>.csv.gz`.",
         "",
@@ -232,8 +298,8 @@ def describe(
         lines += [
             "## Chart",
             "",
-            "Share of voice per candidate per day (posts naming each candidate) and Google "
-            "Trends interest on the comparable scale: "
+            "Share of voice per candidate per day (posts naming each candidate), Google "
+            "Trends interest on the comparable scale and Wikipedia page views: "
             + ", ".join(f"`{c}`" for c in charts)
             + " in the dataset.",
             "",
@@ -256,19 +322,23 @@ def build_metadata(
     ``extra_files`` (path -> what it holds: dictionary, notebook, candidates and
     queries files) are listed as resources; ``cover`` is the cover image's path.
     """
-    if not 20 <= len(SUBTITLE) <= 80:
-        raise MetadataError(f"subtitle must be 20-80 characters, got {len(SUBTITLE)}")
+    found = platforms(manifests)
+    name, sub = title(found), subtitle(found)
+    if not TITLE_LENGTH[0] <= len(name) <= TITLE_LENGTH[1]:
+        raise MetadataError(f"title must be 6-50 characters, got {len(name)}: {name!r}")
+    if not SUBTITLE_LENGTH[0] <= len(sub) <= SUBTITLE_LENGTH[1]:
+        raise MetadataError(f"subtitle must be 20-80 characters, got {len(sub)}: {sub!r}")
     meta = {
         "id": check_dataset_id(dataset_id),
-        "title": TITLE,
-        "subtitle": SUBTITLE,
+        "title": name,
+        "subtitle": sub,
         "licenses": [{"name": LICENSE}],
-        "keywords": KEYWORDS,
+        "keywords": keywords(found),
         "expectedUpdateFrequency": UPDATE_FREQUENCY,
         "description": describe(manifests, charts, content_policy, posts_plan, extra_files),
         "resources": resources(manifests)
         + [{"path": p, "description": d} for p, d in sorted((extra_files or {}).items())]
-        + [{"path": c, "description": "Chart: share of voice and Trends per candidate"}
+        + [{"path": c, "description": "Chart: share of voice, Trends and Wikipedia views per candidate"}
            for c in charts],
     }
     if cover:

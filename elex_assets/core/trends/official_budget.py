@@ -19,11 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from elex_assets.core.lake import Lake, LakeError
+from elex_assets.core import shared_state
+from elex_assets.core.lake import Lake
 from elex_assets.core.trends.errors import TrendsBudgetExceeded
 
 BUDGET_KEY = "state/trends_official_requests.json"
 KEEP_DAYS = 14  # days of counts kept in the state file (for the reader, not the budget)
+KINDS = ("fetches", "polls", "points")
+
+
+class TrendsBudgetDamaged(TrendsBudgetExceeded):
+    """The request counter cannot be read: no fetch is sent until it is repaired."""
 
 
 @dataclass
@@ -34,47 +40,60 @@ class RequestBudget:
     per_day: int = 100
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    def _read(self) -> dict[str, dict[str, int]]:
-        try:
-            data = json.loads(self.lake.read_bytes(BUDGET_KEY))
-        except LakeError:
+    def _parse(self, stored: shared_state.Stored | None) -> dict[str, dict[str, int]]:
+        if stored is None:
             return {}
-        except ValueError:
-            return {}  # an unreadable counter is rewritten; the budget starts again that day
-        days = data.get("days") if isinstance(data, dict) else None
-        return days if isinstance(days, dict) else {}
+        try:
+            days = json.loads(stored.data)["days"]
+            return {str(d): {k: int(v) for k, v in counts.items() if k in KINDS}
+                    for d, counts in days.items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise TrendsBudgetDamaged(
+                f"the official Trends request counter {self.lake.uri(BUDGET_KEY)} is "
+                f"unreadable ({type(exc).__name__}: {exc}); no request is sent until it is "
+                "repaired or deleted (deleted, today's count starts from zero: check Google's "
+                "quota first)"
+            ) from None
 
-    def _write(self, days: dict[str, dict[str, int]]) -> None:
-        kept = dict(sorted(days.items())[-KEEP_DAYS:])
-        self.lake.write_bytes(BUDGET_KEY, json.dumps({"days": kept}, sort_keys=True).encode())
+    def _update(self, change: Callable[[dict[str, int], str], None]) -> None:
+        today = self.clock().astimezone(UTC).date().isoformat()
+
+        def apply(stored: shared_state.Stored | None) -> tuple[bytes, None]:
+            days = self._parse(stored)
+            change(days.setdefault(today, {"fetches": 0, "polls": 0}), today)
+            kept = dict(sorted(days.items())[-KEEP_DAYS:])
+            return json.dumps({"days": kept}, sort_keys=True).encode(), None
+
+        shared_state.update(self.lake, BUDGET_KEY, apply)
 
     def used(self, day: date | None = None) -> dict[str, int]:
         """``{"fetches", "polls", "points"}`` counted for ``day`` (today, UTC, by default)."""
         key = (day or self.clock().astimezone(UTC).date()).isoformat()
-        counts: dict[str, Any] = self._read().get(key, {})
-        return {k: int(counts.get(k, 0)) for k in ("fetches", "polls", "points")}
+        counts: dict[str, Any] = self._parse(shared_state.read(self.lake, BUDGET_KEY)).get(key, {})
+        return {k: int(counts.get(k, 0)) for k in KINDS}
 
     def remaining(self) -> int:
         return max(0, self.per_day - self.used()["fetches"])
 
     def charge_fetch(self, what: str) -> None:
-        """Count one fetch, or raise :class:`TrendsBudgetExceeded` (nothing is sent)."""
-        today = self.clock().astimezone(UTC).date().isoformat()
-        days = self._read()
-        counts = days.setdefault(today, {"fetches": 0, "polls": 0})
-        if counts.get("fetches", 0) + 1 > self.per_day:
-            raise TrendsBudgetExceeded(
-                f"the official Trends API budget of {self.per_day} requests for {today} (UTC) "
-                f"is spent ({counts.get('fetches', 0)} sent); {what} was not sent. "
-                "Raise TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY only if Google granted more."
-            )
-        counts["fetches"] = counts.get("fetches", 0) + 1
-        self._write(days)
+        """Reserve one fetch, or raise :class:`TrendsBudgetExceeded` (nothing is sent)."""
+
+        def change(counts: dict[str, int], today: str) -> None:
+            if counts.get("fetches", 0) + 1 > self.per_day:
+                raise TrendsBudgetExceeded(
+                    f"the official Trends API budget of {self.per_day} requests for {today} "
+                    f"(UTC) is spent ({counts.get('fetches', 0)} sent by every process sharing "
+                    f"the lake); {what} was not sent. Raise TRENDS_OFFICIAL_MAX_REQUESTS_PER_DAY "
+                    "only if Google granted more."
+                )
+            counts["fetches"] = counts.get("fetches", 0) + 1
+
+        self._update(change)
 
     def count(self, what: str, n: int = 1) -> None:
         """Count ``polls`` or ``points`` (reported beside the budget, not charged to it)."""
-        today = self.clock().astimezone(UTC).date().isoformat()
-        days = self._read()
-        counts = days.setdefault(today, {"fetches": 0, "polls": 0})
-        counts[what] = counts.get(what, 0) + n
-        self._write(days)
+
+        def change(counts: dict[str, int], _today: str) -> None:
+            counts[what] = counts.get(what, 0) + n
+
+        self._update(change)

@@ -28,6 +28,7 @@ from elex_assets.core.retrying import (
     RetryPolicy,
     Transient,
     on_local_clock,
+    past_the_bound,
     retrying,
 )
 
@@ -57,6 +58,8 @@ T = TypeVar("T")
 class XApiError(RuntimeError):
     """The X API refused or kept failing; the message says what to do."""
 
+    transient = False  # 401/403 on any endpoint, 400, the usage cap (core.retrying)
+
 
 class XAuthError(XApiError):
     """401/403: the token is wrong, or the app lacks access to the endpoint."""
@@ -67,7 +70,10 @@ class XUsageCapError(XApiError):
 
 
 class XRetriesExhausted(XApiError):
-    """Rate limits, server errors or network errors persisted past the retry bounds."""
+    """Rate limits, server errors or network errors persisted past the retry bounds
+    (final, not transient, when a rate limit's reset lies past the wait bound)."""
+
+    transient = True
 
 
 def is_sandbox_url(base_url: str) -> bool:
@@ -178,10 +184,10 @@ def _attempt(call: Callable[[], T]) -> T:
 
 def _give_up(stop: GiveUp) -> XRetriesExhausted:
     if stop.beyond_bound:
-        return XRetriesExhausted(
+        return past_the_bound(XRetriesExhausted(
             f"X API rate limit: reset in {stop.wait:.0f}s exceeds the bound of "
             f"{stop.policy.max_rate_limit_wait:.0f}s; run again later"
-        )
+        ), stop)
     return XRetriesExhausted(f"X API still failing after {stop.attempts} attempts: {stop.last}")
 
 

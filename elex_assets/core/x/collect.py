@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from elex_assets.core import layout
+from elex_assets.core import layout, shared_state
 from elex_assets.core.lake import Lake
 from elex_assets.core.raw_pages import RawPageWriter, manifest_key
 from elex_assets.core.windows import ONE_DAY, day_window, latest_askable
 from elex_assets.core.x.client import Page, XClient
 from elex_assets.core.x.query import XQuery
-from elex_assets.core.x.spend import SpendGuard, paid_request
+from elex_assets.core.x.spend import MIN_PAGE, SpendGuard, paid_request
 
 TWITTER_EPOCH_MS = 1288834974657
 PAGE_SIZE = {"recent": 100, "all": 500}
@@ -103,6 +103,8 @@ def recent_earliest(now: datetime) -> datetime:
 
 class XCollectError(RuntimeError):
     """Collection cannot proceed as configured (too old for recent search, budget...)."""
+
+    transient = False  # final: see core.retrying.is_deterministic
 
 
 class XBudgetExceeded(XCollectError):
@@ -315,17 +317,27 @@ def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
     """
     pages = []
     first: dict[str, Any] = {}
-    try:
-        body = gzip.decompress(lake.read_bytes(key))
-    except (EOFError, OSError, zlib.error) as exc:
-        raise RawManifestError(
-            f"{lake.uri(key)}: damaged raw file ({exc}); re-fetch the day with raw_tweets "
+
+    def damaged(problem: object) -> RawManifestError:
+        return RawManifestError(
+            f"{lake.uri(key)}: damaged raw file ({problem}); re-fetch the day with raw_tweets "
             "run config mode: full (it replaces the day's raw files)"
-        ) from None
-    for line in body.splitlines():
+        )
+
+    raw = lake.read_bytes(key)
+    if not raw:  # a gzip file without a line still has 20 bytes: this is no empty day
+        raise damaged("empty file (0 bytes)")
+    try:
+        body = gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise damaged(exc) from None
+    for number, line in enumerate(body.splitlines(), 1):
         if not line.strip():
             continue
-        rec = json.loads(line)
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            raise damaged(f"line {number} is not valid JSON: {exc}") from None
         first = first or rec
         if rec.get("summary") is not None:
             pages.append(PageSummary.from_json(rec["summary"]))
@@ -337,25 +349,124 @@ def _manifest_from_raw(lake: Lake, key: str) -> Manifest:
     )
 
 
+class XUsageDamaged(XBudgetExceeded):
+    """The month's post counter cannot be read: no post is read until it is repaired."""
+
+
 @dataclass
 class Usage:
-    """Posts read from X in a calendar month (what X bills), kept in the lake."""
+    """Posts read from X in a calendar month (what X bills), kept in the lake.
+
+    ``posts`` includes the pages reserved but not yet answered (see :class:`PostBudget`),
+    so it is never below what X served.
+    """
 
     month: str
     posts: int = 0
     runs: int = 0
 
     @classmethod
-    def load(cls, lake: Lake, month: str) -> Usage:
+    def parse(cls, lake: Lake, month: str, raw: bytes) -> Usage:
         key = layout.x_usage_key(month)
-        if not lake.exists(key):
-            return cls(month)
-        raw = json.loads(lake.read_bytes(key))
-        return cls(month, int(raw.get("posts", 0)), int(raw.get("runs", 0)))
+        try:
+            data = json.loads(raw)
+            posts, runs = int(data.get("posts", 0)), int(data.get("runs", 0))
+            if posts < 0 or runs < 0:
+                raise ValueError("negative count")
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise XUsageDamaged(
+                f"the post counter {lake.uri(key)} is unreadable ({type(exc).__name__}: {exc}); "
+                "X_MAX_POSTS_PER_MONTH cannot be held, so no post is read until it is repaired "
+                "(or deleted: the month then counts from zero)"
+            ) from None
+        return cls(month, posts, runs)
 
-    def save(self, lake: Lake) -> None:
-        body = {"month": self.month, "posts": self.posts, "runs": self.runs}
-        lake.write_bytes(layout.x_usage_key(self.month), json.dumps(body).encode())
+    @classmethod
+    def load(cls, lake: Lake, month: str) -> Usage:
+        stored = shared_state.read(lake, layout.x_usage_key(month))
+        return cls(month) if stored is None else cls.parse(lake, month, stored.data)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"month": self.month, "posts": self.posts, "runs": self.runs}).encode()
+
+
+class PostBudget:
+    """``X_MAX_POSTS_PER_MONTH`` held by every process and host sharing the lake.
+
+    Before a page is requested its ``max_results`` is **reserved** in the month's
+    counter (``state/x_usage/YYYY-MM.json``) by a conditional write
+    (:mod:`elex_assets.core.shared_state`); once answered the reservation is settled
+    to the posts X returned. Reservations never take the counter past the budget, so
+    runs together never read more than it; a run killed between the two keeps its
+    reservation (counted as read: an upper bound). Without a budget the posts are
+    added once per run, by the same conditional write, so no run's count is lost.
+    """
+
+    def __init__(self, lake: Lake, month: str, limit: int | None) -> None:
+        self.lake, self.month, self.limit = lake, month, limit
+        self.key = layout.x_usage_key(month)
+        self._reserved = 0
+        self._unbudgeted = 0
+        self.read = 0  # posts this run read
+        self.month_posts: int | None = None  # the month's counter as last written here
+
+    def _change(self, delta: Callable[[Usage], int | None], runs: int = 0) -> Usage:
+        def change(stored: shared_state.Stored | None) -> tuple[bytes, Usage]:
+            usage = Usage(self.month) if stored is None else \
+                Usage.parse(self.lake, self.month, stored.data)
+            add = delta(usage)
+            if add is None:
+                raise XBudgetExceeded(
+                    f"X_MAX_POSTS_PER_MONTH={self.limit}: {usage.posts} posts already read or "
+                    f"reserved in {self.month} by every run sharing the lake; the next page "
+                    "could exceed the budget, so collection stops here (raise the budget or "
+                    "wait for next month)"
+                )
+            usage.posts = max(0, usage.posts + add)
+            usage.runs += runs
+            return usage.to_bytes(), usage
+
+        usage = shared_state.update(self.lake, self.key, change)
+        self.month_posts = usage.posts
+        return usage
+
+    def reserve(self, wanted: int) -> int:
+        """The page size to ask (<= ``wanted``), reserved; raises at the budget."""
+        self.settle(None)
+        if self.limit is None:
+            return wanted
+
+        chosen: list[int] = []
+
+        def delta(usage: Usage) -> int | None:
+            left = self.limit - usage.posts  # type: ignore[operator]
+            chosen[:] = [] if left < MIN_PAGE else [min(wanted, left)]
+            return chosen[0] if chosen else None
+
+        self._change(delta)
+        self._reserved = chosen[0]
+        return self._reserved
+
+    def settle(self, posts: int | None) -> None:
+        """Correct the open reservation to the ``posts`` X returned (None: keep it whole)."""
+        reserved, self._reserved = self._reserved, 0
+        if posts is None:
+            return
+        self.read += posts
+        if self.limit is None:
+            self._unbudgeted += posts
+        elif posts != reserved:
+            self._change(lambda _u: posts - reserved)
+
+    def cancel(self) -> None:
+        """The reserved request failed without an answer: X served nothing, free it."""
+        self.settle(0)
+
+    def close(self, landed: bool) -> None:
+        """End of the run: add the unbudgeted posts and count the run (one write)."""
+        if self._unbudgeted or landed:
+            unbudgeted, self._unbudgeted = self._unbudgeted, 0
+            self._change(lambda _u: unbudgeted, runs=1 if landed else 0)
 
 
 @dataclass
@@ -418,8 +529,9 @@ def collect_day(
     day_start, end = day_window(day, now, SAFETY_LAG)
     latest = latest_askable(now, SAFETY_LAG)
     month = now.strftime("%Y-%m")
-    usage = Usage.load(lake, month)
-    empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None, usage.posts, True, notes)
+    usage = PostBudget(lake, month, max_posts_per_month)
+    empty = CollectResult(day, mode, endpoint, None, 0, 0, {}, [], None,
+                          Usage.load(lake, month).posts, True, notes)
     if end <= day_start:
         notes.append(f"{day} has not started yet (or started less than {SAFETY_LAG} ago)")
         return empty
@@ -480,21 +592,19 @@ def collect_day(
                 hour_of_day = int(hour[0].time[11:13]) if hour[0].time else 0
                 if (hour_of_day, index) in chosen and subtract(hour, covered.get(query.text, [])):
                     _sweep(client, writer, query, hour, endpoint, size, per_query, usage,
-                           max_posts_per_month, spend, pages=1)
+                           spend, pages=1)
         for query in () if sampling else queries:
             gaps = subtract(window, covered.get(query.text, []))
             for gap in reversed(gaps):  # newest first, like X's pagination
                 _sweep(client, writer, query, gap, endpoint, page_size, per_query, usage,
-                       max_posts_per_month, spend)
+                       spend)
     except BaseException as exc:  # land what was fetched, then fail
         error = exc
     replaced: list[str] = []
     complete = error is None
     writer.close(complete)
     summaries = writer.summaries
-    if summaries:
-        usage.runs += 1
-        usage.save(lake)
+    usage.close(landed=bool(summaries))
     if complete and refresh_id is not None:
         keep = {m.raw_key for m in read_manifests(lake, day, strict=False)
                 if m.refresh_id == refresh_id}
@@ -516,7 +626,9 @@ def collect_day(
         day, "refresh" if refresh_id else "incremental", endpoint,
         writer.landed[-1] if writer.landed else None, len(summaries),
         sum(s.result_count for s in summaries), per_query, replaced,
-        (window[0].time or "", window[1].time or ""), usage.posts, True, notes,
+        (window[0].time or "", window[1].time or ""),
+        Usage.load(lake, month).posts if usage.month_posts is None else usage.month_posts,
+        True, notes,
         landed=list(writer.landed),
     )
 
@@ -563,8 +675,7 @@ def _sweep(
     endpoint: str,
     page_size: int,
     per_query: dict[str, int],
-    usage: Usage,
-    budget: int | None,
+    usage: PostBudget,
     spend: SpendGuard | None = None,
     pages: int | None = None,
 ) -> None:
@@ -573,23 +684,21 @@ def _sweep(
     bounds = request_bounds(gap)
     token: str | None = None
     while True:
-        size = page_size
-        if budget is not None:
-            left = budget - usage.posts
-            if left < 10:
-                raise XBudgetExceeded(
-                    f"X_MAX_POSTS_PER_MONTH={budget}: {usage.posts} posts already read in "
-                    f"{usage.month}; the next page could exceed the budget, so collection "
-                    "stops here (raise the budget or wait for next month)"
-                )
-            size = min(size, left)
-        if spend is not None:  # stops before a request that could cross a dollar ceiling
-            size = spend.posts_page_size(size)
-        params = {"max_results": size, **bounds}
-        if token:
-            params["next_token"] = token
-        with paid_request(spend):  # a request that fails is not billed: released
-            page: Page = client.search(endpoint, query.text, **params)
+        # Reserved before the request, in the lake every run shares: the month's posts
+        # (X_MAX_POSTS_PER_MONTH), then the dollars (X_MAX_USD_PER_*).
+        size = usage.reserve(page_size)
+        try:
+            if spend is not None:  # stops before a request that could cross a dollar ceiling
+                size = spend.posts_page_size(size)
+            params = {"max_results": size, **bounds}
+            if token:
+                params["next_token"] = token
+            with paid_request(spend):  # a request that fails is not billed: released
+                page: Page = client.search(endpoint, query.text, **params)
+        except BaseException:
+            usage.cancel()
+            raise
+        usage.settle(page.result_count)  # read, whatever happens to it next
         meta = page.meta
         if pages is not None:
             pages -= 1
@@ -609,7 +718,6 @@ def _sweep(
              "candidates": list(query.candidate_ids), "request": request},
             summary, raw,
         )
-        usage.posts += page.result_count
         if spend is not None:
             spend.record_posts(page.result_count)
         per_query[query.text] = per_query.get(query.text, 0) + page.result_count

@@ -31,6 +31,7 @@ from elex_assets.core.retrying import (
     RateLimited,
     RetryPolicy,
     Transient,
+    past_the_bound,
     reset_from_headers,
     retrying,
 )
@@ -46,9 +47,14 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 class ComplianceError(RuntimeError):
     """A compliance job could not be carried out; the message says which and why."""
 
+    transient = False
+
 
 class ComplianceTransientError(ComplianceError):
-    """Transient faults persisted past the retry bounds (worth a later retry)."""
+    """Transient faults persisted past the retry bounds (worth a later retry), unless
+    a rate limit's reset lies past the wait bound."""
+
+    transient = True
 
 
 class ComplianceJobEnded(ComplianceError):
@@ -239,10 +245,10 @@ class ComplianceClient:
 
         def give_up(stop: GiveUp) -> ComplianceTransientError:
             if stop.beyond_bound:
-                return ComplianceTransientError(
+                return past_the_bound(ComplianceTransientError(
                     f"could not {what}: rate limited, reset in {stop.wait:.0f}s exceeds the bound "
                     f"of {stop.policy.max_rate_limit_wait:.0f}s; run x_compliance again later"
-                )
+                ), stop)
             return ComplianceTransientError(
                 f"could not {what} after {stop.attempts} attempts (last: {stop.last})"
             )

@@ -18,7 +18,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -78,6 +78,8 @@ SOURCES = {"recent": "x_search_recent", "all": "x_search_all", "stream": "x_stre
 
 class RawFileError(ValueError):
     """A raw file that cannot be read whole (truncated or corrupt); names the file."""
+
+    transient = False  # final: see core.retrying.is_deterministic
 
 
 def _ts(expr: pl.Expr) -> pl.Expr:
@@ -357,34 +359,68 @@ def inputs_fingerprint(
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _line_batches(lake: Lake, keys: Sequence[str], batch_bytes: int) -> Iterator[list[bytes]]:
-    """The non-empty raw lines of ``keys``, in lists of about ``batch_bytes``."""
-    batch: list[bytes] = []
+HEAL = ("The raw file is damaged; re-fetch the day with raw_tweets run config mode: full "
+        "(it replaces the day's raw files)")
+
+
+def damaged_raw_file(uri: str, problem: object) -> RawFileError:
+    """The error naming a damaged raw file, and how to heal the day."""
+    return RawFileError(f"{uri}: {problem}. {HEAL}")
+
+
+@dataclass
+class _Lines:
+    """A batch of raw lines, and where each came from (to name a line that will not parse)."""
+
+    lines: list[bytes] = field(default_factory=list)
+    origins: list[tuple[int, str, int]] = field(default_factory=list)  # (index, uri, line no)
+
+    def add(self, line: bytes, uri: str, number: int) -> None:
+        if not self.origins or self.origins[-1][1] != uri:
+            self.origins.append((len(self.lines), uri, number))
+        self.lines.append(line)
+
+    def where(self, index: int) -> tuple[str, int]:
+        """The file and line number (1-based) of line ``index`` of the batch."""
+        start, uri, first = next(o for o in reversed(self.origins) if o[0] <= index)
+        return uri, first + index - start
+
+
+def _line_batches(lake: Lake, keys: Sequence[str], batch_bytes: int) -> Iterator[_Lines]:
+    """The non-empty raw lines of ``keys``, in batches of about ``batch_bytes``."""
+    batch = _Lines()
     size = 0
     for key in keys:
+        uri = lake.uri(key)
         with lake.local_copy(key) as path:
             try:
-                for line in _raw_lines(path):
+                for number, line in enumerate(_raw_lines(path, gzip_only=key.endswith(".gz")), 1):
                     if not line.strip():
                         continue
-                    batch.append(line)
+                    batch.add(line, uri, number)
                     size += len(line)
                     if size >= batch_bytes:
                         yield batch
-                        batch, size = [], 0
+                        batch, size = _Lines(), 0
             except (RawFileError, zlib.error) as exc:
-                raise RawFileError(
-                    f"{lake.uri(key)}: {exc}. The raw file is damaged; re-fetch the day with "
-                    "raw_tweets run config mode: full (it replaces the day's raw files)"
-                ) from None
-    if batch:
+                raise damaged_raw_file(uri, exc) from None
+    if batch.lines:
         yield batch
 
 
-def _raw_lines(path: str | os.PathLike[str], chunk: int = 4 << 20) -> Iterator[bytes]:
-    """Lines of a (gzip or plain) file, decompressed in big chunks (zlib releases the GIL)."""
+def _raw_lines(
+    path: str | os.PathLike[str], chunk: int = 4 << 20, gzip_only: bool = False
+) -> Iterator[bytes]:
+    """Lines of a (gzip or plain) file, decompressed in big chunks (zlib releases the GIL).
+
+    ``gzip_only`` (a ``.gz`` raw file): an empty file, or one that is not gzip, is
+    damage, not a file without posts (an empty gzip member still has 20 bytes)."""
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
+        if gzip_only and not gzipped:
+            size = os.fstat(handle.fileno()).st_size
+            raise RawFileError("empty file (0 bytes)" if size == 0 else
+                               f"not a gzip file ({size} bytes)")
         handle.seek(0)
         inflate = zlib.decompressobj(31) if gzipped else None
         rest = b""
@@ -420,12 +456,30 @@ def read_pages(lines: Sequence[bytes]) -> pl.DataFrame:
     return series.str.json_decode(_LINE).struct.unnest()
 
 
+def _pages_of(batch: _Lines) -> pl.DataFrame:
+    """:func:`read_pages`; a line that is not JSON (cut, corrupt) names its file and line
+    (polars' ``ComputeError`` names neither): looked for only when decoding failed."""
+    try:
+        return read_pages(batch.lines)
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as exc:
+        for index, line in enumerate(batch.lines):
+            try:
+                json.loads(line)
+            except ValueError as bad:
+                uri, number = batch.where(index)
+                raise damaged_raw_file(
+                    uri, f"line {number} is not valid JSON ({bad.msg}, {len(line)} bytes: "
+                    "cut or corrupt)") from None
+        raise damaged_raw_file(batch.origins[0][1] if batch.origins else "raw files", exc) \
+            from None
+
+
 def _normalise_batch(
-    lines: list[bytes], candidates: Sequence[Candidate], day: date, out: str
+    batch: _Lines, candidates: Sequence[Candidate], day: date, out: str
 ) -> _Batch:
     # Eager: a lazy plan would decode the JSON once per branch (posts, users, refs).
-    pages = read_pages(lines)
-    lines.clear()
+    pages = _pages_of(batch)
+    batch.lines.clear()
     entries = pages.select(pl.col("response").struct.field("data").alias("d")).explode("d")
     no_id = entries.filter(
         pl.col("d").is_not_null() & pl.col("d").struct.field("id").is_null()).height

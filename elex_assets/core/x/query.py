@@ -22,6 +22,8 @@ DEFAULT_LANGUAGES = ("fr", "en")
 class QueryTooLongError(ValueError):
     """A single search term cannot fit in a query of the endpoint's length limit."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 @dataclass(frozen=True)
 class XQuery:

@@ -44,6 +44,8 @@ MIN_PAGE = 10  # X's smallest max_results
 class XSpendCeiling(RuntimeError):
     """The next request would cross a dollar ceiling: deterministic, never retried."""
 
+    transient = False  # final: see core.retrying.is_deterministic
+
 
 @dataclass(frozen=True)
 class Prices:
@@ -372,10 +374,16 @@ class SpendGuard:
         shared_state.update(self.lake, key, change)
 
     def _settle_pending(self, actual: float | None = None) -> None:
-        """Correct the open reservation to ``actual`` (None: keep it whole)."""
+        """Correct the open reservation to ``actual`` (None: keep it whole).
+
+        With none open (posts the stream delivered after a ceiling stopped it), the
+        amount is added as is: what X served is always in the shared ledger."""
         pending, self._pending = self._pending, None
         if pending is not None and actual is not None:
             self._adjust(pending, actual - pending.usd)
+        elif pending is None and actual:
+            now = self.clock().astimezone(UTC)
+            self._adjust(Reservation(now.strftime("%Y-%m"), now.date().isoformat(), 0.0), actual)
 
     def cancel(self) -> None:
         """The reserved request failed (no answer, an error): it costs nothing."""

@@ -5,6 +5,12 @@ For accounts with stream access. Stream rules are synchronised with the queries
 duration and every ``flush_seconds`` the posts received are landed as raw files
 of their day, in the same page shape as search (``endpoint: "stream"``), so the
 ``tweets`` normaliser reads them like any other page.
+
+Posts read from the stream are billed like search results, so they are metered
+(:class:`StreamMeter`): reserved in blocks, ahead of the posts, in the same shared
+counters as search (``X_MAX_POSTS_PER_MONTH``, ``X_MAX_USD_PER_DAY``/``_MONTH``).
+When the next block does not fit the stream disconnects and the run fails naming
+the ceiling; the few posts already in flight are kept and counted.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ import tweepy
 from elex_assets.core import layout
 from elex_assets.core.lake import Lake
 from elex_assets.core.x.client import XApiError, XAuthError, _redirect_session_class
-from elex_assets.core.x.collect import Manifest, manifest_key
+from elex_assets.core.x.collect import Manifest, PostBudget, manifest_key
 from elex_assets.core.x.query import XQuery
+from elex_assets.core.x.spend import SpendGuard
+
+STREAM_BLOCK = 100  # posts reserved at a time (a search page's worth)
 
 
 @dataclass
@@ -35,6 +44,65 @@ class StreamResult:
     files: list[str] = field(default_factory=list)
     days: set[date] = field(default_factory=set)
     rules: int = 0
+
+
+class StreamMeter:
+    """Counts the posts the stream delivers against the shared budgets, a block ahead.
+
+    Before connecting, and each time a block is used up, the next ``block`` posts are
+    reserved in the month's post counter and the dollar ledger (the same conditional
+    writes as a search page). A refusal is kept in ``stopped`` and the caller
+    disconnects; posts arriving after it (already sent by X) are still counted.
+    """
+
+    def __init__(self, posts: PostBudget | None, spend: SpendGuard | None,
+                 block: int = STREAM_BLOCK) -> None:
+        self.posts, self.spend, self.block = posts, spend, block
+        self.reserved = 0  # posts the open block holds
+        self.used = 0  # posts counted into the open block
+        self.read = 0  # posts metered in all
+        self.stopped: BaseException | None = None
+
+    def _settle(self) -> None:
+        used, reserved, self.used, self.reserved = self.used, self.reserved, 0, 0
+        if not used and not reserved:
+            return
+        if self.posts is not None:
+            self.posts.settle(used)
+        if self.spend is not None:
+            self.spend.record_posts(used)
+
+    def reserve(self) -> None:
+        """Settle the open block and reserve the next; raises at a ceiling."""
+        self._settle()
+        size = self.block
+        if self.posts is not None:
+            size = self.posts.reserve(size)
+        try:
+            if self.spend is not None:
+                size = self.spend.posts_page_size(size)
+        except BaseException:
+            if self.posts is not None:
+                self.posts.cancel()
+            raise
+        self.reserved = size
+
+    def take(self) -> bool:
+        """Count one post; False once a ceiling stopped the stream (disconnect)."""
+        self.used += 1
+        self.read += 1
+        if self.stopped is None and self.used >= self.reserved:
+            try:
+                self.reserve()
+            except Exception as exc:  # XSpendCeiling, XBudgetExceeded, a damaged ledger
+                self.stopped = exc
+        return self.stopped is None
+
+    def close(self) -> None:
+        """End of the stream: the open block is settled to the posts it counted."""
+        self._settle()
+        if self.posts is not None:
+            self.posts.close(landed=self.read > 0)
 
 
 class _Stream(tweepy.StreamingClient):
@@ -114,9 +182,16 @@ def stream_to_lake(
     run_id: str,
     flush_seconds: float = 60.0,
     log: Callable[[str], None] = lambda _m: None,
+    meter: StreamMeter | None = None,
 ) -> StreamResult:
-    """Stream for ``duration_seconds``, landing received posts every ``flush_seconds``."""
+    """Stream for ``duration_seconds``, landing received posts every ``flush_seconds``.
+
+    With a ``meter`` every post is counted against the shared budgets; at a ceiling the
+    stream stops early and its exception is raised once what was received is landed.
+    """
     result = StreamResult()
+    meter = meter or StreamMeter(None, None)
+    meter.reserve()  # the first block, before connecting: nothing is read past a ceiling
     lock = threading.Lock()
     buffer: dict[date, list[bytes]] = {}
     rules_by_id: dict[str, str] = {}
@@ -128,6 +203,8 @@ def stream_to_lake(
         day, line = landed
         with lock:
             buffer.setdefault(day, []).append(json.dumps(line, ensure_ascii=False).encode())
+        if not meter.take():
+            stream.disconnect()
 
     def flush() -> None:
         with lock:
@@ -169,6 +246,10 @@ def stream_to_lake(
         stream.disconnect()
         thread.join(timeout=30)
         flush()
+        meter.close()
+    if meter.stopped is not None:
+        meter.stopped.add_note(f"the stream stopped there; {result.posts} posts landed before")
+        raise meter.stopped
     if stream.failure:
         raise XApiError(stream.failure + f" ({result.posts} posts landed before)")
     return result

@@ -5,7 +5,10 @@ holds: rows, posts per candidate, a preview, the accounting, the fingerprint of
 its inputs, the compliance removals applied and the raw files known to hold no
 post. It names the version of the file it describes (S3 ETag, local mtime and
 size), so a file rewritten by anything else (a compliance run) makes it stale,
-never wrong. With a valid summary, a refresh that brought nothing new reads
+never wrong. On a local lake, where a file can be overwritten in place keeping
+its size and mtime, the summary also records a digest of the parquet footer
+(the file's last bytes: schema, row groups, the fingerprint) and is trusted only
+when the file still ends with it; S3's ETag is derived from the bytes already. With a valid summary, a refresh that brought nothing new reads
 neither the file nor the raw pages; a refresh with new posts writes the file
 from a local copy and summarises that copy. The content checks then read the
 file once; ``tweets_accounted`` takes the rows from the summary.
@@ -54,6 +57,7 @@ class DaySummary:
     preview_md: str
     accounting: dict[str, Any] | None
     raw_posts: dict[str, int] = field(default_factory=dict)  # raw key -> posts (manifest)
+    footer: str = ""  # sha256 of the parquet footer (see footer_digest)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": SUMMARY_FORMAT, **asdict(self)}
@@ -67,6 +71,7 @@ class DaySummary:
             int(raw["rows"]), {str(k): int(v) for k, v in raw["per_candidate"].items()},
             str(raw["preview_md"]), raw.get("accounting"),
             {str(k): int(v) for k, v in (raw.get("raw_posts") or {}).items()},
+            str(raw.get("footer") or ""),
         )
 
     def accounting_or_rows(self) -> Accounting:
@@ -88,8 +93,9 @@ class DayRefresh:
 def read_summary(lake: Lake, day: date, target: str | None = None) -> DaySummary | None:
     """The summary of the day's file, if it describes the version in the lake now.
 
-    Costs a HEAD of the file and a GET of the small summary; ``None`` when either
-    is missing, unreadable or they disagree.
+    Costs a HEAD of the file and a GET of the small summary (and, on a local lake,
+    a read of the file's footer); ``None`` when either is missing, unreadable or
+    they disagree.
     """
     target = target or layout.clean_tweets_key(day)
     version = lake.version(target)
@@ -99,7 +105,38 @@ def read_summary(lake: Lake, day: date, target: str | None = None) -> DaySummary
         stored = DaySummary.from_json(json.loads(lake.read_bytes(layout.tweets_summary_key(day))))
     except (LakeError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return stored if stored.version == version else None
+    if stored.version != version:
+        return None
+    if not lake.is_s3:  # (mtime, size) survive an overwrite in place; the footer does not
+        with lake.local_copy(target) as path:
+            if not stored.footer or footer_digest(path) != stored.footer:
+                return None
+    return stored
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def footer_digest(path: str | os.PathLike[str]) -> str | None:
+    """sha256 of a parquet file's footer (metadata, its length, the magic); ``None`` when
+    the file does not start and end as parquet does. Reads a few kilobytes, not the file."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < 12:
+                return None
+            handle.seek(0)
+            head = handle.read(4)
+            handle.seek(size - 8)
+            tail = handle.read(8)
+            length = int.from_bytes(tail[:4], "little")
+            if head != PARQUET_MAGIC or tail[4:] != PARQUET_MAGIC or length + 12 > size:
+                return None
+            handle.seek(size - 8 - length)
+            footer = handle.read(length)
+    except OSError:
+        return None
+    return hashlib.sha256(footer + tail).hexdigest()
 
 
 def removed_digest(removed: Collection[str]) -> str:
@@ -182,7 +219,7 @@ def _summarise(
     raw = pl.read_parquet_metadata(path).get(ACCOUNTING_KEY)
     return DaySummary(
         version, fingerprint, digest, rows, per_candidate, markdown_table(preview),
-        json.loads(raw) if raw else None, raw_posts,
+        json.loads(raw) if raw else None, raw_posts, footer_digest(path) or "",
     )
 
 

@@ -31,6 +31,7 @@ from elex_assets.core.x.accounting import Accounting
 from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.kaggle.resources import KaggleResource
+from elex_assets.failures import final_on_deterministic
 from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
@@ -77,6 +78,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "line per XRPC page, with a coverage manifest. Each time window is read to its end."
         ),
     )
+    @final_on_deterministic
     def raw_bsky_posts(
         context: dg.AssetExecutionContext, config: RawBskyConfig, bsky: BskyResource,
         lake: LakeResource, registry: RegistryResource,
@@ -132,6 +134,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "of tweets plus platform; deleted posts are tombstones."
         ),
     )
+    @final_on_deterministic
     def bsky_posts(context: dg.AssetExecutionContext, lake: LakeResource,
                    registry: RegistryResource) -> dg.MaterializeResult:
         day = day_of(context.partition_key)
@@ -149,6 +152,7 @@ def build_bsky_assets(election: Election, monitored: bool = False) -> list[dg.As
             "raw and clean (logged in state/compliance/bsky/), and the week's export is redone."
         ),
     )
+    @final_on_deterministic
     def bsky_compliance(
         context: dg.AssetExecutionContext, bsky: BskyResource, lake: LakeResource,
         registry: RegistryResource, kaggle: KaggleResource,

@@ -23,7 +23,7 @@ from elex_assets.core.kaggle.export import (
 from elex_assets.core.layout import KAGGLE, TRENDS_KINDS
 from elex_assets.core.lease import LeaseHeld
 from elex_assets.defs.kaggle.resources import KaggleResource
-from elex_assets.failures import stop_without_retry
+from elex_assets.failures import final_on_deterministic, stop_without_retry
 from elex_assets.partitions import week_of, weekly_partitions
 from elex_assets.resources import LakeResource
 
@@ -66,6 +66,7 @@ def _weekly_export_asset(
             "(all days, every area), for the Kaggle dataset."
         ),
     )
+    @final_on_deterministic
     def _export(
         context: dg.AssetExecutionContext,
         config: KaggleExportConfig,
@@ -143,6 +144,7 @@ def kaggle_dataset_asset(
             "dataset-metadata.json and the chart; published with the Kaggle API when enabled."
         ),
     )
+    @final_on_deterministic
     def kaggle_dataset(
         context: dg.AssetExecutionContext, lake: LakeResource, kaggle: KaggleResource
     ) -> dg.MaterializeResult:

@@ -60,5 +60,5 @@ def kaggle_resource_from_settings(settings: KaggleSettings, x: XSettings) -> Kag
 
 
 def kaggle_resource_from_env() -> KaggleResource:
-    """Build the resource from KAGGLE_* and ELEX_KAGGLE_* variables (see README)."""
+    """Build the resource from KAGGLE_* and ELEX_KAGGLE_* variables (docs/configuration.md)."""
     return kaggle_resource_from_settings(KaggleSettings.load(), XSettings.load())

@@ -3,12 +3,17 @@
 Thin Dagster definitions over :mod:`elex_assets.core.trends.collect`: every
 step holds the ``google_trends`` pool (limit 1 in ``dagster.yaml``), so two
 runs never call Google at the same time. Only transient faults (5xx and
-network errors still there after the client's own bounded backoff) are left
-to the retry policy, a few minutes later. Everything deterministic fails the
+network errors still there after the client's own bounded backoff) are retried
+a few minutes later (``RETRY``). Everything deterministic fails the
 step at once with ``dg.Failure(allow_retries=False)``: a refusal (429 or
 captcha), which starts the lake-wide cool-down; a run started during a
 cool-down, which sends nothing and says until when; an answer that does not
 match its request; a 404 on a data call; bad settings.
+
+The retry is asked for (``dg.RetryRequested``) rather than declared with
+``retry_policy=``: Dagster's retry policy also retries a step that was
+interrupted, so a SIGTERM or Ctrl-C during the client's backoff queued the step
+again instead of stopping the run.
 """
 
 
@@ -35,13 +40,14 @@ from elex_assets.core.trends.state import CooldownPolicy, TrendsGate
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.scheduling import tick_time, utc_schedule
 from elex_assets.defs.trends.resources import TrendsResource
+from elex_assets.failures import final_on_deterministic
 from elex_assets.partitions import day_area_key, day_area_of, trends_partitions
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.settings import Settings, TrendsSettings
 
 POOL = "google_trends"
 OFFICIAL_KINDS = ("interest_over_time", "interest_by_region")  # related lists: web only
-# transient faults only (see _collect): at most ~1 + 2 + 4 minutes of waiting, never an hour
+# transient faults only (see _retry_later): at most ~1 + 2 + 4 minutes of waiting, never an hour
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -91,12 +97,26 @@ def _not_retried(exc: Exception, gate: TrendsGate) -> dg.Failure:
     return dg.Failure(description=str(exc), metadata=metadata, allow_retries=False)
 
 
+def _retry_later(
+    exc: TrendsError, context: AssetExecutionContext, policy: dg.RetryPolicy | None
+) -> BaseException:
+    """A transient fault: the step is asked again after ``policy``'s delay (``exc`` itself
+    without a policy, or once its retries are spent: the run fails, run retries may apply)."""
+    if policy is None:
+        return exc
+    return dg.RetryRequested(
+        max_retries=policy.max_retries,
+        seconds_to_wait=policy.calculate_delay(context.retry_number + 1),
+    )
+
+
 def _collect(
     kind: str,
     context: AssetExecutionContext,
     trends: TrendsResource,
     registry: RegistryResource,
     lake: LakeResource,
+    retry_policy: dg.RetryPolicy | None = None,
 ) -> dg.MaterializeResult:
     area, day = _partition(context)
     store = lake.lake()
@@ -128,8 +148,8 @@ def _collect(
             collect: Callable[..., pl.DataFrame] = getattr(trends_collect, kind)
             df = collect(client, terms, day, collected_at)
     except TrendsError as exc:
-        if exc.transient:
-            raise  # 5xx / network after the client's backoff: the retry policy may try again
+        if exc.transient:  # 5xx / network after the client's backoff: try again later
+            raise _retry_later(exc, context, retry_policy) from exc
         raise _not_retried(exc, gate) from exc
     except ValueError as exc:  # a request elex itself refuses to send (bad terms, settings)
         raise _not_retried(exc, gate) from exc
@@ -194,17 +214,17 @@ def _trends_asset(
         kinds={"parquet"},
         partitions_def=partitions,
         pool=POOL,
-        retry_policy=retry_policy,
         deps=["candidates"],
         description=DESCRIPTIONS[kind],
     )
+    @final_on_deterministic
     def _asset(
         context: AssetExecutionContext,
         trends: TrendsResource,
         registry: RegistryResource,
         lake: LakeResource,
     ) -> dg.MaterializeResult:
-        return _collect(kind, context, trends, registry, lake)
+        return _collect(kind, context, trends, registry, lake, retry_policy)
 
     return _asset
 

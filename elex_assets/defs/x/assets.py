@@ -20,7 +20,7 @@ from elex_assets.core.x.normalise import RawFileError
 from elex_assets.core.x.spend import SpendGuard, XSpendCeiling
 from elex_assets.core.x.tweets_day import refresh_day
 from elex_assets.defs.x.resources import XResource
-from elex_assets.failures import deterministic, stop_without_retry
+from elex_assets.failures import deterministic, final_on_deterministic, stop_without_retry
 from elex_assets.partitions import daily_partitions, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -85,6 +85,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             "incrementally (since_id); past days are fetched whole and replace what was there."
         ),
     )
+    @final_on_deterministic
     def raw_tweets(
         context: dg.AssetExecutionContext,
         config: RawTweetsConfig,
@@ -174,6 +175,7 @@ def build_x_assets(election_daily: dg.PartitionsDefinition) -> list[dg.AssetsDef
             "metrics win), with author, referenced post, entities and matched candidates."
         ),
     )
+    @final_on_deterministic
     def tweets(
         context: dg.AssetExecutionContext, lake: LakeResource, registry: RegistryResource
     ) -> dg.MaterializeResult:

@@ -8,10 +8,12 @@ import dagster as dg
 
 from elex_assets.core import layout
 from elex_assets.core.x.client import XAuthError
-from elex_assets.core.x.collect import Manifest
+from elex_assets.core.x.collect import Manifest, PostBudget, XBudgetExceeded
+from elex_assets.core.x.spend import XSpendCeiling
 from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
+from elex_assets.defs.x.assets import spend_failure
 from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
-from elex_assets.failures import deterministic, stop_without_retry
+from elex_assets.failures import deterministic, final_on_deterministic, stop_without_retry
 from elex_assets.monitoring.run_health import reap_dead_runs
 from elex_assets.partitions import day_key
 from elex_assets.resources import LakeResource, RegistryResource
@@ -96,6 +98,7 @@ def build_x_automation(
         return in_partitions(partitions_def, requests, now.date())
 
     @dg.op(name="x_stream", pool="x_stream")
+    @final_on_deterministic
     def x_stream_op(
         context: dg.OpExecutionContext,
         config: StreamConfig,
@@ -104,22 +107,33 @@ def build_x_automation(
         registry: RegistryResource,
     ) -> None:
         # The stream client (tweepy's StreamingClient) loads only in the job that listens.
-        from elex_assets.core.x.stream import stream_to_lake
+        from elex_assets.core.x.stream import StreamMeter, stream_to_lake
 
         token = x.bearer_token or (SANDBOX_TOKEN if x.sandbox else None)
         if not token:
             raise stop_without_retry(
                 context, "X_BEARER_TOKEN is not set: the stream needs an app bearer token"
             )
-        with deterministic(context, (XAuthError,)):
-            result = stream_to_lake(
-                token, x.base_url, lake.lake(), x.queries(registry.load()),
-                config.duration_seconds, context.run.run_id[:8], config.flush_seconds,
-                log=context.log.info,
-            )
+        the_lake = lake.lake()
+        run = context.run.run_id[:8]
+        # Posts streamed are billed like search results: metered against the same
+        # shared post budget and dollar ceilings (reserved a block ahead).
+        spend = x.spend_guard(the_lake, run, "x_stream")
+        posts = PostBudget(the_lake, datetime.now(UTC).strftime("%Y-%m"),
+                           x.max_posts_per_month or None)
+        try:
+            with deterministic(context, (XAuthError, XBudgetExceeded)):
+                result = stream_to_lake(
+                    token, x.base_url, the_lake, x.queries(registry.load()),
+                    config.duration_seconds, run, config.flush_seconds,
+                    log=context.log.info, meter=StreamMeter(posts, spend),
+                )
+        except XSpendCeiling as exc:
+            raise spend_failure(exc, spend, context) from None
         context.log.info(
             f"stream: {result.posts} posts in {len(result.files)} files for "
-            f"{sorted(d.isoformat() for d in result.days)}"
+            f"{sorted(d.isoformat() for d in result.days)}; "
+            f"${spend.ledger.total().usd:.3f} spent by this run"
         )
 
     @dg.job(

@@ -14,6 +14,7 @@ import dagster as dg
 from elex_assets.core.elections import Election
 from elex_assets.core.kaggle.export import export_week, iso_week_of, read_manifests
 from elex_assets.core.markdown import markdown_rows
+from elex_assets.core.retrying import is_deterministic
 from elex_assets.core.x import compliance as comp
 from elex_assets.core.x.compliance_client import (
     ComplianceClient,
@@ -23,6 +24,7 @@ from elex_assets.core.x.compliance_client import (
     ComplianceTransientError,
 )
 from elex_assets.defs.x.resources import SANDBOX_TOKEN, XResource
+from elex_assets.failures import final_on_deterministic
 from elex_assets.resources import LakeResource
 
 GROUP = "x"
@@ -76,6 +78,7 @@ def x_compliance_asset(election: Election) -> dg.AssetsDefinition:
             "(tombstones), tweets and the weekly exports; state/compliance/ logs what, when, why."
         ),
     )
+    @final_on_deterministic
     def x_compliance(
         context: dg.AssetExecutionContext,
         config: XComplianceConfig,
@@ -110,6 +113,8 @@ def x_compliance_asset(election: Election) -> dg.AssetsDefinition:
             else:
                 job, events = {"id": "none", "status": "nothing to submit"}, []
         except ComplianceTransientError as exc:
+            if is_deterministic(exc):  # a rate limit past the wait bound: final_errors
+                raise
             raise dg.Failure(str(exc)) from exc  # worth a retry later
         except (ComplianceJobEnded, ComplianceError) as exc:
             raise dg.Failure(str(exc), allow_retries=False) from exc

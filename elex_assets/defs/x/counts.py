@@ -19,7 +19,7 @@ from elex_assets.core.x.spend import XSpendCeiling
 from elex_assets.dagster_private import UnresolvedAssetJobDefinition
 from elex_assets.defs.scheduling import in_partitions, tick_time, utc_schedule, yesterday_within
 from elex_assets.defs.x.resources import XResource
-from elex_assets.failures import stop_without_retry
+from elex_assets.failures import final_on_deterministic, stop_without_retry
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
 
@@ -40,6 +40,7 @@ def build_tweet_counts(election_daily: dg.PartitionsDefinition) -> dg.AssetsDefi
             "day. clean/tweet_counts/date=YYYY-MM-DD/part-0.parquet."
         ),
     )
+    @final_on_deterministic
     def tweet_counts(
         context: dg.AssetExecutionContext,
         x: XResource,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 import dagster as dg
 from pydantic import Field, model_validator
@@ -97,12 +98,14 @@ class XResource(dg.ConfigurableResource):
         return Prices(self.price_post_read_usd, self.price_counts_recent_usd,
                       self.price_counts_all_usd)
 
-    def spend_guard(self, lake: Lake, run_id: str, label: str = "") -> SpendGuard:
-        """The dollar guard of one run (its own ledger file in the lake)."""
+    def spend_guard(self, lake: Lake, run_id: str, label: str = "",
+                    clock: Callable[[], datetime] | None = None) -> SpendGuard:
+        """The dollar guard of one run (its own ledger file in the lake); ``clock`` fixes
+        "now" (``elex doctor`` passes its own)."""
         return SpendGuard(
             lake, run_id, prices=self.prices(),
             ceilings=Ceilings(self.max_usd_per_day or None, self.max_usd_per_month or None),
-            sandbox=self.sandbox, label=label,
+            sandbox=self.sandbox, label=label, **({"clock": clock} if clock else {}),
         )
 
     def queries(self, registry: Registry) -> list[XQuery]:

@@ -122,3 +122,21 @@ def test_share_of_voice_comes_from_tweet_counts_where_present(tmp_path):
     assert share["2026-11-24"] == {"a": 0.75, "b": 0.25}  # no counts that day: the posts
     assert origin == "X counts API where collected, posts collected elsewhere"
     assert date(2026, 11, 23).isoformat() in share
+
+
+def test_wikipedia_views_are_a_third_block_beside_trends_in_the_same_order():
+    views = {d: {f"c{i}": 50_000.0 / (i + 1) for i in range(16)} for d in POSTS}
+    fig = chart_figure(POSTS, INTEREST, "Election", NAMES, pageviews=views)
+    axes = _visible(fig)
+    assert len(axes) == 3 * 16
+    titles = [ax.get_title(loc="left") for ax in axes]
+    assert titles[32:] == titles[:16]  # the same candidate in the same place in every block
+    texts = [sf._suptitle.get_text() for sf in fig.subfigs]
+    assert texts[2].startswith("Wikipedia page views") and "fr and en Wikipedia" in texts[2]
+    wiki = axes[32:]
+    assert len({ax.get_ylim() for ax in wiki}) == 1 and wiki[0].get_ylim()[1] >= 50_000
+    plt.close(fig)
+    # without page views, the chart is as before: two blocks
+    fig = chart_figure(POSTS, INTEREST, "Election", NAMES, pageviews={})
+    assert len(_visible(fig)) == 2 * 16
+    plt.close(fig)

@@ -6,8 +6,13 @@ from datetime import date
 
 import polars as pl
 
-from elex_assets.core.kaggle.data_dictionary import data_dictionary, family_columns
-from elex_assets.core.kaggle.export import export_week, read_manifests
+from elex_assets.core.kaggle.data_dictionary import (
+    FAMILIES,
+    data_dictionary,
+    family_columns,
+    incomplete_families,
+)
+from elex_assets.core.kaggle.export import SOURCES, export_week, read_manifests
 from elex_assets.core.kaggle.reference import (
     candidates_frame,
     queries_frame,
@@ -76,3 +81,44 @@ def test_queries_file_lists_every_query_of_the_weekly_files(tmp_path):
     out = write_reference_files(lake, "2027", manifests)
     assert sorted(out) == ["kaggle/2027/candidates.csv", "kaggle/2027/queries.csv"]
     assert lake.exists("kaggle/2027/queries.csv")
+
+
+def test_every_family_the_export_can_write_has_a_complete_entry():
+    """A new family (e.g. wiki_pageviews) in the export fails here until it is described."""
+    assert incomplete_families(SOURCES) == {}
+    assert incomplete_families(["wiki_pageviews_draft"]) == {"wiki_pageviews_draft": ["entry"]}
+
+
+def test_every_family_has_its_summary_row_and_a_section_titled_in_words():
+    """Issue 26: bsky_posts had no file pattern, no "one row is", a section `bsky_posts: bsky_posts`."""
+    text = data_dictionary({s: ("ids" if s in ("tweets", "bsky_posts") else None)
+                            for s in SOURCES})
+    for source in SOURCES:
+        fam = FAMILIES[source]
+        assert f"| `{source}` | `{fam.path}` | {fam.row} |" in text, source
+        assert f"## `{source}`: {fam.title}" in text, source
+        assert fam.title != source and fam.path.endswith(".csv.gz") and fam.row
+    assert "## `bsky_posts`: Posts on Bluesky naming the candidates" in text
+    assert "`<election>/bsky_posts/<ISO year>_<ISO week>.csv.gz`" in text
+    section = text.split("## `bsky_posts`")[1].split("## `")[0]
+    assert "`text`" not in section  # ids policy
+    assert "| `id` |" in section
+
+
+def test_a_family_without_an_entry_still_reads_in_words():
+    text = data_dictionary({"news_articles": None})
+    assert "## `news_articles`: News articles" in text
+    assert "`<election>/news_articles/<ISO year>_<ISO week>.csv.gz`" in text
+
+
+def test_the_wiki_pageviews_family_says_what_a_row_is_and_the_automated_caveat():
+    text = data_dictionary({"wiki_pageviews": None})
+    section = text.split("## `wiki_pageviews`:")[1]
+    assert section.startswith(" Wikipedia page views per candidate")
+    assert "`<election>/wiki_pageviews/<ISO year>_<ISO week>.csv.gz`" in section
+    assert "**One row is** one candidate's article on one Wikipedia (fr or en) on one UTC day" \
+        in section
+    assert "since May 2020" in section and "2017 views still include it" in section
+    for col in family_columns("wiki_pageviews", None):
+        assert f"| `{col.name}` |" in section
+    assert "| `views` | integer | page views per day |" in section

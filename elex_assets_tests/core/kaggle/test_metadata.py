@@ -94,8 +94,9 @@ def test_description_starts_with_coverage_missing_days_and_posts_plan(manifests)
         "jane/french-election-test", manifests, [], "ids", posts_plan="sample"
     )["description"]
     first = text.splitlines()
-    assert first[0].startswith("**Coverage:** election 2027: posts 2026-11-23 to 2026-12-04 "
-                               "(12 days, 40 rows); Google Trends 2026-11-23 to 2026-11-29")
+    assert first[0].startswith("**Coverage:** election 2027: posts on X 2026-11-23 to "
+                               "2026-12-04 (12 days, 40 rows); Google Trends 2026-11-23 to "
+                               "2026-11-29")
     assert "Updated weekly" in first[0]
     assert first[2] == ("**Missing days:** 2027 tweets 2026-12-05, 2027 tweets 2026-12-06.")
     assert first[4].startswith("**Posts plan:** `sample`: a sample")
@@ -119,5 +120,57 @@ def test_every_election_in_the_lake_is_described(tmp_path):
         "2022/tweets/2021_47.csv.gz",
         "2027/tweets/2026_48.csv.gz",
     ]
-    assert "election 2022: posts" in meta["description"].splitlines()[0]
+    assert "election 2022: posts on X" in meta["description"].splitlines()[0]
     assert "## Election 2022" in meta["description"] and "## Election 2027" in meta["description"]
+
+
+def _as_source(manifests: list[dict], source: str) -> list[dict]:
+    """The tweets weeks presented as another family's (its files renamed)."""
+    return [{**m, "source": source, "content_policy": "ids",
+             "files": [f.replace("/tweets/", f"/{source}/") for f in m["files"]]}
+            for m in manifests if m["source"] == "tweets"]
+
+
+def test_the_dataset_names_bluesky_when_it_holds_bluesky_posts(manifests):
+    """Issue 26: the face of the dataset named only X and Trends, though it held Bluesky."""
+    with_bsky = manifests + _as_source(manifests, "bsky_posts")
+    meta = build_metadata("jane/french-election-test", with_bsky, [], "ids")
+    assert "Bluesky" in meta["title"] and "Bluesky" in meta["subtitle"]
+    assert 6 <= len(meta["title"]) <= 50 and 20 <= len(meta["subtitle"]) <= 80
+    assert "bluesky" in meta["keywords"]
+    coverage = meta["description"].splitlines()[0]
+    # coverage per source: each family present, in words
+    assert "posts on X 2026-11-23 to 2026-12-04" in coverage
+    assert "posts on Bluesky 2026-11-23 to 2026-12-04 (12 days, 40 rows)" in coverage
+    assert "# French presidential election on X, Bluesky and Google Trends" in meta["description"]
+    by_path = {r["path"]: r["description"] for r in meta["resources"]}
+    assert by_path["2027/bsky_posts/2026_48.csv.gz"].startswith(
+        "Posts on Bluesky naming the candidates, election 2027")
+
+
+def test_without_bluesky_weeks_the_face_names_what_it_holds(manifests):
+    meta = build_metadata("jane/french-election-test", manifests, [], "ids")
+    assert meta["title"] == "French Presidential Election: X & Google Trends"
+    assert "Bluesky" not in meta["subtitle"] and "bluesky" not in meta["keywords"]
+
+
+def test_a_new_platform_is_named_once_its_family_is_described(manifests, monkeypatch):
+    """The hook for Wikipedia pageviews: a FAMILIES entry is all the face needs."""
+    from elex_assets.core.kaggle import data_dictionary, metadata
+
+    columns = metadata.column_fields  # the family's schema lands with it, not here
+    monkeypatch.setattr(metadata, "column_fields", lambda source, policy: (
+        [] if source == "wiki_pageviews" else columns(source, policy)))
+    monkeypatch.setitem(data_dictionary.FAMILIES, "wiki_pageviews", data_dictionary.Family(
+        "Wikipedia pageviews of the candidates' articles",
+        "<election>/wiki_pageviews/<ISO year>_<ISO week>.csv.gz",
+        "one article on one day", "Wikimedia's pageviews API.",
+        label="Wikipedia pageviews", platform="Wikipedia"))
+    every = manifests + _as_source(manifests, "bsky_posts") + _as_source(
+        manifests, "wiki_pageviews")
+    meta = build_metadata("jane/french-election-test", every, [], "ids")
+    assert 6 <= len(meta["title"]) <= 50 and 20 <= len(meta["subtitle"]) <= 80
+    for name in ("X", "Bluesky", "Trends", "Wikipedia"):
+        assert name in meta["title"] and name in meta["subtitle"]
+    assert "wikipedia" in meta["keywords"]
+    assert "Wikipedia pageviews 2026-11-23" in meta["description"].splitlines()[0]

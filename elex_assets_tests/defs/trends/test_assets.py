@@ -138,11 +138,14 @@ def test_missing_content_type_fails_the_step_with_a_clear_message(trends_sandbox
     assert failure and "without a Content-Type header" in str(failure[0].event_specific_data)
 
 
-def test_assets_hold_the_pool_and_a_retry_policy() -> None:
+def test_assets_hold_the_pool_and_ask_for_their_retries() -> None:
+    """No ``retry_policy=``: Dagster's retry policy retries an interrupted step too, so a
+    SIGTERM during the Trends backoff queued the step again (issue 25); transient faults
+    ask for their retry instead (next test)."""
     for asset in ASSETS:
         op = asset.op
         assert op.pool == "google_trends"
-        assert op.retry_policy is not None and op.retry_policy.max_retries >= 1
+        assert op.retry_policy is None
     assert set(BY_NAME) == {
         "trends_interest_over_time",
         "trends_interest_by_region",
@@ -285,6 +288,21 @@ def test_block_mode_starts_a_cooldown_that_later_runs_respect(trends_sandbox, tm
                            resources=resources(trends_sandbox, lake_dir))
     assert third.success
     assert json.loads((lake_dir / "state/trends_cooldown.json").read_text())["refusals"] == 0  # a success ends the series
+
+
+def test_a_transient_fault_past_the_client_backoff_is_retried_by_the_step(
+    trends_sandbox, tmp_path: Path
+) -> None:
+    trends_sandbox.inject("503", times=None, path="/api/explore")
+    quick = dg.RetryPolicy(max_retries=2, delay=0)
+    asset = trends_assets(ELECTION, retry_policy=quick)[0]
+    result = dg.materialize([asset], partition_key=partition("fr"),
+                            resources=resources(trends_sandbox, tmp_path / "lake"),
+                            raise_on_error=False)
+    assert not result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 2  # then the step fails: the instance's run retries may apply
+    assert sum(1 for r in trends_sandbox.requests if "/api/explore" in r.path) == 3 * 3
 
 
 def test_a_429_is_a_refusal_not_retried(trends_sandbox, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Wikipedia pageviews: the asset, its schedule, the resource."""
