@@ -74,10 +74,18 @@ def final_errors(context: Context) -> Iterator[None]:
 def final_on_deterministic(fn: F) -> F:
     """An asset or op body (context first) run under :func:`final_errors`."""
 
-    @functools.wraps(fn)
-    def body(context: Context, *args: Any, **kwargs: Any) -> Any:
-        with final_errors(context):
-            return fn(context, *args, **kwargs)
+    if inspect.isgeneratorfunction(fn):  # a body that yields its results (a range run)
+
+        @functools.wraps(fn)
+        def body(context: Context, *args: Any, **kwargs: Any) -> Any:
+            with final_errors(context):
+                yield from fn(context, *args, **kwargs)
+    else:
+
+        @functools.wraps(fn)
+        def body(context: Context, *args: Any, **kwargs: Any) -> Any:
+            with final_errors(context):
+                return fn(context, *args, **kwargs)
 
     # Dagster reads parameters and their types off the signature: the body's own, with
     # the annotations resolved (a module with postponed annotations holds strings).

@@ -203,3 +203,23 @@ def test_a_dollar_ceiling_is_final(tmp_path: Path, asset: dg.AssetsDefinition) -
         )
         assert _outcome(instance, result) == "false"
         assert not _step_retried(result)
+
+
+def test_a_deterministic_error_raised_while_a_body_yields_is_final(tmp_path: Path) -> None:
+    """A body that yields its results (the pageviews range run) is wrapped as a generator:
+    an error raised after its first result is still made final (it escaped the wrapper
+    when the body's generator was returned unstarted)."""
+    from elex_assets.core.wiki.api import WikimediaMismatch
+    from elex_assets.failures import final_on_deterministic
+
+    def raising(context: dg.AssetExecutionContext):  # noqa: ANN202
+        raise WikimediaMismatch("an answer about another article")
+        yield  # a generator
+
+    wrapped = dg.asset(name="yields_then_fails", output_required=False)(
+        final_on_deterministic(raising))
+    with dg.instance_for_test(overrides=RETRIES) as instance:
+        result = dg.materialize([wrapped], instance=instance, raise_on_error=False)
+        assert _outcome(instance, result) == "false"
+        failure = result.get_step_failure_events()[0].step_failure_data
+        assert "another article" in failure.error.message

@@ -256,6 +256,7 @@ class WikiBackfillConfig(dg.Config):
     "articles, the whole campaign in one request per article, into clean/wiki_pageviews (one "
     "file per UTC day, as the live asset) and its weekly exports: the same series as 2027.",
 )
+@final_on_deterministic
 def archive_wiki_pageviews(
     context: dg.AssetExecutionContext, config: WikiBackfillConfig, lake: LakeResource,
     wiki: WikiResource,

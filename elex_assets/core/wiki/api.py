@@ -31,7 +31,13 @@ WIKI_RETRY = RetryPolicy(
 
 
 class WikimediaError(RuntimeError):
-    """Wikimedia refused a request, or cannot be asked; the message says what to do."""
+    """Wikimedia refused a request, or cannot be asked; the message says what to do.
+
+    Final by default (``transient = False``, see ``core.retrying.is_deterministic``): asking
+    again soon gets the same answer. Only exhausted retries of transient faults say otherwise.
+    """
+
+    transient = False
 
 
 class WikimediaRefused(WikimediaError):
@@ -45,9 +51,13 @@ class WikimediaMismatch(WikimediaError):
 class WikimediaRetriesExhausted(WikimediaError):
     """429s, server or network errors persisted past the retry bounds."""
 
+    transient = True
+
 
 class WikimediaRateLimited(WikimediaRetriesExhausted):
     """A 429 whose ``Retry-After`` is further away than a run waits: ask again later."""
+
+    transient = False  # a run retry a minute later would meet the same 429
 
 
 class WikimediaNotLoaded(WikimediaError):

@@ -30,7 +30,7 @@ from elex_assets.core.wiki.collect import RangeResult, collect_range
 from elex_assets.defs.kaggle.assets import _weekly_export_asset
 from elex_assets.defs.scheduling import in_partitions, tick_time
 from elex_assets.defs.wiki.resources import WikiResource
-from elex_assets.failures import stop_without_retry
+from elex_assets.failures import final_on_deterministic, stop_without_retry
 from elex_assets.monitoring.families import MONITORED_TAG
 from elex_assets.partitions import daily_partitions, day_key, day_of
 from elex_assets.resources import LakeResource, RegistryResource
@@ -88,6 +88,7 @@ def build_wiki_assets(election: Election, monitored: bool = False) -> list[dg.As
             "A backfill asks each article's whole range at once."
         ),
     )
+    @final_on_deterministic
     def wiki_pageviews(
         context: dg.AssetExecutionContext, wiki: WikiResource, lake: LakeResource,
         registry: RegistryResource,
