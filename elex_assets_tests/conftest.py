@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from moto.server import ThreadedMotoServer
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import CALENDAR_INSTANTS, NOW, at
 
 # The slowest modules (docs/changes/ci-speed.md), longest first. Under pytest-xdist
 # (`make test`) each module runs whole on one worker, modules in collection order: these
@@ -27,7 +29,11 @@ SLOW_MODULES = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow modules first (stable: every other test keeps its place)."""
+    """A test that takes ``calendar_now`` is a calendar test: ``pytest -m calendar`` runs
+    them. Slow modules go first (stable: every other test keeps its place)."""
+    for item in items:
+        if "calendar_now" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.calendar)
 
     def rank(item: pytest.Item) -> int:
         module = item.nodeid.split("::", 1)[0].removeprefix("elex_assets_tests/")
@@ -123,3 +129,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for line in lines:
             terminalreporter.write_line(str(line))
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "calendar: runs at each instant of elex_assets_tests.clock.CALENDAR_INSTANTS")
+
+
+@pytest.fixture(params=list(CALENDAR_INSTANTS), ids=list(CALENDAR_INSTANTS))
+def calendar_now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """"now" set to each instant where calendars break; yields the instant."""
+    instant = CALENDAR_INSTANTS[request.param]
+    with at(instant):
+        yield instant
+
+
+@pytest.fixture
+def fixed_now() -> Iterator[datetime]:
+    """"now" set to ``clock.NOW`` (mid-campaign) for tests that need some fixed moment."""
+    with at(NOW):
+        yield NOW
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[datetime]:
+    """"now" stands still at ``clock.NOW``: for code that measures a distance to a time."""
+    with at(NOW, tick=False):
+        yield NOW
