@@ -16,10 +16,13 @@ demo: bootstrap
 	$(UV) run --frozen elex demo
 
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
+# The suite runs on one pytest-xdist worker per core (at most 4): TEST_WORKERS=0 runs it
+# in one process, TEST_WORKERS=3 on three workers.
+TEST_WORKERS ?= auto
 test: bootstrap
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen mkdocs build --strict
-	@$(UV) run --frozen pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@$(UV) run --frozen pytest -n $(TEST_WORKERS) --maxprocesses 4; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # dagster dev on the demo's instance, with the sandbox APIs serving the runs it launches.
 ui: bootstrap

@@ -3,11 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from moto.server import ThreadedMotoServer
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import CALENDAR_INSTANTS, NOW, at
+
+# The slowest modules (docs/changes/ci-speed.md), longest first. Under pytest-xdist
+# (`make test`) each module runs whole on one worker, modules in collection order: these
+# start first, so that none of them is left running alone at the end.
+SLOW_MODULES = (
+    "deploy/test_production.py",
+    "ui/test_browser.py",
+    "defs/kaggle/test_assets.py",
+    "cli/test_interrupt.py",
+    "cli/test_materialize.py",
+    "deploy/test_run_health_postgres.py",  # a PostgreSQL server and a Dagster subprocess
+    "core/kaggle/test_starter_notebook.py",
+    "core/test_lease.py",
+    "defs/trends/test_assets.py",
+    "test_crash_recovery.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes ``calendar_now`` is a calendar test: ``pytest -m calendar`` runs
+    them. Slow modules go first (stable: every other test keeps its place)."""
+    for item in items:
+        if "calendar_now" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.calendar)
+
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0].removeprefix("elex_assets_tests/")
+        return SLOW_MODULES.index(module) if module in SLOW_MODULES else len(SLOW_MODULES)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +107,50 @@ def trends_sandbox() -> Iterator[TrendsSandbox]:
     """The sandbox Google Trends server on a free loopback port, fresh for each test."""
     with TrendsSandbox() as sandbox:
         yield sandbox
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the lines tests gave as ``("summary: <title>", line)`` user properties.
+
+    User properties travel with the test report, so this works alike when the test ran
+    in a pytest-xdist worker (where a list kept by the test's module would stay). Here,
+    not in a sub-folder's conftest: xdist's controller loads only this one.
+    """
+    sections: dict[str, list[str]] = {}
+    for reports in terminalreporter.stats.values():
+        for rep in reports:
+            if getattr(rep, "when", None) != "call":
+                continue
+            for key, value in getattr(rep, "user_properties", ()):
+                if str(key).startswith("summary: "):
+                    sections.setdefault(str(key).removeprefix("summary: "), []).append(value)
+    for title, lines in sections.items():
+        terminalreporter.write_sep("-", title)
+        for line in lines:
+            terminalreporter.write_line(str(line))
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "calendar: runs at each instant of elex_assets_tests.clock.CALENDAR_INSTANTS")
+
+
+@pytest.fixture(params=list(CALENDAR_INSTANTS), ids=list(CALENDAR_INSTANTS))
+def calendar_now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """"now" set to each instant where calendars break; yields the instant."""
+    instant = CALENDAR_INSTANTS[request.param]
+    with at(instant):
+        yield instant
+
+
+@pytest.fixture
+def fixed_now() -> Iterator[datetime]:
+    """"now" set to ``clock.NOW`` (mid-campaign) for tests that need some fixed moment."""
+    with at(NOW):
+        yield NOW
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[datetime]:
+    """"now" stands still at ``clock.NOW``: for code that measures a distance to a time."""
+    with at(NOW, tick=False):
+        yield NOW

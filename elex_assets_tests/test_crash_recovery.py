@@ -33,6 +33,7 @@ from elex_assets.defs.x.automation import build_x_automation
 from elex_assets.defs.x.resources import XResource
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox.x_server import XSandbox
+from elex_assets_tests.clock import NOW, at
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
 
 REGISTRY = load_registry("2027")
@@ -97,15 +98,15 @@ def test_a_killed_run_is_failed_its_slot_freed_and_the_next_refresh_is_clean(
         # The next schedule tick: the dead run does not count as "in progress".
         raw, tweets = x_assets_for(REGISTRY.election)
         _, (schedule,), _ = build_x_automation(raw, tweets)
-        tick = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime.now(UTC),
-            resources={"lake": LakeResource(url=lake.url)},
-        )
-        requests = schedule(tick)
-        if isinstance(requests, dg.SkipReason):  # after the campaign: today is no partition
-            assert "outside the election's partitions" in requests.skip_message
-        else:
-            assert requests[-1].partition_key == datetime.now(UTC).date().isoformat()
+        # A tick at a fixed moment of the campaign ("now" set for this process; the crashed
+        # run, in its own process, ran at the machine's time).
+        with at(NOW):
+            tick = dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=NOW,
+                resources={"lake": LakeResource(url=lake.url)},
+            )
+            requests = schedule(tick)
+        assert [r.partition_key for r in requests] == [NOW.date().isoformat()]
         assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
         assert not instance.event_log_storage.get_concurrency_info("x_api").claimed_slots
         assert not lake.exists(lease_key("raw_tweets", DAY.isoformat()))
@@ -129,7 +130,9 @@ def test_a_killed_run_is_failed_its_slot_freed_and_the_next_refresh_is_clean(
     assert not runs_root("raw_tweets").exists() or not any(runs_root("raw_tweets").iterdir())
 
 
-def test_a_refresh_started_hours_ago_no_longer_skips_the_schedule(tmp_path: Path) -> None:
+def test_a_refresh_started_hours_ago_no_longer_skips_the_schedule(
+    tmp_path: Path, fixed_now: datetime
+) -> None:
     raw, tweets = x_assets_for(REGISTRY.election)
     _, (schedule,), _ = build_x_automation(raw, tweets)
     with dg.instance_for_test() as instance:
@@ -140,9 +143,9 @@ def test_a_refresh_started_hours_ago_no_longer_skips_the_schedule(tmp_path: Path
             instance=instance, scheduled_execution_time=datetime(2026, 12, 1, 12, 5, tzinfo=UTC),
             resources={"lake": LakeResource(url=str(tmp_path))},
         )
-        instance.run_storage.handle_run_event(run.run_id, start, datetime.now(UTC))
+        instance.run_storage.handle_run_event(run.run_id, start, fixed_now)
         assert isinstance(schedule(tick), dg.SkipReason)  # started just now: in progress
-        hours_ago = datetime.now(UTC) - timedelta(hours=3)
+        hours_ago = fixed_now - timedelta(hours=3)
         instance.run_storage.handle_run_event(run.run_id, start, hours_ago)
         requests = schedule(tick)
         assert [r.partition_key for r in requests] == ["2026-12-01"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -59,3 +59,28 @@ def test_week_keys_are_the_weekly_partitions() -> None:
     assert week_of(key) == DAY.isocalendar()[:2]
     with pytest.raises(ValueError, match="not a Monday"):
         week_of(day_key(DAY))
+
+
+def test_today_and_its_week_are_partitions_only_in_the_campaign(calendar_now) -> None:
+    """At each awkward instant: today is the newest daily partition (from the campaign's
+    first day), its week is the ISO week of its UTC day (2026-W53 included), a partition
+    once it is over."""
+    today = calendar_now.date()
+    in_campaign = ELECTION.campaign_start <= today <= ELECTION.campaign_end
+    days = daily_partitions(ELECTION).get_partition_keys()
+    assert (day_key(today) in days) is in_campaign
+    if in_campaign:
+        assert days[-1] == day_key(today)  # nothing from tomorrow
+    else:  # no day before the campaign (Dagster lists its first day a day early: harmless,
+        # that day's window is empty until it begins)
+        assert all(d >= ELECTION.campaign_start.isoformat() for d in days)
+    monday = today - timedelta(days=today.weekday())
+    assert week_key(today) == monday.isoformat()
+    assert week_of(week_key(today)) == today.isocalendar()[:2]
+    if today.isocalendar()[:2] == (2026, 53):
+        assert week_key(today) == "2026-12-28"
+    weeks = weekly_partitions(ELECTION)
+    assert not weeks.has_partition_key(week_key(today))  # exported once the week is over
+    last_week = monday - timedelta(days=7)
+    assert weeks.has_partition_key(last_week.isoformat()) is (
+        monday - timedelta(days=1) >= ELECTION.campaign_start)

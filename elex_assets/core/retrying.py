@@ -31,6 +31,7 @@ instance's run retries, as a crash does.
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -142,13 +143,34 @@ class GiveUp:
         return self.reasons[-1]
 
 
+def on_local_clock(
+    reset: float | None, headers: Mapping[str, str] | None, now: float | None = None
+) -> float | None:
+    """A server's reset time (epoch seconds, the server's clock) on this host's clock.
+
+    The distance to the reset is measured on the server's clock (the reset minus the
+    response's ``Date``, both the server's), then counted from this host's now: a host
+    whose clock is off by minutes waits as long as the server means. Without a ``Date``
+    header the reset is taken as it is. ``Date`` counts whole seconds, so the wait may
+    be up to a second longer, never shorter."""
+    if reset is None or not headers:
+        return reset
+    lower = {k.lower(): v for k, v in headers.items()}
+    try:
+        server_now = email.utils.parsedate_to_datetime(lower["date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return reset
+    return (time.time() if now is None else now) + (reset - server_now)
+
+
 def reset_from_headers(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """When a rate-limit window reopens (epoch seconds), from ``x-rate-limit-reset`` or
-    ``ratelimit-reset`` (epoch seconds) or ``retry-after`` (seconds from now); None if absent."""
+    """When a rate-limit window reopens (epoch seconds, this host's clock), from
+    ``x-rate-limit-reset`` or ``ratelimit-reset`` (epoch seconds, re-anchored by the
+    response's ``Date``) or ``retry-after`` (seconds from now); None if absent."""
     lower = {k.lower(): v for k, v in headers.items()}
     for name in ("x-rate-limit-reset", "ratelimit-reset"):
         try:
-            return float(lower[name])
+            return on_local_clock(float(lower[name]), headers, now)
         except (KeyError, ValueError):
             pass
     try:

@@ -1,9 +1,8 @@
-"""The monitors' clock: one function, so tests can move time for checks and sensor alike."""
+"""The monitors' clock: the package's clock (``elex_assets.core.clock``), named here so
+tests can move time for checks and sensor alike by patching one attribute."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from elex_assets.core.clock import utc_now
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["utc_now"]

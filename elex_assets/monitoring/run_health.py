@@ -182,8 +182,9 @@ def _lease_reason(lake: Lake, run: dg.DagsterRun) -> str | None:
             return (f"its process {info.pid} on {info.host} is gone (lease on {asset} "
                     f"{partition})")
         if info.expired:
-            return (f"its lease on {asset} {partition} expired at {info.expires_at} "
-                    f"without renewal (host {info.host})")
+            return (f"its lease on {asset} {partition} was not renewed for "
+                    f"{info.age_seconds:.0f} s by the lake's clock (ttl "
+                    f"{info.ttl_seconds:g} s, host {info.host})")
     return None
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
 from elex_assets.core import retrying as layer
 from elex_assets.core.retrying import RateLimited, RetryPolicy, Transient
+from elex_assets_tests.clock import NOW
+
+# The code reads time.time() for a reset's distance: it is frozen at NOW_TS.
+NOW_TS = NOW.timestamp()
+pytestmark = pytest.mark.usefixtures("frozen_now")
 
 
 class Exhausted(RuntimeError):
@@ -76,14 +81,14 @@ def test_a_deterministic_fault_is_raised_at_once_after_one_call(fault: Exception
 
 
 def test_a_429_waits_for_a_reset_ahead() -> None:
-    run = Run(RateLimited(reset=time.time() + 30))
+    run = Run(RateLimited(reset=NOW_TS + 30))
     assert run(RetryPolicy("test", reset_header="x-rate-limit-reset")) == "ok"
     assert len(run.sleeps) == 1 and 29 < run.sleeps[0] <= 31
     assert "waiting" in run.messages[0][0] and "for x-rate-limit-reset" in run.messages[0][0]
 
 
 def test_a_429_reset_beyond_the_bound_gives_up_without_waiting() -> None:
-    run = Run(RateLimited(reset=time.time() + 3600))
+    run = Run(RateLimited(reset=NOW_TS + 3600))
     with pytest.raises(Exhausted) as info:
         run(RetryPolicy("test", max_rate_limit_wait=900.0))
     stop = info.value.stop
@@ -95,7 +100,7 @@ def test_a_429_reset_beyond_the_bound_gives_up_without_waiting() -> None:
 def test_a_429_without_a_reset_ahead_waits_at_least_a_second_never_a_burst(
     reset: float | None,
 ) -> None:
-    at = None if reset is None else time.time() + reset
+    at = None if reset is None else NOW_TS + reset
     run = Run(*[RateLimited(reset=at) for _ in range(3)])
     assert run(RetryPolicy("test", backoff_base=0.01)) == "ok"
     assert len(run.sleeps) == 3 and all(w >= 1.0 for w in run.sleeps)
@@ -104,7 +109,7 @@ def test_a_429_without_a_reset_ahead_waits_at_least_a_second_never_a_burst(
 
 def test_the_wait_after_a_past_reset_grows_with_the_attempts() -> None:
     policy = RetryPolicy("test", backoff_base=2.0, jitter=0.0)
-    past = time.time() - 60
+    past = NOW_TS - 60
     assert [policy.rate_limit_wait(past, n)[0] for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
     assert policy.rate_limit_wait(None, 1)[0] == 2.0
     fixed = RetryPolicy("test", missing_reset_wait=60.0, reset_header="ratelimit-reset")
@@ -130,6 +135,23 @@ def test_rate_limit_headers() -> None:
     assert layer.reset_from_headers({"Retry-After": "15"}, now) == 1_000_015.0
     assert layer.reset_from_headers({"x-rate-limit-reset": ""}, now) is None  # X's "no reset"
     assert layer.reset_from_headers({}, now) is None
+
+
+@pytest.mark.parametrize("skew", [-3600.0, 0.0, 7 * 3600.0], ids=["server-behind", "same", "ahead"])
+def test_a_reset_is_counted_on_the_servers_clock_not_ours(skew: float) -> None:
+    """A 429 says "reset at 12:00:30" in the server's clock and carries its Date: we wait
+    30 s whatever our clock says (before: a host 1 h fast waited 0, 7 h slow gave up)."""
+    from email.utils import format_datetime
+
+    here = 1_000_000.0  # this host's clock
+    server = datetime.fromtimestamp(here + skew, UTC).replace(microsecond=0)
+    headers = {"x-rate-limit-reset": str(int(server.timestamp()) + 30),
+               "Date": format_datetime(server, usegmt=True)}
+    reset = layer.reset_from_headers(headers, here)
+    assert reset == pytest.approx(here + 30)
+    wait, why = RetryPolicy("test").rate_limit_wait(reset, 1, now=here)
+    assert 30 <= wait <= 31 and "x-rate-limit-reset" in why
+    assert layer.on_local_clock(here + 30, {}, here) == here + 30  # no Date: as given
 
 
 @pytest.mark.parametrize(

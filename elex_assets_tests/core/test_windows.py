@@ -30,3 +30,22 @@ def test_parse_utc_reads_z_offsets_and_naive_times_and_refuses_garbage():
     assert parse_utc("2026-12-01T10:00:00") == datetime(2026, 12, 1, 10, tzinfo=UTC)
     assert parse_utc("yesterday") is None
     assert parse_utc(None) is None
+
+
+def test_the_windows_of_today_and_yesterday_at_each_awkward_instant(calendar_now):
+    """The window of the instant's UTC day (not Paris's) stops the lag before it;
+    yesterday's is whole; the freshness day is yesterday within the deadline after midnight."""
+    from elex_assets.core.quality import current_day
+
+    now = datetime.now(UTC)  # the instant, as the code under test reads it
+    assert now - calendar_now < timedelta(minutes=1)
+    today = calendar_now.date()
+    start, end = day_window(today, now, LAG)
+    assert start == datetime(today.year, today.month, today.day, tzinfo=UTC)
+    assert end == min(start + timedelta(days=1), (now - LAG).replace(microsecond=0))
+    assert (end > start) == (now - start >= LAG)
+    y_start, y_end = day_window(today - timedelta(days=1), now, LAG)
+    assert (y_start, y_end) == (start - timedelta(days=1), start)
+    deadline = timedelta(minutes=30)
+    assert current_day(now, deadline) == (today - timedelta(days=1) if now - start < deadline
+                                          else today)

@@ -26,22 +26,15 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-_REPORT: list[str] = []
-
-
 @pytest.fixture
-def report() -> Callable[[str], None]:
-    """Lines for the run's summary: shown by `make test` even when the test passes."""
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Lines for the run's summary: shown by `make test` even when the test passes
+    (``pytest_terminal_summary`` in the suite's top conftest prints them)."""
 
     def add(line: str) -> None:
         print(line)
-        _REPORT.append(line)
+        request.node.user_properties.append(
+            ("summary: production test (PostgreSQL + S3 + daemon)", line)
+        )
 
     return add
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _REPORT:
-        terminalreporter.write_sep("-", "production test (PostgreSQL + S3 + daemon)")
-        for line in _REPORT:
-            terminalreporter.write_line(line)

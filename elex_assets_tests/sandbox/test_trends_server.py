@@ -9,8 +9,11 @@ import pytest
 import requests
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
 
-DAY = (datetime.now(UTC) - timedelta(days=2)).date()
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
+
+DAY = (NOW - timedelta(days=2)).date()
 WINDOW = f"{DAY}T00 {DAY + timedelta(days=1)}T00"
 
 

@@ -16,7 +16,10 @@ import pytest
 import requests
 
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
 from elex_assets_tests.trends_replay import RECORDINGS
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 # a window with Google's daily resolution, like the recorded 2021-01-01 2021-01-05
 WINDOW = "2021-01-01 2021-01-05"
@@ -130,10 +133,10 @@ def test_widget_data_has_the_recorded_structure(
 
 def test_a_partial_point_is_flagged_as_recorded(trends_sandbox: TrendsSandbox) -> None:
     """Google marks the last, incomplete point ``isPartial: true`` (and no other)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     _, real = recorded("test_interest_over_time_partial/2.json")
-    today = datetime.now(UTC).date()
+    today = NOW.date()
     browser = Browser(trends_sandbox)
     req = {"comparisonItem": [{"keyword": "A b", "time": f"{today - timedelta(days=3)} {today}",
                                "geo": ""}], "category": 0, "property": ""}

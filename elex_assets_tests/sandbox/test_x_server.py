@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 
 from elex_assets.sandbox.x_generator import snowflake_ms
 from elex_assets.sandbox.x_server import XSandbox
+from elex_assets_tests.clock import NOW
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 AUTH = {"Authorization": "Bearer test"}
 FIELDS = {
@@ -76,7 +80,7 @@ def test_empty_result_and_time_bounds(x_sandbox: XSandbox) -> None:
 
 
 def test_errors_use_x_problem_format(x_sandbox: XSandbox) -> None:
-    old = (datetime.now(UTC) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old = (NOW - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
     r = _get(x_sandbox, "recent", query="@EmmanuelMacron", start_time=old)
     assert r.status_code == 400
     assert r.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
@@ -95,8 +99,7 @@ def test_injected_faults_answer_like_x(x_sandbox: XSandbox) -> None:
               "end_time": "2022-04-09T19:00:00Z"}
     x_sandbox.faults.add("429", reset_in=5)
     r = _get(x_sandbox, **params)
-    assert r.status_code == 429 and int(r.headers["x-rate-limit-reset"]) > datetime.now(
-        UTC).timestamp()
+    assert r.status_code == 429 and int(r.headers["x-rate-limit-reset"]) > NOW.timestamp()
     x_sandbox.faults.add("usage_cap")
     r = _get(x_sandbox, **params)
     assert r.status_code == 429

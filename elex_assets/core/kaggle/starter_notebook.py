@@ -230,9 +230,11 @@ def execute_notebook(notebook: dict, folder: Path, timeout: int = 300) -> dict:
             tempfile.TemporaryDirectory(prefix="elex-kernel-") as sockets:
         # Unix sockets, not TCP: nothing listens on a port, even on loopback.
         km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/k")
+        # nbclient leaves a kernel it did not create running: shut it down here, or every
+        # executed notebook would leave a python process behind (one per weekly export).
         NotebookClient(
             nb, km=km, timeout=timeout, resources={"metadata": {"path": str(folder)}}
-        ).execute()
+        ).execute(cleanup_kc=True)
     return json.loads(nbformat.writes(nb))
 
 

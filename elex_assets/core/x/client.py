@@ -27,6 +27,7 @@ from elex_assets.core.retrying import (
     RateLimited,
     RetryPolicy,
     Transient,
+    on_local_clock,
     past_the_bound,
     retrying,
 )
@@ -159,7 +160,8 @@ def _attempt(call: Callable[[], T]) -> T:
                 "read this month on this account; collection stops until the cap "
                 "resets (see X_MAX_POSTS_PER_MONTH to stop before it)"
             ) from None
-        raise RateLimited(reset=exc.reset_time) from None
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+        raise RateLimited(reset=on_local_clock(exc.reset_time, headers)) from None
     except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
         raise XAuthError(
             f"X API refused the request ({_problem(exc)}): check X_BEARER_TOKEN "

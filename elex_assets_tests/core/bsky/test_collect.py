@@ -17,9 +17,11 @@ from elex_assets.core.bsky.query import build_queries
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
+from elex_assets_tests.clock import NOW
 
-DAY = (datetime.now(UTC) - timedelta(days=2)).date()
-NOW = datetime.now(UTC)
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
+
+DAY = (NOW - timedelta(days=2)).date()
 HANDLE = "jordanbardella.bsky.social"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -19,11 +19,14 @@ from elex_assets.core.bsky.query import build_queries
 from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.sandbox.bsky_server import BskySandbox
+from elex_assets_tests.clock import NOW
 
-DAY = (datetime.now(UTC) - timedelta(days=2)).date()
+# Two days before the tests' fixed "now": on this day and seed, a post quotes another post of
+# the day, so a deletion shows in the quoting post too.
+DAY = (NOW - timedelta(days=2)).date()
 
 
-def test_deleted_posts_become_tombstones_in_raw_and_clean(tmp_path: Path) -> None:
+def test_deleted_posts_become_tombstones_in_raw_and_clean(tmp_path: Path, fixed_now: datetime) -> None:
     cands = list(load_registry("2027").selected())[:3]
     cands[0] = replace(cands[0], bluesky_person=("edouardphilippe.fr",))
     lake = Lake.from_url(str(tmp_path))

@@ -15,6 +15,8 @@ from elex_assets.core.lake import Lake
 from elex_assets.core.registry import load_registry
 from elex_assets.core.schemas import BSKY_POSTS
 
+COLLECTED = datetime(2027, 2, 17, 14, 30, tzinfo=UTC)  # when the built rows were collected
+
 ELECTION = load_registry("2027").election
 WEEK = (2026, 40)
 
@@ -27,13 +29,13 @@ def _day_frame(day, n: int) -> pl.DataFrame:
             "id": uri, "created_at": datetime(day.year, day.month, day.day, i % 24, tzinfo=UTC),
             "text": f"secret text {i} Bardella", "lang": "fr", "author_id": f"did:plc:abc{i}",
             "author_username": f"user{i}.bsky.social", "post_type": "original",
-            "candidates": ["bardella"], "collected_at": datetime.now(UTC),
+            "candidates": ["bardella"], "collected_at": COLLECTED,
             "source": "bsky_search", "platform": "bluesky", "like_count": i,
         })
     rows.append({"id": "at://did:plc:gone/app.bsky.feed.post/3kgone", "post_type": "deleted",
                  "created_at": datetime(day.year, day.month, day.day, tzinfo=UTC),
-                 "candidates": [], "collected_at": datetime.now(UTC), "source": "bsky_search",
-                 "platform": "bluesky", "deleted_at": datetime.now(UTC)})
+                 "candidates": [], "collected_at": COLLECTED, "source": "bsky_search",
+                 "platform": "bluesky", "deleted_at": COLLECTED})
     return pl.DataFrame(rows, schema=BSKY_POSTS.polars)
 
 

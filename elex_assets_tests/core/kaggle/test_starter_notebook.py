@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import psutil  # installed with ipykernel, which runs the notebook
 import pytest
 
 from elex_assets.core.kaggle.dataset import PublishSettings, assemble_dataset
@@ -45,6 +46,18 @@ def build_folder(lake: Lake, with_counts: bool) -> Path:
     return Path(lake.url) / "kaggle"
 
 
+def kernels() -> list[psutil.Process]:
+    """Kernel processes started by this test process (and still running)."""
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return found
+
+
 def outputs(nb: dict) -> tuple[list[str], list[str], int]:
     errors = [o["ename"] for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     text = [
@@ -63,6 +76,7 @@ def outputs(nb: dict) -> tuple[list[str], list[str], int]:
 def test_notebook_runs_offline_on_the_dataset_folder(tmp_path, monkeypatch, with_counts):
     monkeypatch.setenv("X_BEARER_TOKEN", "must-not-reach-the-kernel")
     lake = Lake.from_url(str(tmp_path / "lake"))
+    before = kernels()
     folder = build_folder(lake, with_counts)
     # The published notebook was executed on the latest week: outputs, no error.
     published = json.loads((folder / NOTEBOOK_NAME).read_text())
@@ -76,6 +90,8 @@ def test_notebook_runs_offline_on_the_dataset_folder(tmp_path, monkeypatch, with
         if cell["cell_type"] == "code":
             cell.update(outputs=[], execution_count=None)
     ran = execute_notebook(fresh, folder)
+    # Both executions shut their kernel down (before: each left one running).
+    assert kernels() == before
     errors, text, images = outputs(ran)
     assert errors == [] and images == 2
     source = "X counts API" if with_counts else "posts in the tweets file"

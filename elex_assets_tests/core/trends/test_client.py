@@ -19,8 +19,11 @@ from elex_assets.core.trends.client import (
     day_timeframe,
 )
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
 
-YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date()
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
+
+YESTERDAY = (NOW - timedelta(days=1)).date()
 WINDOW = day_timeframe(YESTERDAY)
 KEYWORDS = ["Emmanuel Macron", "Marine Le Pen", "Jordan Bardella"]
 
@@ -96,10 +99,10 @@ def test_old_days_come_at_daily_resolution(trends_sandbox: TrendsSandbox) -> Non
 
 
 def test_today_is_flagged_partial(trends_sandbox: TrendsSandbox) -> None:
-    today = datetime.now(UTC).date()
+    today = NOW.date()
     series = client_for(trends_sandbox).interest_over_time(["Marine Le Pen"], day_timeframe(today))
     assert series.sort("timestamp")["is_partial"][-1] is True
-    assert series["timestamp"].max() <= datetime.now(UTC)
+    assert series["timestamp"].max() <= NOW
 
 
 @pytest.mark.parametrize("status", ["500", "502", "503"])

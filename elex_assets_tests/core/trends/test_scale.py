@@ -18,6 +18,7 @@ from elex_assets.core.trends.collect import (
 )
 from elex_assets.core.trends.scale import make_batches, rescale_on_anchor
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
 
 ANCHOR = "Emmanuel Macron"
 
@@ -59,8 +60,11 @@ def _bounds(values: list[int], anchor_values: list[int]) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("area", ["fr", "world"])
-def test_comparable_scale_recovers_true_ratios(trends_sandbox: TrendsSandbox, area) -> None:
-    day = (datetime.now(UTC) - timedelta(days=2)).date()
+def test_comparable_scale_recovers_true_ratios(
+    trends_sandbox: TrendsSandbox, area, fixed_now: datetime
+) -> None:
+    # A fixed day: on it, in both areas, some pair of raw per-batch values misleads.
+    day = (NOW - timedelta(days=2)).date()
     reg = load_registry("2027")
     terms = candidate_terms(reg.selected())
     transport = Transport(
@@ -69,7 +73,7 @@ def test_comparable_scale_recovers_true_ratios(trends_sandbox: TrendsSandbox, ar
     client = TrendsClient(area, transport)
     series = anchored_series(client, [t.keyword for t in terms], day, ANCHOR)
     assert series["batch"].n_unique() == 4  # 16 candidates, 4 a batch beside the anchor
-    table = interest_over_time(client, terms, day, ANCHOR, datetime.now(UTC))
+    table = interest_over_time(client, terms, day, ANCHOR, fixed_now)
     assert set(table["candidate_id"]) == {t.candidate_id for t in terms}
     assert table["value_comparable"].null_count() == 0
 
@@ -103,14 +107,16 @@ def test_comparable_scale_recovers_true_ratios(trends_sandbox: TrendsSandbox, ar
     assert naive_outside > 0
 
 
-def test_a_candidate_who_is_the_anchor_is_asked_once(trends_sandbox: TrendsSandbox) -> None:
+def test_a_candidate_who_is_the_anchor_is_asked_once(
+    trends_sandbox: TrendsSandbox, fixed_now: datetime
+) -> None:
     """2022: Emmanuel Macron is both a candidate and the default anchor."""
     from elex_assets.core.trends.collect import Term
 
-    day = (datetime.now(UTC) - timedelta(days=2)).date()
+    day = (NOW - timedelta(days=2)).date()
     terms = [Term("macron", ANCHOR)] + [Term(f"c{i}", f"Candidate {i}") for i in range(5)]
     transport = Transport(trends_sandbox.base_url, Politeness(min_interval=0), hl="fr-FR")
-    table = interest_over_time(TrendsClient("fr", transport), terms, day, ANCHOR, datetime.now(UTC))
+    table = interest_over_time(TrendsClient("fr", transport), terms, day, ANCHOR, fixed_now)
     macron = table.filter(pl.col("candidate_id") == "macron")
     assert macron.height == 180 and set(macron["batch"]) == {0}
     assert macron["value_comparable"].mean() == pytest.approx(100.0)
@@ -134,7 +140,7 @@ def popularity():
 
 
 def test_a_chain_of_smaller_anchors_keeps_tiny_candidates_precise(
-    trends_sandbox: TrendsSandbox, popularity
+    trends_sandbox: TrendsSandbox, popularity, fixed_now: datetime
 ) -> None:
     """A candidate at 1/1000 of the anchor reads 0 beside it; beside a chained anchor it is
     within 10% of the truth (bench/trends_precision.py measures it over many days)."""
@@ -149,12 +155,12 @@ def test_a_chain_of_smaller_anchors_keeps_tiny_candidates_precise(
         "fr", Transport(base_url=trends_sandbox.base_url, politeness=Politeness(min_interval=0.0),
                         hl="fr-FR", rng=random.Random(0)),
     )
-    day = (datetime.now(UTC) - timedelta(days=40)).date()  # one daily point: the hard case
+    day = (NOW - timedelta(days=40)).date()  # one daily point: the hard case
     truth = 100 * trends_data.day_volume("Tiny Candidate", "fr", day) / trends_data.day_volume(
         "Big Anchor", "fr", day
     )
     terms = [Term("tiny", "Tiny Candidate")]
-    now = datetime.now(UTC)
+    now = fixed_now
     alone = interest_over_time(client, terms, day, "Big Anchor", now)
     assert alone["value_comparable"].to_list() == [0.0]  # rounding ate it
     chained = interest_over_time(client, terms, day, "Big Anchor", now,

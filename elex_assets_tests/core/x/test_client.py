@@ -8,6 +8,11 @@ import time
 import pytest
 
 from elex_assets.core.x.client import RetryPolicy, XClient, XRetriesExhausted, is_sandbox_url
+from elex_assets_tests.clock import NOW
+
+# The code reads time.time() for a reset's distance: it is frozen at NOW_TS.
+NOW_TS = NOW.timestamp()
+pytestmark = pytest.mark.usefixtures("frozen_now")
 
 TOKEN = "tok-SECRET-987"
 PARAMS = {"start_time": "2022-04-09T18:00:00Z", "end_time": "2022-04-09T19:00:00Z"}
@@ -63,8 +68,8 @@ def test_a_429_without_a_future_reset_waits_the_backoff_never_a_burst(
 
 def test_the_wait_grows_with_the_attempts_when_the_reset_is_past() -> None:
     policy = RetryPolicy(backoff_base=2.0, jitter=0.0)
-    past = time.time() - 60
+    past = NOW_TS - 60
     assert [policy.rate_limit_wait(past, n)[0] for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
     assert RetryPolicy(backoff_base=0.01).rate_limit_wait(None, 1)[0] == 1.0
-    ahead, why = policy.rate_limit_wait(time.time() + 30, 1)
+    ahead, why = policy.rate_limit_wait(NOW_TS + 30, 1)
     assert 29 < ahead < 32 and "x-rate-limit-reset" in why

@@ -30,7 +30,10 @@ from elex_assets.core.x.collect import (
 from elex_assets.core.x.normalise import normalise_day
 from elex_assets.core.x.query import build_queries
 from elex_assets.sandbox.x_server import XSandbox
+from elex_assets_tests.clock import NOW
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 TOKEN = "test-token-SECRET-123"
 DAY = date(2022, 4, 9)
@@ -177,7 +180,7 @@ def test_persistent_server_errors_fail_clearly_after_the_bound(
 
 
 def test_recent_search_refuses_days_older_than_a_week(client, lake, queries) -> None:
-    old = datetime.now(UTC).date() - timedelta(days=9)
+    old = NOW.date() - timedelta(days=9)
     with pytest.raises(XCollectError, match="older than 7 days.*full-archive.*X_SEARCH_ENDPOINT=all"):
         collect_day(client, lake, queries, old, endpoint="recent")
 

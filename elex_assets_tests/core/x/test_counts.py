@@ -15,7 +15,10 @@ from elex_assets.core.x.collect import XCollectError, collect_day
 from elex_assets.core.x.counts import ALL, collect_counts_day, count_queries, counts_endpoint
 from elex_assets.core.x.spend import Ceilings, SpendGuard, spent
 from elex_assets.sandbox.x_server import XSandbox
+from elex_assets_tests.clock import NOW as CLOCK_NOW
 from elex_assets_tests.x_helpers import landed_ids
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 DAY = date(2022, 4, 9)
 NOW = datetime(2022, 4, 20, 12, tzinfo=UTC)
@@ -77,7 +80,7 @@ def test_recent_counts_for_the_last_week_and_full_archive_only_when_available() 
 
 
 def test_today_counts_only_the_hours_so_far(x_sandbox: XSandbox) -> None:
-    now = datetime.now(UTC)
+    now = CLOCK_NOW  # 14:30: today has 15 hours so far
     queries = count_queries(load_registry("2022").selected()[:1], max_length=512,
                             languages=["fr"], include_retweets=True)
     frame = collect_counts_day(_client(x_sandbox), queries, now.date(), now=now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -66,7 +66,7 @@ def test_two_concurrent_runs_lose_no_count(x_sandbox: XSandbox, tmp_path) -> Non
 
 
 def test_a_ceiling_just_above_one_run_stops_the_next_before_it_asks(
-    x_sandbox: XSandbox, tmp_path  # noqa: ANN001
+    x_sandbox: XSandbox, tmp_path, fixed_now: datetime  # noqa: ANN001
 ) -> None:
     lake = Lake.from_url(str(tmp_path))
     first = SpendGuard(lake, "first", ceilings=Ceilings(None, None), sandbox=True)
@@ -83,8 +83,10 @@ def test_a_ceiling_just_above_one_run_stops_the_next_before_it_asks(
     assert len(x_sandbox.search_requests()) == served  # stopped before asking
     message = str(err.value)
     assert f"X_MAX_USD_PER_DAY={ceiling:g}" in message
-    reset = datetime.now(UTC).date().isoformat()
-    assert "resets at" in message and "00:00 UTC" in message and reset[:4] in message
+    # (At the wall clock, on 31 December, the reset named next year: the check of the year
+    # failed; "now" is the test's.)
+    reset = fixed_now.date() + timedelta(days=1)
+    assert f"The ceiling resets at {reset} 00:00 UTC" in message
     total = spent(lake, sandbox=True)
     assert total.usd == pytest.approx(x_sandbox.served["posts_read"] * PRICES.post_read)
     assert total.usd <= ceiling
@@ -138,6 +140,21 @@ def test_a_past_day_is_summed_once_and_a_run_spanning_midnight_counts_once(tmp_p
         pytest.approx(0.5)
     assert lake.exists("state/x_spend/closed/2027-03-14.json")
     assert spent(lake, sandbox=False).usd == pytest.approx(0.605)
+
+
+def test_the_day_ceiling_resets_at_utc_midnight_and_only_then(tmp_path) -> None:  # noqa: ANN001
+    """Why a test of the day ceiling must fix its "now": its two runs must bill one UTC
+    day. A run just after midnight starts a fresh day; one just before it does not."""
+    lake = Lake.from_url(str(tmp_path))
+    noon = datetime(2026, 12, 31, 12, tzinfo=UTC)
+    first = SpendGuard(lake, "first", ceilings=Ceilings(None, None), clock=lambda: noon)
+    first.before_counts("recent")
+    first.record_counts("recent")  # $0.005 on 31 December
+    for when, today_usd in ((datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), 0.005),
+                            (datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC), 0.0)):
+        later = SpendGuard(lake, "later", ceilings=Ceilings(0.005, None),
+                           clock=lambda when=when: when)
+        assert later.totals()[0] == pytest.approx(today_usd)
 
 
 def test_a_failed_request_releases_its_reservation(x_sandbox: XSandbox, tmp_path) -> None:  # noqa: ANN001

@@ -19,10 +19,13 @@ from elex_assets.defs.bsky.resources import BskyResource
 from elex_assets.defs.kaggle.resources import KaggleResource
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox.bsky_server import BskySandbox
+from elex_assets_tests.clock import NOW
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 ELECTION = load_registry("2027").election
 RAW, CLEAN, COMPLIANCE, EXPORT = build_bsky_assets(ELECTION)
-DAY = (datetime.now(UTC) - timedelta(days=8)).date()
+DAY = (NOW - timedelta(days=8)).date()
 
 
 @pytest.fixture

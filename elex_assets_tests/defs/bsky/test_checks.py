@@ -7,7 +7,7 @@ import gzip
 import json
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -31,12 +31,13 @@ from elex_assets.monitoring.content import build_content_checks
 from elex_assets.monitoring.thresholds import Thresholds
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox.bsky_server import BskySandbox
+from elex_assets_tests.clock import NOW, at
 
 ELECTION = load_registry("2027").election
 RAW, CLEAN, _, _ = build_bsky_assets(ELECTION, monitored=True)
 CHECKS = [*build_content_checks([RAW, CLEAN], ELECTION, Thresholds()),
           *build_bsky_accounting_checks([RAW, CLEAN]), *build_bsky_read_checks([RAW, CLEAN])]
-DAY = (datetime.now(UTC) - timedelta(days=8)).date()
+DAY = (NOW - timedelta(days=8)).date()  # collected a week late: full-day search, fixed data
 CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_within_day",
            "candidates_known", "posts_name_a_candidate"}
 
@@ -44,6 +45,13 @@ CONTENT = {"no_duplicate_ids", "required_columns", "posts_present", "posts_withi
 def _resources(lake_dir: Path, base_url: str = "http://127.0.0.1:9") -> dict:
     return {"lake": LakeResource(url=str(lake_dir)), "registry": RegistryResource(election="2027"),
             "bsky": BskyResource(base_url=base_url, max_attempts=2)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _now() -> Iterator[None]:
+    """The module runs at the tests' fixed "now" (the day's partition exists, its data is fixed)."""
+    with at(NOW):
+        yield
 
 
 @pytest.fixture(scope="module")

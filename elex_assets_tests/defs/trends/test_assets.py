@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -19,13 +19,18 @@ from elex_assets.defs.trends.assets import trends_assets
 from elex_assets.defs.trends.resources import TrendsResource
 from elex_assets.resources import LakeResource, RegistryResource
 from elex_assets.sandbox.trends_server import TrendsSandbox
+from elex_assets_tests.clock import NOW
+
+pytestmark = pytest.mark.usefixtures("fixed_now")  # "now" is clock.NOW: fixed data
 
 REGISTRY = load_registry("2027")
 ELECTION = REGISTRY.election
 SELECTED = {c.id for c in REGISTRY.selected()}
 ASSETS = trends_assets(ELECTION)
 BY_NAME = {a.key.path[-1]: a for a in ASSETS}
-DAY = (datetime.now(UTC) - timedelta(days=1)).date()
+DAY = (NOW - timedelta(days=1)).date()  # yesterday of the tests' fixed "now"
+# The two-process test's runs start at the machine's time: a day that exists for them too.
+PAST_DAY = date(2026, 11, 20)
 
 
 def resources(sandbox: TrendsSandbox, lake_dir: Path) -> dict[str, object]:
@@ -206,7 +211,7 @@ def test_parallel_runs_never_call_trends_at_the_same_time(trends_sandbox, tmp_pa
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", RUN_ONE_PARTITION, trends_sandbox.base_url,
-             str(tmp_path / "lake"), area, DAY.isoformat()],
+             str(tmp_path / "lake"), area, PAST_DAY.isoformat()],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for area in ("fr", "world")
@@ -277,7 +282,7 @@ def test_block_mode_starts_a_cooldown_that_later_runs_respect(trends_sandbox, tm
     assert trends_sandbox.requests == []  # nothing requested
 
     # time passes: the cool-down is over, the next (scheduled) run collects by itself
-    state["until"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    state["until"] = (NOW - timedelta(minutes=1)).isoformat()
     (lake_dir / "state/trends_cooldown.json").write_text(json.dumps(state))
     third = dg.materialize([asset], partition_key=partition("fr"),
                            resources=resources(trends_sandbox, lake_dir))

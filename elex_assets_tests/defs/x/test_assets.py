@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -87,14 +88,16 @@ def test_a_wrong_token_fails_clearly_and_is_not_shown(tmp_path: Path) -> None:
     assert "WRONG-secret-42" not in failure.to_string()
 
 
-def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: Path) -> None:
+def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(
+    tmp_path: Path, fixed_now: datetime
+) -> None:
     election = load_registry("2027").election
     raw, tweets = x_assets_for(election)
     jobs, schedules, _ = build_x_automation(raw, tweets)
     schedule = schedules[0]
     assert schedule.cron_schedule == "*/5 * * * *"
     with dg.instance_for_test() as instance:
-        now = datetime.now(UTC).replace(hour=12, minute=5)
+        now = fixed_now.replace(hour=12, minute=5)
         lake = {"lake": LakeResource(url=str(tmp_path))}
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
                                             resources=lake)
@@ -120,7 +123,9 @@ def test_the_schedule_refreshes_today_and_skips_while_a_refresh_runs(tmp_path: P
         assert isinstance(skipped, dg.SkipReason) and "in progress" in skipped.skip_message
 
 
-def test_the_stream_lands_raw_files_and_the_sensor_refreshes_their_day(tmp_path: Path) -> None:
+def test_the_stream_lands_raw_files_and_the_sensor_refreshes_their_day(
+    tmp_path: Path, fixed_now: datetime
+) -> None:
     election = load_registry("2022")
     raw, tweets = x_assets_for(election.election)
     jobs, _, sensors = build_x_automation(raw, tweets)
@@ -135,7 +140,7 @@ def test_the_stream_lands_raw_files_and_the_sensor_refreshes_their_day(tmp_path:
         assert result.success
         assert sandbox.rules  # one rule per query
     lake = Lake.from_url(str(tmp_path))
-    today = datetime.now(UTC).date()
+    today = fixed_now.date()
     keys = raw_keys(lake, today)
     assert keys and all(k.endswith("-stream.jsonl.gz") for k in keys)
     lines = [json.loads(x) for k in keys for x in gzip.decompress(lake.read_bytes(k)).splitlines()]
@@ -191,8 +196,10 @@ def test_the_accounting_check_passes_on_a_sandbox_day(x_sandbox: XSandbox, tmp_p
 
 
 def test_a_dollar_ceiling_fails_the_run_once_without_retry(
-    x_sandbox: XSandbox, tmp_path: Path
+    x_sandbox: XSandbox, tmp_path: Path, fixed_now: datetime
 ) -> None:
+    # "now" is fixed mid-day: at the wall clock, a midnight (or a month's end) between the
+    # two runs gave the second a fresh day under its ceiling, and it collected.
     # One instance, closed at the end: two implicit ephemeral instances made this test
     # flaky ("undefined DagsterInstance weakref" between the two runs).
     with dg.instance_for_test() as instance:
@@ -253,13 +260,13 @@ def test_tweet_counts_for_a_week_and_its_kaggle_export(x_sandbox: XSandbox, tmp_
         for d in days)
 
 
-def test_the_counts_schedule_refreshes_today_every_hour() -> None:
+def test_the_counts_schedule_refreshes_today_every_hour(fixed_now: datetime) -> None:
     from elex_assets.defs.x.counts import build_counts_automation, tweet_counts_for
 
     job, schedule = build_counts_automation(tweet_counts_for(load_registry("2027").election))
     assert schedule.cron_schedule == "2 * * * *" and job.name == "x_counts_job"
     with dg.instance_for_test() as instance:
-        noon = datetime.now(UTC).replace(hour=12, minute=2)
+        noon = fixed_now.replace(hour=12, minute=2)
         requests = schedule(dg.build_schedule_context(instance=instance,
                                                       scheduled_execution_time=noon))
         assert [r.partition_key for r in requests] == [noon.date().isoformat()]
@@ -268,3 +275,46 @@ def test_the_counts_schedule_refreshes_today_every_hour() -> None:
             instance=instance, scheduled_execution_time=just_after_midnight))
         assert [r.partition_key for r in requests] == [
             noon.date().isoformat(), (noon.date() - timedelta(days=1)).isoformat()]
+
+
+def _expected_days(now: datetime, grace: timedelta) -> list[str]:
+    """Today, and yesterday within ``grace`` after midnight, kept if a campaign day."""
+    election = load_registry("2027").election
+    days = [now.date()]
+    if now - now.replace(hour=0, minute=0, second=0, microsecond=0) < grace:
+        days.append(now.date() - timedelta(days=1))
+    return sorted(d.isoformat() for d in days
+                  if election.campaign_start <= d <= election.campaign_end)
+
+
+@pytest.fixture(scope="module")
+def schedules_2027(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """The X refresh and counts schedules of 2027, an instance and a lake (built once)."""
+    from elex_assets.defs.x.counts import build_counts_automation, tweet_counts_for
+
+    election = load_registry("2027").election
+    raw, tweets = x_assets_for(election)
+    _, (refresh,), _ = build_x_automation(raw, tweets)
+    _, counts = build_counts_automation(tweet_counts_for(election))
+    lake = {"lake": LakeResource(url=str(tmp_path_factory.mktemp("lake")))}
+    with dg.instance_for_test() as instance:
+        yield ((refresh, timedelta(minutes=15)), (counts, timedelta(hours=1))), instance, lake
+
+
+def test_the_x_schedules_ask_for_the_days_of_their_tick(
+    schedules_2027: tuple, calendar_now: datetime
+) -> None:
+    """At each awkward instant (midnight, ISO week 53, Paris's change of hour, the eve of
+    the round, the day before the campaign) a tick asks for its UTC day(s), or skips."""
+    pairs, instance, lake = schedules_2027
+    for schedule, grace in pairs:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=calendar_now, resources=lake)
+        answer = schedule(context)
+        expected = _expected_days(calendar_now, grace)
+        if not expected:
+            assert isinstance(answer, dg.SkipReason), answer
+            assert answer.skip_message == (
+                f"{calendar_now.date()} is outside the election's partitions")
+        else:
+            assert sorted(str(r.partition_key) for r in answer) == expected
