@@ -58,6 +58,37 @@ def _dagster_state_storage_per_test() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_stale_defs_state_storage() -> Iterator[None]:
+    """Dagster's current definitions-state storage is never one whose instance is gone.
+
+    The cause of the "undefined DagsterInstance weakref" failures that struck tests at
+    random (the dollar-ceiling test, the Bluesky monitoring test): entering an instance
+    sets a ContextVar to its storage, and a Dagster object that entered one and is closed
+    late (a sensor or schedule context built without ``with``, closed when the garbage
+    collector gets to it, possibly during a later test) makes ``ContextVar.reset`` put back
+    the value of *its* time: the storage of an instance disposed since. Whichever test loads definitions next fails, depending on when the
+    collector ran. A storage whose instance is gone is treated as no storage (what every
+    test starts with), so no test depends on another's garbage.
+    """
+    from dagster._core.storage.defs_state.base import DefsStateStorage, _current_storage
+
+    original = DefsStateStorage.__dict__["get"]
+
+    def get(cls: type[DefsStateStorage]) -> DefsStateStorage | None:
+        storage = _current_storage.get()
+        ref = getattr(storage, "_instance_weakref", None)
+        if storage is not None and ref is not None and ref() is None:
+            return None
+        return original.__func__(cls)
+
+    DefsStateStorage.get = classmethod(get)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DefsStateStorage.get = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's HTTP server on a free loopback port; yields its endpoint URL."""
