@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextvars
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pytest
@@ -28,12 +29,35 @@ SLOW_MODULES = (
 )
 
 
+def _in_own_context(runtest: Callable[[], None]) -> Callable[[], None]:
+    """A test body run in a copy of the context variables, so nothing it leaves behind can
+    change another test's.
+
+    The cause of the "undefined DagsterInstance weakref" (or "unable to open database
+    file") failures that struck tests at random (the dollar-ceiling test, the Bluesky
+    monitoring test): entering a Dagster instance sets a ContextVar to its storage, and an
+    object that entered one and is closed late (a sensor or schedule context built without
+    ``with``, closed when the garbage collector gets to it, during a later test) calls
+    ``ContextVar.reset`` with its token, putting back the value of its own time: the
+    storage of an instance disposed since. Whichever test loaded definitions next failed,
+    depending on when the collector ran. A token made in another test's context cannot be
+    reset in this one (Dagster then clears the variable instead).
+    """
+
+    def run() -> None:
+        contextvars.copy_context().run(runtest)
+
+    return run
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that takes ``calendar_now`` is a calendar test: ``pytest -m calendar`` runs
     them. Slow modules go first (stable: every other test keeps its place)."""
     for item in items:
         if "calendar_now" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.calendar)
+        if isinstance(item, pytest.Function):
+            item.runtest = _in_own_context(item.runtest)  # type: ignore[method-assign]
 
     def rank(item: pytest.Item) -> int:
         module = item.nodeid.split("::", 1)[0].removeprefix("elex_assets_tests/")
@@ -56,6 +80,8 @@ def _dagster_state_storage_per_test() -> Iterator[None]:
 
     with set_defs_state_storage(None):
         yield
+
+
 
 
 @pytest.fixture(scope="session")
