@@ -23,6 +23,7 @@ from elex_assets.cli.doctor_checks import (
     check_lake,
     check_trends_official,
     check_trends_web,
+    check_wikimedia,
     check_x,
 )
 
@@ -47,6 +48,7 @@ def run_checks(spend: bool = False, now: datetime | None = None) -> list[Finding
         ("Trends (web)", lambda: check_trends_web(lake=lake, now=now)),
         ("Trends (official)", lambda: check_trends_official(lake=lake, now=now)),
         ("Bluesky", lambda: check_bsky(lake=lake, now=now, first_candidate=first)),
+        ("Wikipedia", lambda: check_wikimedia(now=now, candidates=selected)),
         ("Kaggle", check_kaggle),
         ("Lake", lambda: check_lake(lake)),
         ("Instance", lambda: check_instance(SandboxSettings.load().dagster_home)),

@@ -11,6 +11,7 @@ where the collection keeps it, a Google refusal starts the Trends cool-down, and
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -313,6 +314,47 @@ def _iso(moment: datetime) -> str:
 
 
 # ---- Kaggle -----------------------------------------------------------------------------
+
+
+def check_wikimedia(*, now: datetime, candidates: Sequence[Any]) -> Finding:
+    """One small pageviews request (the first candidate's article, two days ago): the
+    User-Agent contact Wikimedia requires, the host, and that the title has data."""
+    from elex_assets.core.wiki.api import WikimediaError
+    from elex_assets.core.wiki.collect import build_targets, check_answer
+    from elex_assets.defs.wiki.resources import WikiResource
+    from elex_assets.settings import WikiSettings, XSettings
+
+    ws = WikiSettings.load()
+    resource = WikiResource.from_settings(ws, XSettings.load().min_status)
+    configured = (f"WIKIMEDIA_BASE_URL={ws.base_url}; contact "
+                  f"{'set' if ws.contact else 'not set'}; languages {','.join(ws.languages)}")
+    if not ws.contact and not resource.sandbox:  # collection is off until a contact is set
+        return Finding("Wikipedia", SKIPPED, configured, "not asked: pageviews are not "
+                       "collected until WIKIMEDIA_CONTACT is set",
+                       next="export WIKIMEDIA_CONTACT=you@example.org (Wikimedia requires a "
+                            "User-Agent with a contact) to collect pageviews")
+    targets = build_targets(candidates, resource.languages)
+    if not targets:
+        return Finding("Wikipedia", WARN, configured, "no candidate has an article title",
+                       next="add `wikipedia` titles to the registry (docs/registry.md)")
+    target = targets[0]
+    day = (now - timedelta(days=2)).date()
+    try:
+        client = resource.client()
+        answer = client.daily(target.project, target.article, day, day)
+        views = check_answer(answer)
+    except WikimediaError as exc:
+        return Finding("Wikipedia", FAIL, configured, f"{type(exc).__name__}: {exc}",
+                       next="check WIKIMEDIA_BASE_URL and WIKIMEDIA_CONTACT; after a 429, "
+                            "run elex doctor again once its Retry-After has passed")
+    asked = f"{target.project} {target.article!r} on {day}"
+    if answer.status == 404:
+        return Finding("Wikipedia", WARN, configured, f"no data for {asked} (404)",
+                       cost=f"free ({client.requests} requests)",
+                       next="check the title in the registry: the article's own title, not "
+                            "a redirect (docs/sources/wikipedia.md)")
+    return Finding("Wikipedia", OK, configured, f"{asked}: {sum(views.values()):,} views",
+                   cost=f"free ({client.requests} requests)")
 
 
 def check_kaggle() -> Finding:

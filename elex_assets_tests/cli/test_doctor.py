@@ -27,6 +27,7 @@ from elex_assets.cli.doctor_checks import (
     check_lake,
     check_trends_official,
     check_trends_web,
+    check_wikimedia,
     check_x,
     login_budget,
 )
@@ -495,3 +496,58 @@ def test_a_check_that_crashes_is_a_failed_row_and_the_others_run(
     assert rows["Kaggle"].status == FAIL
     assert rows["Kaggle"].answered == "RuntimeError: kaggle client exploded"
     assert rows["Lake"].status == OK and rows["Bluesky"].status == SKIPPED
+
+
+# ---- Wikipedia ------------------------------------------------------------------------
+
+
+def _candidates() -> list:
+    from elex_assets.core.registry import load_registry
+
+    return load_registry("2027").selected(0)
+
+
+def test_wikimedia_answers_views_for_the_first_article(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from elex_assets.sandbox.wiki_server import WikiSandbox
+
+    candidates = _candidates()
+    with WikiSandbox.for_candidates(candidates, clock=lambda: NOW) as sandbox:
+        monkeypatch.setenv("WIKIMEDIA_BASE_URL", sandbox.base_url)
+        row = check_wikimedia(now=NOW, candidates=candidates)
+    assert row.status == "ok", row
+    assert "views" in row.answered and "2026-11-24" in row.answered
+    assert row.cost == "free (1 requests)"
+
+
+def test_wikimedia_without_a_contact_is_skipped_and_says_what_to_set(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WIKIMEDIA_BASE_URL", raising=False)  # the real host: never asked here
+    monkeypatch.delenv("WIKIMEDIA_CONTACT", raising=False)
+    row = check_wikimedia(now=NOW, candidates=_candidates())
+    assert row.status == "skipped"
+    assert "WIKIMEDIA_CONTACT" in row.answered and "WIKIMEDIA_CONTACT" in row.next
+
+
+def test_a_wikimedia_refusal_is_a_failure_naming_what_to_check(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from elex_assets.sandbox.wiki_server import WikiSandbox
+
+    candidates = _candidates()
+    with WikiSandbox.for_candidates(candidates, clock=lambda: NOW) as sandbox:
+        sandbox.faults.add("429", reset_in=3600)  # Retry-After past what a run waits
+        monkeypatch.setenv("WIKIMEDIA_BASE_URL", sandbox.base_url)
+        row = check_wikimedia(now=NOW, candidates=candidates)
+    assert row.status == "fail" and "429" in row.next
+    assert len(sandbox.requests) == 1  # asked once: a refusal is never retried into a storm
+
+
+def test_a_title_wikimedia_does_not_know_is_a_warning_naming_it(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from elex_assets.sandbox.wiki_server import WikiSandbox
+
+    with WikiSandbox({}, clock=lambda: NOW) as sandbox:  # knows no article: 404 for all
+        monkeypatch.setenv("WIKIMEDIA_BASE_URL", sandbox.base_url)
+        row = check_wikimedia(now=NOW, candidates=_candidates())
+    assert row.status == "warn" and "404" in row.answered
+    assert "redirect" in row.next
