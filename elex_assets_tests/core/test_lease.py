@@ -26,6 +26,7 @@ from elex_assets.core.registry import load_registry
 from elex_assets.core.x.collect import raw_keys
 from elex_assets.core.x.query import build_queries
 from elex_assets.settings import open_lake
+from elex_assets_tests.clock import NOW
 from elex_assets_tests.x_helpers import expected_ids, landed_ids
 
 
@@ -116,7 +117,7 @@ SKEWS = [timedelta(hours=-5), timedelta(hours=7)]
 def test_a_live_lease_of_a_skewed_host_is_not_taken(lake: Lake, skew: timedelta) -> None:
     """Before: a holder 5 h behind wrote an expiry 5 h "in the past", taken over at once."""
     holder = _lease(lake, "run-far", ttl_seconds=60.0, renew_seconds=0.1,
-                    clock=lambda: datetime.now(UTC) + skew)
+                    clock=lambda: NOW + skew)
     with holder.hold() as held:
         with pytest.raises(LeaseHeld, match="run-far"):
             _lease(lake, "run-here", wait_seconds=0.5).acquire()
@@ -127,7 +128,7 @@ def test_a_live_lease_of_a_skewed_host_is_not_taken(lake: Lake, skew: timedelta)
 @pytest.mark.parametrize("skew", SKEWS, ids=["holder-5h-behind", "holder-7h-ahead"])
 def test_a_dead_lease_of_a_skewed_host_is_taken_after_its_ttl(lake: Lake, skew: timedelta) -> None:
     """Before: a holder 7 h ahead wrote an expiry 7 h away, so its day stayed locked 7 h."""
-    dead = _lease(lake, "run-far", ttl_seconds=0.5, clock=lambda: datetime.now(UTC) + skew)
+    dead = _lease(lake, "run-far", ttl_seconds=0.5, clock=lambda: NOW + skew)
     dead.acquire()  # it dies: never renewed
     info = _stored(lake)
     _store(lake, LeaseInfo(info.token, "run-far", "other-host", 1, info.acquired_at,

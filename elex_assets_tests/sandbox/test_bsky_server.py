@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -122,7 +123,9 @@ def test_rate_limit_answers_429_with_reset(sandbox: BskySandbox) -> None:
     status, body, headers = _raw(sandbox, "app.bsky.feed.searchPosts", token, q="Bardella")
     assert status == 429 and body["error"] == "RateLimitExceeded"
     assert headers["ratelimit-remaining"] == "0"
-    assert int(headers["ratelimit-reset"]) >= int(datetime.now(UTC).timestamp()) + 29
+    # on the server's own clock (its Date header), as the client counts it
+    sent = parsedate_to_datetime(headers["date"])
+    assert int(headers["ratelimit-reset"]) >= int(sent.timestamp()) + 29
 
 
 def test_expired_session_and_wrong_password(sandbox: BskySandbox) -> None:

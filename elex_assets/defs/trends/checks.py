@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.trends.state import SOURCES, CooldownPolicy, TrendsGate
+from elex_assets.monitoring import clock
 from elex_assets.partitions import is_day_area_key
 
 
@@ -24,7 +25,9 @@ def trends_block_note(lake: Lake | None = None) -> str | None:
         settings = TrendsSettings.load()  # the configured maximum caps an absurd cool-down
         policy = CooldownPolicy.minutes(settings.cooldown_minutes, settings.cooldown_max_minutes)
         cooldowns = [
-            (source, TrendsGate(lake, policy, source=source).active_cooldown())
+            # the monitors' clock: checks and the alert sensor judge "now" alike
+            (source, TrendsGate(lake, policy, source=source,
+                                clock=lambda: clock.utc_now()).active_cooldown())
             for source in SOURCES
         ]
     except Exception:  # monitoring must report the rest even if the lake is unreachable
