@@ -50,6 +50,7 @@ from typing import Any
 
 from elex_assets.core.clock import utc_now
 from elex_assets.core.lake import Lake, LakeError, _status_code
+from elex_assets.core.processes import process_gone
 
 DEFAULT_TTL_SECONDS = 120.0
 DEFAULT_WAIT_SECONDS = 30.0
@@ -95,15 +96,7 @@ class LeaseInfo:
     @property
     def process_dead(self) -> bool:
         """True only when the owner ran on this host and its process no longer exists."""
-        if self.host != socket.gethostname() or self.pid <= 0:
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return _is_zombie(self.pid)
+        return process_gone(self.host, self.pid)
 
     def to_bytes(self) -> bytes:
         data = asdict(self)
@@ -118,14 +111,6 @@ class LeaseInfo:
             return cls(**data)
         except (ValueError, TypeError):
             return None
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 class Lease:

@@ -33,12 +33,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
 from elex_assets.core.lake import Lake
 from elex_assets.core.lease import clear_lease, read_lease
+from elex_assets.core.processes import process_gone, process_start
 
 PARTITION_TAG = "dagster/partition"
 WORKER_TAG = "elex/worker"
@@ -52,24 +52,6 @@ FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
             dg.DagsterRunStatus.CANCELED}
 
 
-def _process_start(pid: int) -> str:
-    """When ``pid`` started (clock ticks since boot; Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else ""
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
-
-
 @dataclass(frozen=True)
 class Worker:
     """The process that runs a run: host, pid and when that process started."""
@@ -80,7 +62,7 @@ class Worker:
 
     @classmethod
     def this_process(cls) -> Worker:
-        return cls(socket.gethostname(), os.getpid(), _process_start(os.getpid()))
+        return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()))
 
     @classmethod
     def parse(cls, tag: str | None) -> Worker | None:
@@ -102,18 +84,7 @@ class Worker:
 
     def gone(self) -> bool:
         """True only when it ran on this host and that process no longer exists."""
-        if not self.local or self.pid <= 0:
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        if _zombie(self.pid):
-            return True
-        start = _process_start(self.pid)
-        return bool(self.started and start and start != self.started)  # pid reused
+        return process_gone(self.host, self.pid, self.started)
 
 
 @dataclass
